@@ -1,0 +1,3 @@
+from rtl_verif.cli import main
+
+raise SystemExit(main())
