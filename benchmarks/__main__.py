@@ -1,13 +1,17 @@
+"""``python -m benchmarks [name ...]``: run every section (or those named)."""
+
 import importlib
 import sys
 
-SECTIONS = ["benchmarks.phy"]
+# (module, function) per section, in print order
+SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi")]
 
 
 def main(argv) -> int:
-    wanted = [s for s in SECTIONS if not argv or any(a in s for a in argv)]
-    for name in wanted:
-        for line in importlib.import_module(name).run():
+    for mod, fn in SECTIONS:
+        if argv and not any(a in f"{mod}.{fn}" for a in argv):
+            continue
+        for line in getattr(importlib.import_module(mod), fn)():
             print(line, flush=True)
     return 0
 

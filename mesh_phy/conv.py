@@ -76,3 +76,25 @@ def encode(bits, rate: str = "1/2") -> np.ndarray:
     keep = np.tile(mask, n // period)
     out = mother[:, keep]
     return out[0] if arr.ndim == 1 else out
+
+
+def depuncture(soft, rate: str) -> np.ndarray:
+    """Re-insert the stolen positions of ``rate`` as erasures (value 0).
+
+    ``soft``: soft values (any numeric dtype) of the punctured stream, last
+    axis in transmission order; its length must be whole puncturing periods.
+    Returns the rate-1/2 stream A0 B0 A1 B1 ... with zeros where bits were
+    stolen, same dtype.
+    """
+    mask = puncture_mask(rate)
+    arr = np.asarray(soft)
+    if arr.ndim == 0:
+        raise PhyError("soft values must be an array")
+    kept = int(mask.sum())
+    n = arr.shape[-1]
+    if n % kept:
+        raise PhyError(f"{n} soft values is not a multiple of {kept} for rate {rate}")
+    periods = n // kept
+    out = np.zeros(arr.shape[:-1] + (periods * mask.size,), dtype=arr.dtype)
+    out[..., np.tile(mask, periods)] = arr
+    return out

