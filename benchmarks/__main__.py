@@ -4,7 +4,7 @@ import importlib
 import sys
 
 # (module, function) per section, in print order
-SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi")]
+SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi"), ("benchmarks.crypto", "run")]
 
 
 def main(argv) -> int:
