@@ -89,9 +89,12 @@ def simulator_version(sim: str) -> str:
 
 
 def params_tag(params: dict) -> str:
+    """Folder name of a parameter set: short, readable and unique."""
     if not params:
         return "default"
-    return "_".join(f"{k}{v}" for k, v in sorted(params.items()))[:80]
+    tag = "_".join(f"{k}{v}" for k, v in sorted(params.items()) if len(str(v)) <= 12)
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{tag[:60]}_{digest}"
 
 
 def _stamp(block: Block, sim: str, params: dict, waves: bool, version: str) -> str:

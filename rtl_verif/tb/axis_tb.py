@@ -81,6 +81,14 @@ class Scoreboard:
         assert self.compared >= min_compared, msg + f" — expected at least {min_compared}"
 
 
+def start_in_reset(dut):
+    """Assert rst, then start the clock low. Call after creating the AXI
+    agents: they only notice reset edges, and until reset the DUT's outputs are
+    X, which cocotb 2 refuses to read as a bool (Icarus shows it)."""
+    dut.rst.value = 1
+    cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns").start(start_high=False))
+
+
 def _lanes(dut, prefix) -> dict:
     # Without tkeep the whole tdata is one lane; cocotbext-axi would otherwise
     # assume 8-bit lanes and divide a narrower bus into zero of them.
@@ -94,14 +102,13 @@ class AxisTB:
         self.dut = dut
         self.log = dut._log
         self.rng = random.Random(random.getrandbits(64))  # per-test seed from cocotb
-        cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns").start())
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
                                       **_lanes(dut, "s_axis"))
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
                                   **_lanes(dut, "m_axis"))
         for side in (self.source, self.sink):
             side.log.setLevel(logging.WARNING)  # one line per frame drowns the log
-        self.cycles = 0
+        start_in_reset(dut)
 
     async def reset(self, cycles: int = 3):
         """Hold rst for ``cycles`` clocks. Frames queued in the source or sink
