@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mesh_phy import mapper
+from sensor_dsp import cordic
 
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
 
@@ -29,6 +30,16 @@ def _mapper_params(width: int) -> dict:
     }
 
 
+def _cordic_params(in_w: int, out_w: int, iters: int) -> dict:
+    # Angle table and gain constant from the golden model, passed as a sized
+    # hex literal (the table is wider than 64 bits).
+    p = cordic.params(in_w, out_w, iters)
+    zw = out_w + p.zguard
+    table = sum(a % (1 << zw) << (zw * i) for i, a in enumerate(p.angles))
+    return {"IN_W": in_w, "OUT_W": out_w, "ITER": iters, "G": p.guard, "ZW": zw,
+            "ANGLES": f"{iters * zw}'h{table:x}", "KINV": p.kinv}
+
+
 BLOCKS = {
     b.name: b
     for b in (
@@ -41,6 +52,9 @@ BLOCKS = {
               (_mapper_params(16), _mapper_params(12))),
         Block("viterbi_dec", ("viterbi_dec.sv",), "rtl_verif.tb.test_viterbi_dec",
               ({"SOFT_W": 6, "TB_LEN": 64}, {"SOFT_W": 3, "TB_LEN": 24})),
+        Block("sm4_core", ("sm4_core.sv",), "rtl_verif.tb.test_sm4_core", ({},)),
+        Block("cordic_atan2", ("cordic_atan2.sv",), "rtl_verif.tb.test_cordic_atan2",
+              (_cordic_params(16, 16, 16), _cordic_params(12, 14, 10))),
     )
 }
 

@@ -1,0 +1,7 @@
+"""Inductive position sensor chain (chip B): signal model, fixed-point
+CORDIC, calibration, tracking observer, delay compensation, diagnostics and
+the accuracy KPI (``python -m sensor_dsp.kpi``)."""
+
+from sensor_dsp.errors import SensorError
+
+__all__ = ["SensorError"]
