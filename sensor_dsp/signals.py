@@ -59,7 +59,8 @@ def profile(fs_hz, times_s, rpms, theta0=0.0) -> Trajectory:
     """Piecewise-linear speed through the points (times_s[k], rpms[k])."""
     times_s = np.asarray(times_s, float)
     rpms = np.asarray(rpms, float)
-    if times_s.ndim != 1 or times_s.shape != rpms.shape or times_s.size < 2 or np.any(np.diff(times_s) <= 0):
+    if (times_s.ndim != 1 or times_s.shape != rpms.shape or times_s.size < 2
+            or np.any(np.diff(times_s) <= 0)):
         raise SensorError("profile needs matching, increasing time and speed points")
     t = _times(fs_hz, times_s[-1] - times_s[0])
     w = np.interp(t + times_s[0], times_s, rpms) * RPM_TO_RAD_S
@@ -86,7 +87,10 @@ class Impairments(NamedTuple):
     adc_bits: int | None = None  # quantise and clip here too (None: float out)
 
 
-def coil_signals(traj: Trajectory, imp: Impairments = Impairments(), *, seed=None):
+IDEAL = Impairments()
+
+
+def coil_signals(traj: Trajectory, imp: Impairments = IDEAL, *, seed=None):
     """(sin, cos) float arrays at the trajectory's sample times."""
     rng = np.random.default_rng(seed)
     t = traj.t
