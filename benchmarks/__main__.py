@@ -4,7 +4,8 @@ import importlib
 import sys
 
 # (module, function) per section, in print order
-SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi"), ("benchmarks.crypto", "run")]
+SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi"), ("benchmarks.crypto", "run"),
+            ("benchmarks.sensor", "run")]
 
 
 def main(argv) -> int:

@@ -1,0 +1,124 @@
+import math
+
+import numpy as np
+import pytest
+
+from sensor_dsp import SensorError, chain, cordic, kpi, signals
+
+
+@pytest.mark.parametrize("n", [8, 12, 16])
+def test_cordic_worst_case_error_matches_theory(n):
+    """Max |error| against numpy.arctan2 over 200k vectors of radius ≥ half
+    scale: at least the residual atan(2^-(n-1)) is reached, and no more than
+    that plus half an output LSB plus the internal truncation (n shifts of
+    2^-G of the radius) is ever seen."""
+    rng = np.random.default_rng(5)
+    r = rng.uniform(0.5, 1.0, 200_000) * 32767
+    th = rng.uniform(-np.pi, np.pi, r.size)
+    x = np.rint(r * np.cos(th)).astype(np.int64)
+    y = np.rint(r * np.sin(th)).astype(np.int64)
+    ang, mag = cordic.atan2_fixed(y, x, in_width=16, out_width=16, iterations=n)
+    err = (ang * 360 / 65536 - np.degrees(np.arctan2(y, x)) + 180) % 360 - 180
+    theory = cordic.theory_max_error_deg(n)
+    p = cordic.params(16, 16, n)
+    lsb = 360 / 65536
+    trunc = math.degrees(n * 2.0**-p.guard / (0.5 * 32767))
+    assert theory * 0.9 <= np.max(np.abs(err)) <= theory + lsb / 2 + trunc
+    assert np.max(np.abs(mag - np.hypot(x, y))) <= 2.0
+
+
+def test_cordic_axes_and_zero():
+    ang, mag = cordic.atan2_fixed(np.array([0, 1000, 0, -1000, 0]), np.array([1000, 0, -1000, 0, 0]))
+    assert list(ang) == [0, 16384, 32768, 49152, 0]
+    assert list(mag) == [1000, 1000, 1000, 1000, 0]
+
+
+@pytest.mark.parametrize("bad", [dict(y=np.array([1.5]), x=np.array([1])),
+                                 dict(y=np.array([40000]), x=np.array([0])),
+                                 dict(y=np.array([1]), x=np.array([1]), iterations=0)])
+def test_cordic_bad_input(bad):
+    with pytest.raises(SensorError):
+        cordic.atan2_fixed(**bad)
+
+
+@pytest.mark.parametrize("rpm,aim", [(200_000, 0.1), (300_000, 0.1), (-200_000, 0.1)])
+def test_kpi_after_calibration(rpm, aim):
+    # 0.5 % mismatch, offsets +1.0 / -0.8 % FS, 0.3° phase error, 0.2 % noise
+    err, _, _ = kpi.measure(rpm)
+    assert np.max(np.abs(err)) <= kpi.LIMIT_DEG
+    assert np.max(np.abs(err)) <= aim
+
+
+def test_each_part_matters():
+    assert np.max(np.abs(kpi.measure(200_000, calibration="off")[0])) > kpi.LIMIT_DEG
+    delayed = kpi.REALISTIC._replace(group_delay_s=1.5e-6, skew_s=0.2e-6)
+    assert np.max(np.abs(kpi.measure(200_000, delayed)[0])) > kpi.LIMIT_DEG
+    ok = np.max(np.abs(kpi.measure(200_000, delayed, group_delay_s=1.5e-6, skew_s=0.2e-6)[0]))
+    assert ok <= 0.1
+    # the observer's filtering: a wide loop lets the noise through
+    wide = np.max(np.abs(kpi.measure(200_000, bandwidth_hz=50_000)[0]))
+    assert wide > 3 * np.max(np.abs(kpi.measure(200_000)[0]))
+
+
+def test_temperature_drift_is_tracked():
+    for t in (-40.0, 150.0):
+        err, _, _ = kpi.measure(200_000, kpi.REALISTIC._replace(temperature_c=t, **kpi.DRIFT))
+        assert np.max(np.abs(err)) <= 0.1
+
+
+def test_calibration_converges_within_ten_revolutions():
+    imp = kpi.REALISTIC._replace(mismatch=0.004, offset_sin=0.02, offset_cos=-0.015, phase_deg=0.5)
+    traj = signals.constant_speed(1e6, 10 * 60 / 100_000, 100_000)
+    s, c = signals.coil_signals(traj, imp, seed=3)
+    r = chain.AngleChain(fs_hz=1e6).run(s, c)
+    assert abs(r.mismatch[-1] - 0.004) < 0.0005
+    assert abs(r.offset_sin[-1] - 0.02) < 0.001 and abs(r.offset_cos[-1] + 0.015) < 0.001
+    assert abs(r.phase_deg[-1] - 0.5) < 0.05
+    assert not r.flags[-1] & chain.UNCALIBRATED
+
+
+def test_mismatch_flag():
+    for m, expect in ((0.01, True), (0.002, False)):
+        traj = signals.constant_speed(1e6, 10 * 60 / 100_000, 100_000)
+        s, c = signals.coil_signals(traj, signals.Impairments(mismatch=m, noise=0.001), seed=4)
+        flags = chain.AngleChain(fs_hz=1e6).run(s, c).flags
+        assert bool(flags[-1000:].min() & chain.MISMATCH) == expect
+
+
+def test_bad_samples_raise_flags_not_errors():
+    traj = signals.constant_speed(1e6, 0.003, 100_000)
+    s, c = signals.coil_signals(traj, kpi.REALISTIC, seed=1)
+    s[2000:2010] = np.nan
+    c[2100] = np.inf
+    r = chain.AngleChain(fs_hz=1e6).run(s, c)
+    assert np.all(r.flags[2000:2010] & chain.INVALID) and r.flags[2100] & chain.INVALID
+    assert np.all(np.isfinite(r.angle_deg)) and np.all((r.angle_deg >= 0) & (r.angle_deg < 360))
+    # coasting through the gap keeps the angle: the error right after it is small
+    err = chain.angle_error_deg(r.angle_deg, traj.theta)
+    assert np.max(np.abs(err[2010:2200])) < 0.5
+    # zero amplitude: loss of signal, and the output does not jump to the noise's angle
+    z = chain.AngleChain(fs_hz=1e6).run(np.zeros(500), np.zeros(500))
+    assert np.all(z.flags & chain.LOSS_OF_SIGNAL)
+    # clipping: coil fault
+    f = chain.AngleChain(fs_hz=1e6).run(np.full(100, 1.5), np.zeros(100))
+    assert np.all(f.flags & chain.COIL_FAULT)
+
+
+@pytest.mark.parametrize("args", [(np.zeros(3), np.zeros(4)), (np.zeros((2, 2)), np.zeros((2, 2))),
+                                  ("abc", np.zeros(3))])
+def test_bad_arrays_are_refused(args):
+    with pytest.raises(SensorError):
+        chain.AngleChain(fs_hz=1e6).run(*args)
+
+
+@pytest.mark.parametrize("opts", [dict(fs_hz=0), dict(fs_hz=float("nan")), dict(fs_hz=1e6, calibration="x"),
+                                  dict(fs_hz=1e6, calibration="fixed"), dict(fs_hz=1e6, bogus=1),
+                                  dict(fs_hz=1e6, skew_s=2e-6)])
+def test_bad_options_are_refused(opts):
+    with pytest.raises(SensorError):
+        chain.AngleChain(**opts)
+
+
+def test_empty_record():
+    r = chain.AngleChain(fs_hz=1e6).run(np.zeros(0), np.zeros(0))
+    assert r.angle_deg.size == 0
