@@ -11,9 +11,9 @@ JOBS    ?= 2
 
 export SIM BLOCK TESTCASE SEED WAVES
 
-.PHONY: setup sim test lint bench clean
+.PHONY: setup debian-tools sim test lint bench clean
 
-setup: $(STAMP) iverilog
+setup: $(STAMP) debian-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-# Icarus comes from Debian; install it when missing and we are root, else say how.
-iverilog:
-	@if ! command -v iverilog >/dev/null 2>&1; then \
+# Icarus (RTL) and tshark (dissector test) come from Debian; install them when
+# missing and we are root, else say the one command to run.
+DEBIAN_TOOLS := iverilog:iverilog tshark:tshark
+debian-tools:
+	@missing=""; for pair in $(DEBIAN_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing iverilog (Debian package)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Icarus Verilog is missing: run  sudo apt-get install iverilog"; exit 1; \
+	    echo "missing tools: run  sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
 	@if [ "$(WAVES)" = 1 ] && [ ! -e /usr/include/lz4.h ]; then \
@@ -48,6 +54,7 @@ test: setup
 lint: setup
 	$(PY) -m rtl_verif.lint
 	$(PY) -m ruff check .
+	$(PY) tools/lint_firmware.py
 
 bench: setup
 	$(PY) -m benchmarks

@@ -1,0 +1,3 @@
+from protocol.cli import main
+
+raise SystemExit(main())
