@@ -5,7 +5,7 @@ import sys
 
 # (module, function) per section, in print order
 SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi"), ("benchmarks.crypto", "run"),
-            ("benchmarks.sensor", "run")]
+            ("benchmarks.sensor", "run"), ("benchmarks.security", "run")]
 
 
 def main(argv) -> int:

@@ -25,5 +25,5 @@ def best_time(fn, *, repeat: int = 5, min_time: float = 0.2) -> float:
 
 
 def row(name: str, value: float, unit: str, peer: str = "", ratio: float | None = None) -> str:
-    r = f"{ratio:8.1f}x vs {peer}" if ratio is not None else ""
+    r = f"{ratio:8.3g}x vs {peer}" if ratio is not None else ""
     return f"  {name:<44} {value:>12.2f} {unit:<8} {r}"

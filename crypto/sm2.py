@@ -161,6 +161,17 @@ def decode_point(c: Curve, data: bytes):
     return pt
 
 
+def decompress(c: Curve, x: int):
+    """The point with x-coordinate ``x`` and even y (y² = x³ + ax + b; p ≡ 3 mod 4)."""
+    if not 0 <= x < c.p or c.p % 4 != 3:
+        raise CryptoError("x-coordinate out of range")
+    rhs = (x * x * x + c.a * x + c.b) % c.p
+    y = pow(rhs, (c.p + 1) // 4, c.p)
+    if y * y % c.p != rhs:
+        raise CryptoError("x-coordinate is not on the curve")
+    return (x, y if y % 2 == 0 else c.p - y)
+
+
 def generate_keypair(c: Curve = SM2P256V1, *, rand=secrets.randbelow):
     """(d, P): d uniform in [1, n-2], P = dG."""
     d = 1 + rand(c.n - 2)

@@ -5,6 +5,7 @@
     python -m protocol vectors -n N --seed S [--out FILE]
     python -m protocol pcap --out FILE [--hex HEX ...] [-n N --seed S]
     python -m protocol dissector [--out FILE]
+    python -m protocol handshake-sizes
 
 Any error prints one line on stderr and exits with status 1.
 """
@@ -73,6 +74,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("dissector", help="write the Wireshark Lua dissector")
     p.add_argument("--out", default="-")
+    sub.add_parser("handshake-sizes", help="EDHOC message sizes and air time per method and suite")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "decode":
@@ -97,6 +99,10 @@ def main(argv=None) -> int:
             print(f"wrote {pcap.write(a.out, frames)} frames to {a.out}")
         elif a.cmd == "dissector":
             _write(a.out, dissector.generate())
+        elif a.cmd == "handshake-sizes":
+            from protocol import airtime
+
+            print(airtime.table())
     except (FrameError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -276,6 +276,21 @@ def _encode_body(ftype, body):
     return _build(F.BODIES[ftype], b, f"{ftype} body")
 
 
+def encode_body(ftype: str, body: dict) -> bytes:
+    """The body bytes a frame of type ``ftype`` carries (the plaintext that
+    link-layer security encrypts)."""
+    if ftype not in F.FRAME_TYPE_CODES:
+        raise FrameError(f"unknown frame type {ftype!r}")
+    return _encode_body(ftype, body)
+
+
+def decode_body(ftype: str, data: bytes) -> dict:
+    """Inverse of :func:`encode_body` (FrameError on anything malformed)."""
+    if ftype not in F.FRAME_TYPE_CODES:
+        raise FrameError(f"unknown frame type {ftype!r}")
+    return _decode_body(ftype, io.BytesIO(bytes(data)), len(data))
+
+
 # ---------------------------------------------------------------- dict form
 
 def _convert(obj, to_hex: bool, key=None):

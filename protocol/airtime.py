@@ -1,0 +1,61 @@
+"""Sizes of the EDHOC handshake messages and the air time they cost, carried
+in handshake frames over the 802.11a-style PHY.
+
+Air time of one frame (IEEE 802.11a-1999, 17.3.2.4 and Table 78): 16 µs
+preamble + 4 µs SIGNAL + N_SYM · 4 µs, N_SYM = ceil((16 + 8·bytes + 6) /
+N_DBPS), where bytes is the whole frame (MAC header, handshake body header,
+the EDHOC message, FCS).
+"""
+
+from crypto import edhoc
+from mesh_phy.tx import n_symbols
+from protocol.codec import encode
+
+PREAMBLE_US = 16.0
+SIGNAL_US = 4.0
+SYMBOL_US = 4.0
+
+
+def airtime_us(frame_bytes: int, rate_mbps: int) -> float:
+    return PREAMBLE_US + SIGNAL_US + SYMBOL_US * n_symbols(frame_bytes, rate_mbps)
+
+
+def handshake_frame_len(message: bytes) -> int:
+    f = {"type": "handshake", "version": 0, "seq": 0, "net": 0, "dst": 1, "src": 2, "ack_req": False, "mesh": None,
+         "options": None, "security": None, "body": {"session": 2, "message_no": 1, "message": message}}
+    return len(encode(f))
+
+
+def measure(method: int, suite: int) -> list:
+    """[(name, EDHOC message bytes, frame bytes)] of one real handshake."""
+    curve = edhoc.SUITES[suite].curve
+    ki, kr = edhoc.generate_keypair(curve), edhoc.generate_keypair(curve)
+    ci, cr = edhoc.make_credential("uav", b"\x07", ki), edhoc.make_credential("gs", b"\x01", kr)
+    store = edhoc.CredentialStore([ci, cr])
+    ini = edhoc.Initiator(method, [suite], ci, ki, store)
+    resp = edhoc.Responder(method, [suite], cr, kr, store)
+    m1 = ini.message_1()
+    m2 = resp.message_2(m1)
+    m3 = ini.message_3(m2)
+    resp.finish(m3)
+    return [(name, len(m), handshake_frame_len(m)) for name, m in (("message_1", m1), ("message_2", m2),
+                                                                    ("message_3", m3))]
+
+
+def table(rates=(6, 12, 24, 54)) -> str:
+    head = "| method | suite | message | EDHOC bytes | frame bytes | " + " | ".join(
+        f"air time at {r} Mbit/s (µs)" for r in rates) + " |"
+    lines = [head, "|" + "---|" * (5 + len(rates))]
+    for suite in (edhoc.SUITE_2, edhoc.SUITE_SM):
+        for method in edhoc.METHODS:
+            rows = measure(method, suite)
+            totals = [0.0] * len(rates)
+            for name, mlen, flen in rows:
+                at = [airtime_us(flen, r) for r in rates]
+                totals = [t + a for t, a in zip(totals, at, strict=True)]
+                lines.append(f"| {method} | {suite} | {name} | {mlen} | {flen} | "
+                             + " | ".join(f"{a:.0f}" for a in at) + " |")
+            lines.append(f"| {method} | {suite} | **total** | {sum(r[1] for r in rows)} | "
+                         f"{sum(r[2] for r in rows)} | " + " | ".join(f"**{t:.0f}**" for t in totals) + " |")
+    return "\n".join(lines)
+
