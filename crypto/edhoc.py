@@ -292,6 +292,15 @@ class _Party:
         self._prk_out = None
         raise EdhocError(why)
 
+    def _step(self, state: str, fn, message: bytes):
+        """Run one protocol step from ``state``; any failure ends the
+        handshake for good (state failed, no key)."""
+        self._expect(state)
+        try:
+            return fn(message)
+        except EdhocError as exc:
+            self._fail(str(exc))
+
     @property
     def failed(self) -> bool:
         return self._state == "failed"
@@ -331,11 +340,7 @@ class Initiator(_Party):
 
     def message_3(self, message_2: bytes) -> bytes:
         """Process message_2 and produce message_3; after it the key is ready."""
-        self._expect("wait_2")
-        try:
-            return self._message_3(message_2)
-        except EdhocError as exc:
-            self._fail(str(exc))
+        return self._step("wait_2", self._message_3, message_2)
 
     def _message_3(self, message_2: bytes) -> bytes:
         sch = _Schedule(self.suite)
@@ -457,11 +462,7 @@ class Responder(_Party):
 
     def finish(self, message_3: bytes) -> bytes:
         """Process message_3; returns PRK_out (the handshake is then complete)."""
-        self._expect("wait_3")
-        try:
-            return self._finish(message_3)
-        except EdhocError as exc:
-            self._fail(str(exc))
+        return self._step("wait_3", self._finish, message_3)
 
     def _finish(self, message_3: bytes) -> bytes:
         sch = _Schedule(self.suite)

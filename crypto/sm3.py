@@ -32,34 +32,34 @@ def _rotl(x, n):
 _TJ = tuple(_rotl(0x79CC4519 if j < 16 else 0x7A879D8A, j) for j in range(64))
 
 
-def _p0(x):
-    return x ^ _rotl(x, 9) ^ _rotl(x, 17)
-
-
-def _p1(x):
-    return x ^ _rotl(x, 15) ^ _rotl(x, 23)
-
-
-def _compress(v, block: bytes):
-    w = list(struct.unpack(">16I", block))
+def _compress_words(v, w, rotl, m32):
+    """One compression: state words ``v`` and the block's 16 words ``w``.
+    Written once for Python ints (``m32`` = 0xFFFFFFFF masks the sums) and for
+    numpy uint32 vectors, one lane per message (the sums wrap by themselves)."""
+    w = list(w)
     for j in range(16, 68):
-        w.append(_p1(w[j - 16] ^ w[j - 9] ^ _rotl(w[j - 3], 15)) ^ _rotl(w[j - 13], 7) ^ w[j - 6])
+        t = w[j - 16] ^ w[j - 9] ^ rotl(w[j - 3], 15)
+        w.append(t ^ rotl(t, 15) ^ rotl(t, 23) ^ rotl(w[j - 13], 7) ^ w[j - 6])  # P1(t) ^ ...
     a, b, c, d, e, f, g, h = v
     for j in range(64):
-        a12 = _rotl(a, 12)
-        ss1 = _rotl((a12 + e + _TJ[j]) & M32, 7)
+        a12 = rotl(a, 12)
+        ss1 = rotl((a12 + e + _TJ[j]) & m32, 7)
         ss2 = ss1 ^ a12
         if j < 16:
             ff = a ^ b ^ c
             gg = e ^ f ^ g
         else:
             ff = (a & b) | (a & c) | (b & c)
-            gg = (e & f) | (~e & M32 & g)
-        tt1 = (ff + d + ss2 + (w[j] ^ w[j + 4])) & M32
-        tt2 = (gg + h + ss1 + w[j]) & M32
-        d, c, b, a = c, _rotl(b, 9), a, tt1
-        h, g, f, e = g, _rotl(f, 19), e, _p0(tt2)
+            gg = (e & f) | (~e & m32 & g)
+        tt1 = (ff + d + ss2 + (w[j] ^ w[j + 4])) & m32
+        tt2 = (gg + h + ss1 + w[j]) & m32
+        d, c, b, a = c, rotl(b, 9), a, tt1
+        h, g, f, e = g, rotl(f, 19), e, tt2 ^ rotl(tt2, 9) ^ rotl(tt2, 17)  # P0(tt2)
     return tuple(x ^ y for x, y in zip(v, (a, b, c, d, e, f, g, h), strict=True))
+
+
+def _compress(v, block: bytes):
+    return _compress_words(v, struct.unpack(">16I", block), _rotl, M32)
 
 
 def _pad(length: int) -> bytes:
@@ -117,6 +117,7 @@ def sm3(data: bytes) -> bytes:
 # ---- batch: many messages of one length, hashed in parallel with numpy ----
 
 def _nrotl(x, n):
+    """Rotate every uint32 lane left by n."""
     n %= 32
     return (x << np.uint32(n)) | (x >> np.uint32(32 - n)) if n else x
 
@@ -133,28 +134,10 @@ def sm3_batch(messages) -> list:
     pad = _pad(n)
     data = np.frombuffer(b"".join(m + pad for m in msgs), dtype=">u4").astype(np.uint32)
     words = data.reshape(len(msgs), -1, 16)
-    v = [np.full(len(msgs), x, np.uint32) for x in IV]
+    v = tuple(np.full(len(msgs), x, np.uint32) for x in IV)
+    m32 = np.uint32(0xFFFFFFFF)
     with np.errstate(over="ignore"):
         for blk in range(words.shape[1]):
-            w = [words[:, blk, j] for j in range(16)]
-            for j in range(16, 68):
-                t = w[j - 16] ^ w[j - 9] ^ _nrotl(w[j - 3], 15)
-                w.append(t ^ _nrotl(t, 15) ^ _nrotl(t, 23) ^ _nrotl(w[j - 13], 7) ^ w[j - 6])
-            a, b, c, d, e, f, g, h = v
-            for j in range(64):
-                a12 = _nrotl(a, 12)
-                ss1 = _nrotl(a12 + e + np.uint32(_TJ[j]), 7)
-                ss2 = ss1 ^ a12
-                if j < 16:
-                    ff = a ^ b ^ c
-                    gg = e ^ f ^ g
-                else:
-                    ff = (a & b) | (a & c) | (b & c)
-                    gg = (e & f) | (~e & g)
-                tt1 = ff + d + ss2 + (w[j] ^ w[j + 4])
-                tt2 = gg + h + ss1 + w[j]
-                d, c, b, a = c, _nrotl(b, 9), a, tt1
-                h, g, f, e = g, _nrotl(f, 19), e, tt2 ^ _nrotl(tt2, 9) ^ _nrotl(tt2, 17)
-            v = [x ^ y for x, y in zip(v, (a, b, c, d, e, f, g, h), strict=True)]
+            v = _compress_words(v, (words[:, blk, j] for j in range(16)), _nrotl, m32)
     out = np.stack(v, axis=1).astype(">u4")
     return [row.tobytes() for row in out]

@@ -135,6 +135,29 @@ class AxisTB:
             self.source.clear_pause_generator()
 
 
+class HandshakeLog:
+    """Counts clocks and records the clock of every accepted input beat and
+    every output beat, for latency and throughput measurements."""
+
+    def __init__(self, dut):
+        self.cycle = 0
+        self.loads: list = []
+        self.outs: list = []
+        self._task = cocotb.start_soon(self._run(dut))
+
+    async def _run(self, dut):
+        while True:
+            await RisingEdge(dut.clk)
+            self.cycle += 1
+            if dut.s_axis_tvalid.value and dut.s_axis_tready.value:
+                self.loads.append(self.cycle)
+            if dut.m_axis_tvalid.value and dut.m_axis_tready.value:
+                self.outs.append(self.cycle)
+
+    def stop(self):
+        self._task.cancel()
+
+
 class Stimulus:
     """What a block test supplies: frames to send, and the golden expectation.
 

@@ -13,9 +13,8 @@ Testplan:
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
 
-from rtl_verif.tb.axis_tb import AxisTB, Stimulus, make_frame, n_frames, run_stream, tb_params
+from rtl_verif.tb.axis_tb import AxisTB, HandshakeLog, Stimulus, make_frame, n_frames, run_stream, tb_params
 from sensor_dsp import cordic
 
 
@@ -88,24 +87,12 @@ async def test_latency(dut):
     await tb.reset()
     stim = CordicStimulus()
     frame, expected = stim._item([1000], [1000])
-    cycle, t_in, t_out = 0, None, None
-
-    async def watch():
-        nonlocal cycle, t_in, t_out
-        while True:
-            await RisingEdge(dut.clk)
-            cycle += 1
-            if t_in is None and dut.s_axis_tvalid.value and dut.s_axis_tready.value:
-                t_in = cycle
-            if t_out is None and dut.m_axis_tvalid.value:
-                t_out = cycle
-
-    w = cocotb.start_soon(watch())
+    log = HandshakeLog(dut)
     await tb.source.send(frame)
     rx = await tb.sink.recv()
-    w.cancel()
+    log.stop()
     assert list(rx.tdata) == expected
-    latency = t_out - t_in
+    latency = log.outs[0] - log.loads[0]
     dut._log.info("cordic_atan2 IN_W=%d OUT_W=%d ITER=%d: latency %d clocks, 1 sample per clock",
                   stim.w, stim.ow, stim.iters, latency)
     assert latency == cordic.params(stim.w, stim.ow, stim.iters).latency

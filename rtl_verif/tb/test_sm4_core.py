@@ -44,7 +44,7 @@ from pyuvm import (
 )
 
 from crypto import sm4, sm4_annex
-from rtl_verif.tb.axis_tb import seed, start_in_reset
+from rtl_verif.tb.axis_tb import HandshakeLog, seed, start_in_reset
 
 CTRL, STATUS, BLOCKS, ID, KEY0 = 0x00, 0x04, 0x08, 0x0C, 0x10
 ID_VALUE = 0x534D3401
@@ -366,22 +366,11 @@ class ThroughputTest(Sm4BaseTest):
         key = self.rng.randbytes(16)
         await bfm.load_key(key, False)
         n = 50
-        cycle, loads, outs = 0, [], []
-
-        async def watch():
-            nonlocal cycle
-            while True:
-                await RisingEdge(dut.clk)
-                cycle += 1
-                if dut.s_axis_tvalid.value and dut.s_axis_tready.value:
-                    loads.append(cycle)
-                if dut.m_axis_tvalid.value and dut.m_axis_tready.value:
-                    outs.append(cycle)
-
-        w = cocotb.start_soon(watch())
+        log = HandshakeLog(dut)
         await EncryptSeq("stream", key, [self.rng.randbytes(16) for _ in range(n)]).start(self.env.seqr)
         await self.drain()
-        w.cancel()
+        log.stop()
+        loads, outs = log.loads, log.outs
         latency = outs[0] - loads[0]
         per_block = (outs[-1] - outs[0]) / (n - 1)
         self.logger.info(f"sm4_core: {latency} clocks from load to result; {per_block:.2f} clocks per "

@@ -14,10 +14,9 @@ Testplan:
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
 
 from mesh_phy import conv, viterbi
-from rtl_verif.tb.axis_tb import AxisTB, Stimulus, make_frame, n_frames, run_stream, tb_params
+from rtl_verif.tb.axis_tb import AxisTB, HandshakeLog, Stimulus, make_frame, n_frames, run_stream, tb_params
 
 PERIOD = {"1/2": 1, "2/3": 2, "3/4": 3}
 R = {"1/2": 0.5, "2/3": 2 / 3, "3/4": 0.75}
@@ -105,24 +104,11 @@ async def test_latency_throughput(dut):
     n = 20 * stim.tb
     frame, expected = stim.item(stim._info(n, "1/2", True, np.random.default_rng(5)), "1/2",
                                 3.0, True, np.random.default_rng(6))
-    cycle = 0
-    first_in = first_out = last_out = None
-
-    async def watch():
-        nonlocal cycle, first_in, first_out, last_out
-        while True:
-            await RisingEdge(dut.clk)
-            cycle += 1
-            if first_in is None and dut.s_axis_tvalid.value and dut.s_axis_tready.value:
-                first_in = cycle
-            if dut.m_axis_tvalid.value and dut.m_axis_tready.value:
-                first_out = first_out or cycle
-                last_out = cycle
-
-    w = cocotb.start_soon(watch())
+    log = HandshakeLog(dut)
     await tb.source.send(frame)
     rx = await tb.sink.recv()
-    w.cancel()
+    log.stop()
+    first_in, first_out, last_out = log.loads[0], log.outs[0], log.outs[-1]
     assert list(rx.tdata) == expected
     latency = first_out - first_in
     stream_bits = n - stim.tb  # bits leaving while the input still flows
