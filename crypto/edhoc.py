@@ -14,6 +14,7 @@ failure, replay, state misuse, suite mismatch — raises :class:`EdhocError`
 only after the last message verified.
 """
 
+import io
 import secrets
 from typing import NamedTuple
 
@@ -199,8 +200,6 @@ def _seq(*items) -> bytes:
 
 def _read_seq(data: bytes) -> list:
     """Decode a CBOR sequence (EdhocError on anything malformed)."""
-    import io
-
     if not isinstance(data, (bytes, bytearray)):
         raise EdhocError("message must be bytes")
     s = io.BytesIO(bytes(data))

@@ -82,6 +82,16 @@ class ChainResult(NamedTuple):
 
 
 @njit(cache=True)
+def _coefficients(off_s, off_c, amp_s, amp_c, phi, target):
+    """Q14 gains to the target amplitude, Q14 sec/tan of the phase error, and
+    the offsets in 1/16 LSB, as the correction path uses them."""
+    gs = int(round(target * 16384.0 / amp_s)) if amp_s > 1 else 0
+    gc = int(round(target * 16384.0 / amp_c)) if amp_c > 1 else 0
+    return (gs, gc, int(round(16384.0 / math.cos(phi))), int(round(16384.0 * math.tan(phi))),
+            int(round(off_s)), int(round(off_c)))
+
+
+@njit(cache=True)
 def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, angles, kinv,
             mode, coef, kp, ki, skew_q16, comp_q16, out_ang, out_w, out_flags, out_mag, out_diag):
     n = s_in.size
@@ -103,17 +113,12 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
     last_theta = np.uint32(0)
     started = False  # moments count from the first wrap: a partial turn would bias them
     armed = False
+    # the correction path's integer coefficients (firmware rewrites them at revolution ends)
+    gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
     for k in range(n):
         flags = 0
         if mode != 2 and revs < CONVERGED_REVS:
             flags |= UNCALIBRATED
-        # coefficients of this sample (firmware writes them at revolution ends)
-        gs = int(round(target * 16384.0 / amp_s)) if amp_s > 1 else 0
-        gc = int(round(target * 16384.0 / amp_c)) if amp_c > 1 else 0
-        ksec = int(round(16384.0 / math.cos(phi)))
-        ktan = int(round(16384.0 * math.tan(phi)))
-        os_q = int(round(off_s))
-        oc_q = int(round(off_c))
         theta_p = np.uint32((np.int64(theta) + (omega >> 16)) & 0xFFFFFFFF)
         coast = True
         mag = 0
@@ -200,6 +205,7 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
                 amp_c += w * (e_amp_c - amp_c)
                 phi += w * (e_phi - phi)
                 revs += 1
+                gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
             acc_n = 0
             acc[:] = 0.0
         if mode != 2 and amp_c > 0 and abs(amp_s / amp_c - 1) > MISMATCH_LIMIT and revs > 0:
