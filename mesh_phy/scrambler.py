@@ -70,11 +70,8 @@ def seed_from_sequence(first7) -> int:
     s = as_bits(first7, "first7")
     if s.shape != (7,):
         raise PhyError(f"need exactly 7 bits, got shape {s.shape}")
-    # Output n is x7^x4 of the state after n shifts; the state after 7 steps
-    # holds the outputs themselves (x1 = newest). Running the recursion
-    # backwards: out[n] = x7(n) ^ x4(n) where x_k(n) = out[n-k] for n >= k.
-    # Simplest exact method: the 7 outputs are a linear bijection of the seed,
-    # so look it up (127 candidates, computed once).
+    # The first 7 outputs are a linear bijection of the 7-bit seed, so the
+    # seed is looked up in a table of all 127 prefixes (built once at import).
     key = int(np.packbits(s, bitorder="little")[0])
     seed = _SEED_OF_PREFIX.get(key)
     if seed is None:

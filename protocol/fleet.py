@@ -72,7 +72,7 @@ class FleetAuthority:
         return frames
 
     def remove_member(self, station: "Node", group: int, address: int) -> list:
-        epoch, _, members = self.groups[group]
+        members = self.groups[group][2]
         return self.group_frames(station, group, [m for m in members if m != address])
 
 
