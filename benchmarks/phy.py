@@ -4,7 +4,8 @@ scikit-commpy's conv_encode on the same input."""
 import numpy as np
 
 from benchmarks.timing import best_time, row
-from mesh_phy import conv, tx
+from mesh_phy import tx
+from mesh_phy.coding import conv
 
 
 def run() -> list:
@@ -33,7 +34,7 @@ def run_viterbi() -> list:
     """Our Viterbi vs scikit-commpy's viterbi_decode on the same noisy frame."""
     import commpy.channelcoding.convcode as cc
 
-    from mesh_phy import viterbi
+    from mesh_phy.coding import viterbi
 
     out = ["mesh_phy (Viterbi, rate 1/2, Eb/N0 2 dB, traceback 64)"]
     rng = np.random.default_rng(2)

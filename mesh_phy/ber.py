@@ -4,7 +4,7 @@ Curves:
 
 * ``uncoded`` — BPSK, hard decision; theory Q(√(2 Eb/N0)).
 * ``soft`` / ``hard`` — the 802.11a chain at ``rate_mbps`` (mapping,
-  interleaving, puncturing, the fixed-point Viterbi of :mod:`mesh_phy.viterbi`)
+  interleaving, puncturing, the fixed-point Viterbi of :mod:`mesh_phy.coding.viterbi`)
   with soft or hard decisions. For the rate-1/2 code the union bound is drawn:
   P_b ≤ Σ_d c_d P_d with the (133, 171) distance spectrum d_free = 10,
   c_d = 36, 0, 211, 0, 1404, 0, 11633 for d = 10 … 16 (Proakis, Table 8.2-1
@@ -32,8 +32,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import comb, erfc
 
-from mesh_phy import conv, demapper, interleaver, mapper, viterbi
+from mesh_phy.coding import conv, interleaver, viterbi
 from mesh_phy.errors import PhyError
+from mesh_phy.modulation import demapper, mapper
 from mesh_phy.rates import rate_params
 
 # Information-bit error weights c_d of the K=7 (133,171) code, d = 10..16.

@@ -1,63 +1,8 @@
-"""Block interleaver of IEEE 802.11a-1999, 17.3.5.6 (two permutations).
+"""Old name of :mod:`mesh_phy.coding.interleaver`, kept so existing imports keep
+working: ``mesh_phy.interleaver`` *is* that module (same object, same state)."""
 
-For coded bit index k (0 .. N_CBPS-1) within one OFDM symbol:
+import sys
 
-* first permutation  i = (N_CBPS/16)(k mod 16) + floor(k/16)
-* second permutation j = s·floor(i/s) + (i + N_CBPS - floor(16·i/N_CBPS)) mod s,
-  with s = max(N_BPSC/2, 1)
+from mesh_phy.coding import interleaver as _module
 
-Bit k of the input goes to position j of the output. The functions work one
-OFDM symbol at a time and are vectorised over any number of symbols (and over
-a leading batch dimension).
-"""
-
-from functools import cache
-
-import numpy as np
-
-from mesh_phy.bits import as_bits
-from mesh_phy.errors import PhyError
-
-VALID = {(48, 1), (96, 2), (192, 4), (288, 6)}
-
-
-@cache
-def permutation(n_cbps: int, n_bpsc: int) -> np.ndarray:
-    """``perm[k] = j``: the output position of input bit ``k``."""
-    if (n_cbps, n_bpsc) not in VALID:
-        raise PhyError(
-            f"(n_cbps, n_bpsc) = ({n_cbps}, {n_bpsc}) is not an 802.11a pair; "
-            f"valid: {sorted(VALID)}"
-        )
-    s = max(n_bpsc // 2, 1)
-    k = np.arange(n_cbps)
-    i = (n_cbps // 16) * (k % 16) + k // 16
-    j = s * (i // s) + (i + n_cbps - (16 * i // n_cbps)) % s
-    j.flags.writeable = False
-    return j
-
-
-def _blocks(bits, n_cbps):
-    arr = as_bits(bits)
-    if arr.ndim == 0 or arr.shape[-1] % n_cbps:
-        raise PhyError(f"bit count {arr.shape[-1] if arr.ndim else 0} is not a multiple of N_CBPS={n_cbps}")
-    return arr, arr.reshape(arr.shape[:-1] + (-1, n_cbps))
-
-
-def interleave(bits, n_cbps: int, n_bpsc: int) -> np.ndarray:
-    """Interleave whole OFDM symbols; the last axis length is a multiple of n_cbps."""
-    perm = permutation(n_cbps, n_bpsc)
-    arr, blocks = _blocks(bits, n_cbps)
-    out = np.empty_like(blocks)
-    out[..., perm] = blocks
-    return out.reshape(arr.shape)
-
-
-def deinterleave(values, n_cbps: int, n_bpsc: int) -> np.ndarray:
-    """Inverse of :func:`interleave`. Accepts bits or soft values (any dtype)."""
-    perm = permutation(n_cbps, n_bpsc)
-    arr = np.asarray(values)
-    if arr.ndim == 0 or arr.shape[-1] % n_cbps:
-        raise PhyError(f"value count is not a multiple of N_CBPS={n_cbps}")
-    blocks = arr.reshape(arr.shape[:-1] + (-1, n_cbps))
-    return blocks[..., perm].reshape(arr.shape)
+sys.modules[__name__] = _module

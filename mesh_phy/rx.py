@@ -8,9 +8,10 @@ descramble → PSDU.
 
 import numpy as np
 
-from mesh_phy import demapper, interleaver, scrambler, viterbi
 from mesh_phy.bits import bits_to_bytes
+from mesh_phy.coding import interleaver, scrambler, viterbi
 from mesh_phy.errors import PhyError
+from mesh_phy.modulation import demapper
 from mesh_phy.rates import SUBCARRIERS, rate_params
 from mesh_phy.tx import SERVICE_BITS, TAIL_BITS
 
@@ -49,7 +50,7 @@ def data_field(symbols, rate_mbps: int, noise_var, *, length: int | None = None,
     """Recover the PSDU from the DATA field's mapped symbols (shape (N_SYM, 48)
     or flat). ``noise_var``: complex noise variance N0 per subcarrier.
     ``length``: PSDU bytes if known (SIGNAL's LENGTH); otherwise found from the
-    tail and pad. Extra keywords go to :func:`mesh_phy.viterbi.decode`."""
+    tail and pad. Extra keywords go to :func:`mesh_phy.coding.viterbi.decode`."""
     p = rate_params(rate_mbps)
     decoded = decode_bits(symbols, rate_mbps, noise_var, **viterbi_options)
     try:

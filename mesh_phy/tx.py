@@ -10,9 +10,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mesh_phy import conv, interleaver, mapper, scrambler
 from mesh_phy.bits import bytes_to_bits
+from mesh_phy.coding import conv, interleaver, scrambler
 from mesh_phy.errors import PhyError
+from mesh_phy.modulation import mapper
 from mesh_phy.rates import SUBCARRIERS, rate_params
 
 SERVICE_BITS = 16
@@ -39,7 +40,7 @@ def n_symbols(psdu_len: int, rate_mbps: int) -> int:
 def data_field(psdu: bytes, rate_mbps: int, seed: int) -> DataField:
     """Run the transmit chain on ``psdu`` at ``rate_mbps`` with scrambler ``seed``.
 
-    ``seed`` is 1..127 (bit order in :mod:`mesh_phy.scrambler`). The PSDU may
+    ``seed`` is 1..127 (bit order in :mod:`mesh_phy.coding.scrambler`). The PSDU may
     be 0..4095 bytes (the 12-bit LENGTH field of the SIGNAL symbol).
     """
     p = rate_params(rate_mbps)

@@ -18,7 +18,7 @@ import io
 
 import construct
 
-from mesh_phy.crc import crc32
+from mesh_phy.coding.crc import crc32
 from protocol import frames as F
 from protocol.errors import FrameError
 

@@ -7,7 +7,7 @@ All integers are little-endian. A frame is::
     [options]    total length (1) | TLV* (type 1, length 1, value)
     [security]   sec control (1: MIC length code) | key id (1) | frame counter (4)
     body         by frame type; when security is on: ciphertext, then the MIC
-    FCS          CRC-32 (IEEE 802.3, mesh_phy.crc.crc32) over all before it
+    FCS          CRC-32 (IEEE 802.3, mesh_phy.coding.crc.crc32) over all before it
 
 Frame control bits: 0-1 version (0), 2-5 frame type, 6 security, 7 ack
 request, 8 mesh header present, 9 options present, 10-15 reserved (zero).

@@ -5,7 +5,7 @@ HDL parameter sets the regression runs. Adding a block means adding one entry.
 from pathlib import Path
 from typing import NamedTuple
 
-from mesh_phy import mapper
+from mesh_phy.modulation import mapper
 from sensor_dsp import cordic
 
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
@@ -19,7 +19,7 @@ class Block(NamedTuple):
 
 
 def _mapper_params(width: int) -> dict:
-    # The scale constants are the golden model's (mesh_phy.mapper.fixed_scale):
+    # The scale constants are the golden model's (mesh_phy.modulation.mapper.fixed_scale):
     # the RTL takes them as parameters so model and hardware share one format.
     return {
         "W": width,

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from mesh_phy import PhyError, conv
+from mesh_phy import PhyError
 from mesh_phy.annex_g import G16_SCRAMBLED_144, G18_CODED_192, bits
+from mesh_phy.coding import conv
 
 
 def test_annex_g_rate_three_quarters():

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesh_phy import PhyError, crc
+from mesh_phy import PhyError
+from mesh_phy.coding import crc
 
 
 @given(st.binary(max_size=2000))

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from mesh_phy import PhyError, interleaver, mapper
+from mesh_phy import PhyError
 from mesh_phy.annex_g import G18_CODED_192, G21_INTERLEAVED_192, bits
+from mesh_phy.coding import interleaver
+from mesh_phy.modulation import mapper
 
 PAIRS = [(48, 1), (96, 2), (192, 4), (288, 6)]
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import edhoc
-from mesh_phy.crc import crc32
+from mesh_phy.coding.crc import crc32
 from protocol import FrameError, decode, fleet
 from protocol import security as S
 

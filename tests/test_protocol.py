@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import protocol
-from mesh_phy.crc import crc32
+from mesh_phy.coding.crc import crc32
 from protocol import dissector, pcap, vectors
 from protocol.codec import to_dict
 

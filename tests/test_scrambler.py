@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from mesh_phy import PhyError, scrambler
+from mesh_phy import PhyError
 from mesh_phy.annex_g import G16_SCRAMBLED_144, SEED
+from mesh_phy.coding import scrambler
 
 # IEEE 802.11a-1999, 17.3.5.4: the 127-bit sequence for the all-ones initial state.
 STANDARD_127 = ("00001110" "11110010" "11001001" "00000010" "00100110" "00101110"

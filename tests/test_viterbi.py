@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mesh_phy import PhyError, ber, conv, demapper, mapper, rx, tx, viterbi
+from mesh_phy import PhyError, ber, rx, tx
+from mesh_phy.coding import conv, viterbi
+from mesh_phy.modulation import demapper, mapper
 from mesh_phy.rates import RATES
 
 

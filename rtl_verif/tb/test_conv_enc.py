@@ -1,4 +1,4 @@
-"""Testbench of rtl/conv_enc.sv against mesh_phy.conv.encode.
+"""Testbench of rtl/conv_enc.sv against mesh_phy.coding.conv.encode.
 
 Testplan:
 * test_annex_g — directed: Table G.16's 144 scrambled bits at rate 3/4 give
@@ -13,8 +13,8 @@ Testplan:
 import cocotb
 import numpy as np
 
-from mesh_phy import conv
 from mesh_phy.annex_g import G16_SCRAMBLED_144, G18_CODED_192, bits
+from mesh_phy.coding import conv
 from rtl_verif.tb.axis_tb import Stimulus, make_frame, n_frames, run_stream
 
 RATE_CODE = {"1/2": 0, "2/3": 1, "3/4": 2}

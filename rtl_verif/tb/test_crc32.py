@@ -1,4 +1,4 @@
-"""Testbench of rtl/crc32.sv (FCS inserter) against mesh_phy.crc.crc32.
+"""Testbench of rtl/crc32.sv (FCS inserter) against mesh_phy.coding.crc.crc32.
 
 Testplan:
 * test_check_values — directed: the CRC-32 catalogue check value
@@ -11,7 +11,7 @@ Testplan:
 import cocotb
 
 from mesh_phy.annex_g import G1_MESSAGE
-from mesh_phy.crc import crc32
+from mesh_phy.coding.crc import crc32
 from rtl_verif.tb.axis_tb import Stimulus, make_frame, n_frames, run_stream
 
 

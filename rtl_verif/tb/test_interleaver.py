@@ -1,4 +1,4 @@
-"""Testbench of rtl/interleaver.sv against mesh_phy.interleaver.interleave.
+"""Testbench of rtl/interleaver.sv against mesh_phy.coding.interleaver.interleave.
 
 Testplan:
 * test_annex_g — directed: Table G.18's coded symbol interleaves to Table
@@ -14,8 +14,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-from mesh_phy import interleaver
 from mesh_phy.annex_g import G18_CODED_192, G21_INTERLEAVED_192, bits
+from mesh_phy.coding import interleaver
 from rtl_verif.tb.axis_tb import AxisTB, Stimulus, make_frame, n_frames, run_stream
 
 # modulation code on tuser -> (N_CBPS, N_BPSC)

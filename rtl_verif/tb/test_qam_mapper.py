@@ -1,4 +1,4 @@
-"""Testbench of rtl/qam_mapper.sv against mesh_phy.mapper.map_bits_fixed.
+"""Testbench of rtl/qam_mapper.sv against mesh_phy.modulation.mapper.map_bits_fixed.
 
 Testplan:
 * test_constellations — directed: every point of every constellation (all
@@ -13,8 +13,8 @@ Testplan:
 import cocotb
 import numpy as np
 
-from mesh_phy import mapper
 from mesh_phy.annex_g import G21_INTERLEAVED_192, bits
+from mesh_phy.modulation import mapper
 from rtl_verif.tb.axis_tb import Stimulus, make_frame, n_frames, run_stream, tb_params
 
 MODS = ["bpsk", "qpsk", "16qam", "64qam"]

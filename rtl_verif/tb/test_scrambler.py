@@ -1,4 +1,4 @@
-"""Testbench of rtl/scrambler.sv against mesh_phy.scrambler.
+"""Testbench of rtl/scrambler.sv against mesh_phy.coding.scrambler.
 
 Testplan:
 * test_standard_sequence — all-ones seed on zero data gives the 127-bit
@@ -12,8 +12,8 @@ Testplan:
 import cocotb
 import numpy as np
 
-from mesh_phy import scrambler
 from mesh_phy.bits import bytes_to_bits
+from mesh_phy.coding import scrambler
 from rtl_verif.tb.axis_tb import Stimulus, make_frame, n_frames, run_stream, tb_params
 
 # IEEE 802.11a-1999, 17.3.5.4: scrambler output for the all-ones initial state.

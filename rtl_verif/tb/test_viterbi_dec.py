@@ -1,4 +1,4 @@
-"""Testbench of rtl/viterbi_dec.sv against mesh_phy.viterbi.decode.
+"""Testbench of rtl/viterbi_dec.sv against mesh_phy.coding.viterbi.decode.
 
 Testplan:
 * test_noiseless — directed: clean frames at rates 1/2, 2/3, 3/4 (punctured
@@ -15,7 +15,7 @@ Testplan:
 import cocotb
 import numpy as np
 
-from mesh_phy import conv, viterbi
+from mesh_phy.coding import conv, viterbi
 from rtl_verif.tb.axis_tb import AxisTB, HandshakeLog, Stimulus, make_frame, n_frames, run_stream, tb_params
 
 PERIOD = {"1/2": 1, "2/3": 2, "3/4": 3}
