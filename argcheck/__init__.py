@@ -1,0 +1,143 @@
+"""Argument checks shared by the golden-model packages.
+
+Each package raises its own typed error (``mesh_phy.errors.PhyError``,
+``crypto.errors.CryptoError``, ``protocol.errors.FrameError``,
+``sensor_dsp.errors.SensorError``, all ``ValueError`` subclasses). These checks
+take that class as ``error`` and raise it with a message that names the
+argument and the reason, so no ``TypeError``, ``OverflowError`` or silent
+coercion leaks out of a public function.
+
+The rules are strict on purpose:
+
+* ``bool`` is not a number (``length=True`` is refused);
+* an integer argument takes ``int`` or a numpy integer, never a float
+  (``4.0`` is not a tag length);
+* a real argument takes ``int``/``float``/numpy reals, never ``bool``,
+  complex, strings or NaN, and infinity only when asked for;
+* byte strings are ``bytes``, ``bytearray`` or ``memoryview`` (returned as
+  ``bytes``), never ``str`` or lists of ints.
+
+This package depends on numpy only; it is the lowest layer of the project.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["integer", "real", "flag", "one_of", "byteslike", "text", "array"]
+
+
+def _type(value) -> str:
+    return type(value).__name__
+
+
+def integer(value, name: str, error: type, *, lo: int | None = None, hi: int | None = None) -> int:
+    """``value`` as a Python ``int`` in ``[lo, hi]`` (either bound optional)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise error(f"{name} must be an integer, got {_type(value)}")
+    v = int(value)
+    shown = f", got {v}" if v.bit_length() < 128 else ""  # str() of a huge int is itself an error
+    if lo is not None and v < lo:
+        raise error(f"{name} must be >= {lo}{shown}")
+    if hi is not None and v > hi:
+        raise error(f"{name} must be <= {hi}{shown}")
+    return v
+
+
+def real(value, name: str, error: type, *, lo: float | None = None, hi: float | None = None,
+         lo_open: bool = False, hi_open: bool = False, allow_inf: bool = False) -> float:
+    """``value`` as a finite ``float`` (NaN never; ±inf only with ``allow_inf``)
+    in the interval given by ``lo``/``hi`` (closed unless ``*_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise error(f"{name} must be a real number, got {_type(value)}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise error(f"{name} is too large for a float") from None
+    if v != v:
+        raise error(f"{name} must not be NaN")
+    if not allow_inf and v in (float("inf"), float("-inf")):
+        raise error(f"{name} must be finite, got {v}")
+    if lo is not None and (v <= lo if lo_open else v < lo):
+        raise error(f"{name} must be {'>' if lo_open else '>='} {lo}, got {v}")
+    if hi is not None and (v >= hi if hi_open else v > hi):
+        raise error(f"{name} must be {'<' if hi_open else '<='} {hi}, got {v}")
+    return v
+
+
+def flag(value, name: str, error: type) -> bool:
+    """``value`` must be a ``bool`` (not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{name} must be True or False, got {_type(value)}")
+    return bool(value)
+
+
+def one_of(value, name: str, error: type, options):
+    """``value`` must be one of ``options`` (compared with ``==``, bools and
+    floats never stand in for ints or strings)."""
+    for option in options:
+        if type(option) is type(value) and option == value:
+            return option
+        if (isinstance(option, int) and not isinstance(option, bool) and isinstance(value, np.integer)
+                and int(value) == option):
+            return option
+    shown = ", ".join(repr(o) for o in options)
+    small = isinstance(value, (str, float)) or (isinstance(value, int) and value.bit_length() < 128)
+    text_value = repr(value) if small and len(repr(value)) < 40 else _type(value)
+    raise error(f"{name} must be one of {shown}, got {text_value}")
+
+
+def byteslike(value, name: str, error: type, *, length: int | None = None, min_len: int = 0,
+              max_len: int | None = None) -> bytes:
+    """``value`` (bytes, bytearray or memoryview) as ``bytes``, with its length checked."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise error(f"{name} must be bytes, got {_type(value)}")
+    b = bytes(value)
+    if length is not None and len(b) != length:
+        raise error(f"{name} must be {length} bytes, got {len(b)}")
+    if len(b) < min_len:
+        raise error(f"{name} must be at least {min_len} bytes, got {len(b)}")
+    if max_len is not None and len(b) > max_len:
+        raise error(f"{name} must be at most {max_len} bytes, got {len(b)}")
+    return b
+
+
+def text(value, name: str, error: type, *, max_len: int | None = None) -> str:
+    """``value`` must be a ``str`` (of at most ``max_len`` characters)."""
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string, got {_type(value)}")
+    if max_len is not None and len(value) > max_len:
+        raise error(f"{name} must be at most {max_len} characters, got {len(value)}")
+    return value
+
+
+_KINDS = {"b": "0/1 bits or booleans", "i": "integers", "f": "real numbers", "c": "complex numbers"}
+
+
+def array(value, name: str, error: type, *, kind: str = "f", ndim: int | None = None, min_size: int = 0,
+          finite: bool = True) -> np.ndarray:
+    """``value`` as a numpy array of ``kind``: "i" (integers, no bools), "f"
+    (reals: ints or floats, no bools), "c" (complex: any of those or complex),
+    "b" (bits: integer 0/1 or bool). ``ndim`` fixes the number of dimensions;
+    ``finite`` refuses NaN and ±inf. The caller's array is never modified
+    (a view may be returned: copy before writing)."""
+    if kind not in _KINDS:
+        raise ValueError(f"argcheck.array: unknown kind {kind!r}")
+    if isinstance(value, (str, bytes, bytearray, memoryview, dict, set)):
+        raise error(f"{name} must be an array of {_KINDS[kind]}, got {_type(value)}")
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise error(f"{name} must be an array of {_KINDS[kind]} (ragged or not numeric)") from None
+    allowed = {"b": "biu", "i": "iu", "f": "iuf", "c": "iufc"}[kind]
+    if a.dtype.kind not in allowed:
+        raise error(f"{name} must be an array of {_KINDS[kind]}, got dtype {a.dtype}")
+    if ndim is not None and a.ndim != ndim:
+        raise error(f"{name} must have {ndim} dimension(s), got shape {a.shape}")
+    if a.size < min_size:
+        raise error(f"{name} must have at least {min_size} element(s), got {a.size}")
+    if kind == "b" and a.dtype.kind != "b" and a.size and not np.isin(a, (0, 1)).all():
+        raise error(f"{name} must hold only 0 and 1")
+    if finite and a.dtype.kind in "fc" and a.size and not np.isfinite(a).all():
+        raise error(f"{name} must be finite (no NaN or infinity)")
+    return a

@@ -1,0 +1,103 @@
+"""The shared argument checks: strict types, the caller's error class, the argument's name in the message."""
+
+import math
+
+import numpy as np
+import pytest
+from hostile import HOSTILE, assert_typed
+from hypothesis import given
+from hypothesis import strategies as st
+
+import argcheck
+
+
+class Err(ValueError):
+    pass
+
+
+@pytest.mark.parametrize("v", [True, False, np.bool_(True), 4.0, 1.5, "4", None, b"\x04", [4], math.nan])
+def test_integer_refuses_non_integers(v):
+    with pytest.raises(Err, match="count"):
+        argcheck.integer(v, "count", Err)
+
+
+@given(st.integers())
+def test_integer_accepts_ints_within_bounds(v):
+    if -10 <= v <= 10:
+        assert argcheck.integer(v, "n", Err, lo=-10, hi=10) == v
+        assert argcheck.integer(np.int64(v), "n", Err, lo=-10, hi=10) == v
+    else:
+        with pytest.raises(Err, match="n must be"):
+            argcheck.integer(v, "n", Err, lo=-10, hi=10)
+
+
+def test_huge_integer_message_stays_short():
+    with pytest.raises(Err) as e:
+        argcheck.integer(10**5000, "n", Err, hi=5)
+    assert len(str(e.value)) < 100
+
+
+@pytest.mark.parametrize("v", [True, "1.0", 1j, None, math.nan, np.float64("nan"), math.inf, -math.inf, 10**400])
+def test_real_refuses(v):
+    with pytest.raises(Err, match="x"):
+        argcheck.real(v, "x", Err)
+
+
+def test_real_bounds_and_inf():
+    assert argcheck.real(3, "x", Err) == 3.0
+    assert argcheck.real(math.inf, "x", Err, allow_inf=True) == math.inf
+    with pytest.raises(Err, match="> 0"):
+        argcheck.real(0.0, "x", Err, lo=0, lo_open=True)
+    with pytest.raises(Err, match="<= 1"):
+        argcheck.real(1.5, "x", Err, hi=1)
+
+
+def test_flag_one_of_text():
+    assert argcheck.flag(np.bool_(False), "f", Err) is False
+    for v in (0, 1, "True", None):
+        with pytest.raises(Err, match="f must be True or False"):
+            argcheck.flag(v, "f", Err)
+    assert argcheck.one_of("aes", "cipher", Err, ("sm4", "aes")) == "aes"
+    assert argcheck.one_of(np.int64(8), "mic", Err, (4, 8, 16)) == 8
+    for v in (8.0, True, "8", [8], {8: 1}):
+        with pytest.raises(Err, match="mic must be one of 4, 8, 16"):
+            argcheck.one_of(v, "mic", Err, (4, 8, 16))
+    with pytest.raises(Err, match="name must be a string"):
+        argcheck.text(b"x", "name", Err)
+
+
+def test_byteslike():
+    assert argcheck.byteslike(memoryview(b"ab"), "k", Err) == b"ab"
+    assert argcheck.byteslike(bytearray(b"ab"), "k", Err, length=2) == b"ab"
+    for v in ("ab", [1, 2], 12, None):
+        with pytest.raises(Err, match="k must be bytes"):
+            argcheck.byteslike(v, "k", Err)
+    with pytest.raises(Err, match="16 bytes"):
+        argcheck.byteslike(b"x" * 15, "k", Err, length=16)
+
+
+def test_array_kinds_and_no_mutation():
+    x = np.array([0.5, 1.0])
+    x.setflags(write=False)
+    assert argcheck.array(x, "x", Err) is not None
+    assert argcheck.array([1, 0, 1], "bits", Err, kind="b").tolist() == [1, 0, 1]
+    with pytest.raises(Err, match="only 0 and 1"):
+        argcheck.array([1, 2], "bits", Err, kind="b")
+    with pytest.raises(Err, match="finite"):
+        argcheck.array([1.0, np.nan], "x", Err)
+    with pytest.raises(Err, match="dimension"):
+        argcheck.array(np.zeros((2, 2)), "x", Err, ndim=1)
+    with pytest.raises(Err, match="complex"):
+        argcheck.array(["a"], "x", Err, kind="c")
+    with pytest.raises(Err, match="ragged"):
+        argcheck.array([[1], [1, 2]], "x", Err)
+
+
+@pytest.mark.parametrize("i", range(len(HOSTILE)))
+def test_every_check_raises_only_the_given_error(i):
+    v = HOSTILE[i]
+    for check in (lambda: argcheck.integer(v, "a", Err), lambda: argcheck.real(v, "a", Err),
+                  lambda: argcheck.flag(v, "a", Err), lambda: argcheck.one_of(v, "a", Err, (1, "x")),
+                  lambda: argcheck.byteslike(v, "a", Err), lambda: argcheck.text(v, "a", Err),
+                  lambda: argcheck.array(v, "a", Err, kind="i"), lambda: argcheck.array(v, "a", Err, kind="c")):
+        assert_typed(check, Err)
