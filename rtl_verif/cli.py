@@ -4,10 +4,9 @@ Knobs (also read from the environment, as ``make sim`` passes them):
 SIM (verilator | icarus), BLOCK, TESTCASE, SEED, WAVES=1.
 """
 
-import argparse
 import os
-import sys
 
+from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
 from rtl_verif.runner import SIMULATORS, RunnerError, run
 
@@ -27,8 +26,22 @@ def format_table(results) -> str:
     return "\n".join(lines)
 
 
+def _seed(text: str) -> int:
+    shown = text if len(text) <= 24 else text[:20] + "..."
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise RunnerError(f"SEED must be a decimal integer, got {shown!r}")
+    if text.startswith("-") or len(text) > 10 or int(text) >= 2**32:
+        raise RunnerError(f"SEED must be in 0 .. 2**32-1, got {shown}")
+    return int(text)
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl_verif", description=__doc__.splitlines()[0])
+    """The command line; one line on stderr and status 2 for any bad argument."""
+    return guard(_main, argv, errors=(RunnerError,), prog="python -m rtl_verif")
+
+
+def _main(argv=None) -> int:
+    ap = Parser(prog="python -m rtl_verif", description=__doc__.splitlines()[0])
     ap.add_argument("--sim", default=os.environ.get("SIM") or "verilator", choices=SIMULATORS)
     ap.add_argument("--block", default=os.environ.get("BLOCK") or None,
                     help=f"one of {', '.join(BLOCKS)} (default: all)")
@@ -39,20 +52,18 @@ def main(argv=None) -> int:
                     help="run every parameter set of each block, not just the default")
     a = ap.parse_args(argv)
     names = [a.block] if a.block else list(BLOCKS)
+    for name in names:
+        if name not in BLOCKS:
+            raise RunnerError(f"unknown block {name!r}; choose from {', '.join(BLOCKS)}")
+    seed = None if a.seed is None else _seed(a.seed)
     results = []
-    try:
-        for name in names:
-            if name not in BLOCKS:
-                raise RunnerError(f"unknown block {name!r}; choose from {', '.join(BLOCKS)}")
-            sets = BLOCKS[name].param_sets if a.all_params else BLOCKS[name].param_sets[:1]
-            for params in sets:
-                r = run(name, a.sim, params, seed=a.seed, testcase=a.testcase, waves=a.waves)
-                results.append(r)
-                if r.waves:
-                    print(f"waves: {r.waves}")
-    except RunnerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    for name in names:
+        sets = BLOCKS[name].param_sets if a.all_params else BLOCKS[name].param_sets[:1]
+        for params in sets:
+            r = run(name, a.sim, params, seed=seed, testcase=a.testcase, waves=a.waves)
+            results.append(r)
+            if r.waves:
+                print(f"waves: {r.waves}")
     print()
     print(format_table(results))
     print("JUnit XML: build/results/")

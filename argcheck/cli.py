@@ -1,0 +1,35 @@
+"""Command-line front ends that fail in one line.
+
+Every CLI of the project must, for any bad argument or input file, print one
+line to stderr and exit non-zero — no usage block, no traceback.
+:class:`Parser` is ``argparse.ArgumentParser`` with that behaviour for
+argument errors; :func:`guard` runs a ``main`` and turns the typed errors it
+lets out (the package's ``ValueError`` subclass, a file that cannot be read,
+input that is not valid UTF-8) into that one line.
+"""
+
+import argparse
+import sys
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line: ``prog: error: reason``."""
+
+    def error(self, message):  # argparse's hook for every argument error
+        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def guard(main, argv=None, *, errors=(ValueError,), prog: str | None = None) -> int:
+    """Run ``main(argv)``; a ``ValueError`` (the packages' typed errors are
+    subclasses), ``OSError`` or ``RecursionError`` becomes one line on stderr
+    and exit status 2. Anything else is a bug and keeps its traceback."""
+    name = prog or "error"
+    try:
+        return main(argv)
+    except (*errors, OSError, UnicodeError, RecursionError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{name}: error: {reason[:300]}", file=sys.stderr)
+        return EXIT_USAGE
