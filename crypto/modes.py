@@ -164,7 +164,11 @@ def _ccm_check(nonce, tag_len, msg_len):
     return nonce, q
 
 
-def _ccm_mac(cipher, nonce, q, aad, pt, tag_len):
+def ccm_mac_input(nonce: bytes, aad: bytes, pt: bytes, tag_len: int) -> bytes:
+    """The CBC-MAC input of CCM (SP 800-38C A.2): B0 (flags, nonce, message
+    length), the encoded AAD length and AAD, the plaintext, each zero-padded to
+    whole blocks. Shared by this model and the OpenSSL path in crypto.aead."""
+    q = 15 - len(nonce)
     flags = (0x40 if aad else 0) | (((tag_len - 2) // 2) << 3) | (q - 1)
     b = bytes([flags]) + nonce + len(pt).to_bytes(q, "big")
     if aad:
@@ -176,7 +180,11 @@ def _ccm_mac(cipher, nonce, q, aad, pt, tag_len):
         else:
             enc = b"\xff\xff" + la.to_bytes(8, "big")
         b += _pad16(enc + aad)
-    b += _pad16(pt)
+    return b + _pad16(pt)
+
+
+def _ccm_mac(cipher, nonce, q, aad, pt, tag_len):
+    b = ccm_mac_input(nonce, aad, pt, tag_len)
     x = bytes(BLOCK)
     for off in range(0, len(b), BLOCK):
         x = cipher.encrypt_block(_xor(x, b[off:off + BLOCK]))
