@@ -3,7 +3,10 @@
 PSDU → SERVICE + PSDU + tail + pad (17.3.5.2-3) → scramble (17.3.5.4), tail
 bits reset to zero after scrambling → convolutional code and puncture
 (17.3.5.5) → interleave per OFDM symbol (17.3.5.6) → map, 48 subcarriers per
-symbol (17.3.5.7). Pilots, IFFT and the preamble are not part of this model.
+symbol (17.3.5.7).
+
+:func:`ppdu` wraps it in the whole PPDU (17.3.2-17.3.4): preamble, SIGNAL,
+pilots, IFFT, cyclic prefix and windowing, from :mod:`mesh_phy.ofdm`.
 """
 
 from typing import NamedTuple
@@ -14,6 +17,7 @@ from mesh_phy.bits import bytes_to_bits
 from mesh_phy.coding import conv, interleaver, scrambler
 from mesh_phy.errors import PhyError
 from mesh_phy.modulation import mapper
+from mesh_phy.ofdm import signal_field, symbols, training
 from mesh_phy.rates import SUBCARRIERS, rate_params
 
 SERVICE_BITS = 16
@@ -59,3 +63,27 @@ def data_field(psdu: bytes, rate_mbps: int, seed: int) -> DataField:
     inter = interleaver.interleave(coded, p.n_cbps, p.n_bpsc)
     symbols = mapper.map_bits(inter, p.modulation).reshape(n_sym, SUBCARRIERS)
     return DataField(data, scr, coded, inter, symbols, n_sym)
+
+
+def assemble(signal_bits, data_symbols) -> np.ndarray:
+    """PPDU samples from the SIGNAL field's 24 bits and the DATA symbols
+    (n, 48): preamble, SIGNAL (pilot polarity p_0), DATA (p_1, p_2, ...),
+    overlap-added (see :mod:`mesh_phy.ofdm.symbols`). Any 24 bits are taken,
+    so tests can build invalid SIGNAL fields; :func:`ppdu` is the normal entry."""
+    sig = symbols.modulate(symbols.to_bins(signal_field.symbols(signal_bits)[None, :], 0))
+    data = symbols.modulate(symbols.to_bins(data_symbols, 1))
+    return symbols.overlap_add([training.short_training(), training.long_training(), sig, data])
+
+
+def ppdu(psdu: bytes, rate_mbps: int, *, seed: int = 0x5D) -> np.ndarray:
+    """The whole PPDU of ``psdu`` (1..4095 bytes) at ``rate_mbps``, complex128
+    at 20 Msample/s: 320 preamble samples, 80 SIGNAL, 80 per DATA symbol and
+    the last symbol's half-weight tail sample (881 samples for Annex G's
+    100-byte 36 Mbit/s packet). ``seed``: scrambler initial state 1..127 (bit
+    order in :mod:`mesh_phy.coding.scrambler`; Annex G uses 1011101 = 0x5D).
+    Scaling as IEEE 802.11a-1999 Table G.24 (constellation RMS 1 per
+    subcarrier, samples = ``numpy.fft.ifft`` of the bins)."""
+    if isinstance(psdu, (bytes, bytearray)) and len(psdu) == 0:
+        raise PhyError("PSDU must hold 1..4095 bytes (SIGNAL LENGTH 0 is not allowed, 17.3.4.2)")
+    d = data_field(psdu, rate_mbps, seed)
+    return assemble(signal_field.bits(rate_mbps, len(psdu)), d.symbols)
