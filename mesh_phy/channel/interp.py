@@ -1,0 +1,50 @@
+"""Band-limited interpolation: the one kernel behind fractional path delays
+(:mod:`mesh_phy.channel.tdl`) and sampling-clock offset
+(:mod:`mesh_phy.channel.oscillator`).
+
+Kernel: a Kaiser-windowed sinc, ``k(u) = sinc(u) · I0(β √(1 − (u/L)²)) / I0(β)``
+for ``|u| < L`` (``u`` in samples), ``L = 16`` taps each side, ``β = 8``. At
+integer ``u`` it is exactly the unit impulse, so integer delays and a zero clock
+offset are exact. Measured error on a complex tone at 0.4 fs (8 MHz at 20
+Msample/s, the edge of the 802.11a occupied band): below −60 dB (tests).
+Samples outside the burst are taken as zero.
+"""
+
+import numpy as np
+from scipy.special import i0
+
+HALF_TAPS = 16
+BETA = 8.0
+
+
+def kernel(u) -> np.ndarray:
+    """Kaiser-windowed sinc at offsets ``u`` (samples); 0 for ``|u| >= HALF_TAPS``."""
+    u = np.asarray(u, float)
+    r = np.clip(1.0 - (u / HALF_TAPS) ** 2, 0.0, None)
+    return np.where(np.abs(u) < HALF_TAPS, np.sinc(u) * i0(BETA * np.sqrt(r)) / i0(BETA), 0.0)
+
+
+def delay_fir(delay_samples: float) -> tuple[np.ndarray, int]:
+    """FIR ``h`` and the index of its first tap ``m0`` such that
+    ``y[n] = Σ_j h[j] x[n − m0 − j]`` delays ``x`` by ``delay_samples``
+    (any real ≥ 0; an integer gives a single unit tap)."""
+    d = float(delay_samples)
+    if d == round(d):
+        return np.ones(1), int(round(d))
+    m = np.arange(int(np.floor(d)) - HALF_TAPS + 1, int(np.floor(d)) + HALF_TAPS + 1)
+    return kernel(m - d), int(m[0])
+
+
+def sample_at(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Values of the band-limited signal ``x`` (last axis = samples 0..N-1) at
+    real sample ``positions`` (1-D), zero outside the burst."""
+    n = x.shape[-1]
+    p = np.asarray(positions, float)
+    base = np.floor(p).astype(np.int64)
+    offs = np.arange(-HALF_TAPS + 1, HALF_TAPS + 1)
+    idx = base[:, None] + offs[None, :]  # (M, 2L)
+    w = kernel(p[:, None] - idx)
+    inside = (idx >= 0) & (idx < n)
+    w = np.where(inside, w, 0.0)
+    gathered = x[..., np.clip(idx, 0, n - 1)]  # (..., M, 2L)
+    return np.sum(gathered * w, axis=-1)
