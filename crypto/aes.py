@@ -5,10 +5,14 @@ multiplicative inverse in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 followed by
 the affine map b_i ^ b_{i+4} ^ b_{i+5} ^ b_{i+6} ^ b_{i+7} ^ c_i, c = 0x63.
 Rounds use the usual T-tables (SubBytes, ShiftRows and MixColumns fused);
 :meth:`AES.encrypt_blocks` runs many blocks in parallel with numpy.
+
+Keys, blocks and data are ``bytes``, ``bytearray`` or ``memoryview``; a wrong
+type or length raises :class:`crypto.errors.CryptoError` naming the argument.
 """
 
 import numpy as np
 
+import argcheck
 from crypto.errors import CryptoError
 
 BLOCK = 16
@@ -74,11 +78,9 @@ class AES:
     name = "AES"
 
     def __init__(self, key: bytes):
-        if not isinstance(key, (bytes, bytearray, memoryview)):
-            raise CryptoError(f"AES key must be bytes, got {type(key).__name__}")
-        key = bytes(key)
+        key = argcheck.byteslike(key, "key", CryptoError)
         if len(key) not in (16, 24, 32):
-            raise CryptoError(f"AES key must be 16, 24 or 32 bytes, got {len(key)}")
+            raise CryptoError(f"key must be 16, 24 or 32 bytes (AES-128/192/256), got {len(key)}")
         nk = len(key) // 4
         self.rounds = nk + 6
         w = [int.from_bytes(key[4 * i:4 * i + 4], "big") for i in range(nk)]
@@ -102,9 +104,7 @@ class AES:
 
     @staticmethod
     def _check(block):
-        if not isinstance(block, (bytes, bytearray, memoryview)) or len(block) != BLOCK:
-            raise CryptoError("AES block must be 16 bytes")
-        return bytes(block)
+        return argcheck.byteslike(block, "block", CryptoError, length=BLOCK)
 
     def _rounds(self, block, k, t, box, shifts):
         s = [int.from_bytes(block[4 * i:4 * i + 4], "big") ^ k[i] for i in range(4)]
@@ -128,9 +128,10 @@ class AES:
 
     def encrypt_blocks(self, data: bytes) -> bytes:
         """ECB-encrypt whole blocks in parallel (numpy)."""
+        data = argcheck.byteslike(data, "data", CryptoError)
         if len(data) % BLOCK:
-            raise CryptoError("AES batch data must be whole 16-byte blocks")
-        s = np.frombuffer(bytes(data), dtype=">u4").astype(np.uint32).reshape(-1, 4)
+            raise CryptoError(f"data must be whole 16-byte blocks, got {len(data)} bytes")
+        s = np.frombuffer(data, dtype=">u4").astype(np.uint32).reshape(-1, 4)
         k = np.array(self._ek, dtype=np.uint32).reshape(-1, 4)
         s = s ^ k[0]
         t0, t1, t2, t3 = _TE_NP

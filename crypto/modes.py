@@ -14,19 +14,37 @@
 
 Decryption checks the tag first (constant-time comparison) and raises
 :class:`crypto.errors.AuthenticationError` without releasing any plaintext.
+
+Every public function checks its arguments once, before any block is
+processed: byte strings are ``bytes``, ``bytearray`` or ``memoryview`` (never
+``str`` or ``int``), tag lengths are ``int`` from the mode's list (``4.0``
+and ``True`` are refused), ``cipher`` is a block-cipher object; anything else
+raises :class:`crypto.errors.CryptoError` naming the argument.
 """
 
 import hmac as _hmac
 
+import argcheck
 from crypto.errors import AuthenticationError, CryptoError
 
 BLOCK = 16
+GCM_TAGS = (4, 8, 12, 13, 14, 15, 16)
+CCM_TAGS = (4, 6, 8, 10, 12, 14, 16)
 
 
 def _bytes(name, v) -> bytes:
-    if not isinstance(v, (bytes, bytearray, memoryview)):
-        raise CryptoError(f"{name} must be bytes, got {type(v).__name__}")
-    return bytes(v)
+    return argcheck.byteslike(v, name, CryptoError)
+
+
+def _cipher(cipher):
+    """``cipher`` must be a block-cipher object with 16-byte blocks (an
+    instance, not a class) offering ``encrypt_block`` and ``encrypt_blocks``."""
+    if (isinstance(cipher, type) or getattr(cipher, "block_size", None) != BLOCK
+            or not callable(getattr(cipher, "encrypt_block", None))
+            or not callable(getattr(cipher, "encrypt_blocks", None))):
+        raise CryptoError("cipher must be a 16-byte block cipher object (crypto.sm4.SM4, crypto.aes.AES), "
+                          f"got {type(cipher).__name__}")
+    return cipher
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
@@ -47,9 +65,8 @@ def _keystream(cipher, counter: int, nblocks: int, inc_bits: int) -> bytes:
 
 def ctr(cipher, counter_block: bytes, data: bytes) -> bytes:
     """CTR encryption (and decryption) from a 16-byte initial counter block."""
-    cb = _bytes("counter block", counter_block)
-    if len(cb) != BLOCK:
-        raise CryptoError(f"CTR counter block must be 16 bytes, got {len(cb)}")
+    _cipher(cipher)
+    cb = argcheck.byteslike(counter_block, "counter_block", CryptoError, length=BLOCK)
     data = _bytes("data", data)
     ks = _keystream(cipher, int.from_bytes(cb, "big"), -(-len(data) // BLOCK), 128)
     return _xor(data, ks) if data else b""
@@ -102,18 +119,16 @@ def _pad16(b: bytes) -> bytes:
 
 
 def _gcm_setup(cipher, iv, tag_len):
-    iv = _bytes("GCM IV", iv)
-    if not iv:
-        raise CryptoError("GCM IV must not be empty")
-    if tag_len not in (4, 8, 12, 13, 14, 15, 16):
-        raise CryptoError(f"GCM tag length must be 4, 8 or 12..16 bytes, got {tag_len}")
+    _cipher(cipher)
+    iv = argcheck.byteslike(iv, "iv", CryptoError, min_len=1)
+    tag_len = argcheck.one_of(tag_len, "tag_len", CryptoError, GCM_TAGS)
     h = int.from_bytes(cipher.encrypt_block(bytes(BLOCK)), "big")
     ghash = _Ghash(h)
     if len(iv) == 12:
         j0 = int.from_bytes(iv + b"\x00\x00\x00\x01", "big")
     else:
         j0 = ghash(_pad16(iv) + (8 * len(iv)).to_bytes(BLOCK, "big"))
-    return ghash, j0
+    return ghash, j0, tag_len
 
 
 def _gcm_tag(cipher, ghash, j0, aad, ct, tag_len):
@@ -123,10 +138,10 @@ def _gcm_tag(cipher, ghash, j0, aad, ct, tag_len):
 
 def gcm_encrypt(cipher, iv: bytes, plaintext: bytes, aad: bytes = b"", tag_len: int = 16):
     """Returns (ciphertext, tag)."""
-    ghash, j0 = _gcm_setup(cipher, iv, tag_len)
     pt, aad = _bytes("plaintext", plaintext), _bytes("aad", aad)
     if len(pt) > (2**32 - 2) * BLOCK:
-        raise CryptoError("GCM plaintext too long")
+        raise CryptoError("plaintext too long for GCM (at most 2^32 - 2 blocks)")
+    ghash, j0, tag_len = _gcm_setup(cipher, iv, tag_len)
     ks = _keystream(cipher, _inc32(j0), -(-len(pt) // BLOCK), 32)
     ct = _xor(pt, ks) if pt else b""
     return ct, _gcm_tag(cipher, ghash, j0, aad, ct, tag_len)
@@ -140,10 +155,10 @@ def gcm_decrypt(cipher, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes = b
     forgery (GCM tags do not bind their length, so accepting whatever arrives
     would let an attacker truncate them)."""
     tag = _bytes("tag", tag)
-    ghash, j0 = _gcm_setup(cipher, iv, tag_len)
+    ct, aad = _bytes("ciphertext", ciphertext), _bytes("aad", aad)
+    ghash, j0, tag_len = _gcm_setup(cipher, iv, tag_len)
     if len(tag) != tag_len:
         raise AuthenticationError(f"GCM tag of {len(tag)} bytes, expected {tag_len}")
-    ct, aad = _bytes("ciphertext", ciphertext), _bytes("aad", aad)
     if not _hmac.compare_digest(_gcm_tag(cipher, ghash, j0, aad, ct, len(tag)), tag):
         raise AuthenticationError("GCM tag does not verify")
     ks = _keystream(cipher, _inc32(j0), -(-len(ct) // BLOCK), 32)
@@ -153,21 +168,34 @@ def gcm_decrypt(cipher, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes = b
 # ---- CCM ----
 
 def _ccm_check(nonce, tag_len, msg_len):
-    nonce = _bytes("CCM nonce", nonce)
-    if not 7 <= len(nonce) <= 13:
-        raise CryptoError(f"CCM nonce must be 7..13 bytes, got {len(nonce)}")
-    if tag_len not in (4, 6, 8, 10, 12, 14, 16):
-        raise CryptoError(f"CCM tag length must be 4, 6, ..., 16 bytes, got {tag_len}")
+    """Checked nonce (7..13 bytes) and q = 15 - its length; ``tag_len`` is a
+    CCM tag length and a ``msg_len``-byte message fits the q-byte length field."""
+    nonce = argcheck.byteslike(nonce, "nonce", CryptoError, min_len=7, max_len=13)
+    argcheck.one_of(tag_len, "tag_len", CryptoError, CCM_TAGS)
     q = 15 - len(nonce)
     if msg_len >= 1 << (8 * q):
         raise CryptoError(f"message of {msg_len} bytes does not fit a {len(nonce)}-byte CCM nonce")
     return nonce, q
 
 
+def _ccm_tag_len(tag: bytes, allowed) -> int:
+    """The length of a received tag, one of ``allowed``."""
+    if len(tag) not in allowed:
+        raise CryptoError(f"tag must be {', '.join(map(str, allowed))} bytes, got {len(tag)}")
+    return len(tag)
+
+
 def ccm_mac_input(nonce: bytes, aad: bytes, pt: bytes, tag_len: int) -> bytes:
     """The CBC-MAC input of CCM (SP 800-38C A.2): B0 (flags, nonce, message
     length), the encoded AAD length and AAD, the plaintext, each zero-padded to
     whole blocks. Shared by this model and the OpenSSL path in crypto.aead."""
+    aad, pt = _bytes("aad", aad), _bytes("pt", pt)
+    nonce, _ = _ccm_check(nonce, tag_len, len(pt))
+    return _mac_input(nonce, aad, pt, tag_len)
+
+
+def _mac_input(nonce: bytes, aad: bytes, pt: bytes, tag_len: int) -> bytes:
+    """:func:`ccm_mac_input` of checked arguments."""
     q = 15 - len(nonce)
     flags = (0x40 if aad else 0) | (((tag_len - 2) // 2) << 3) | (q - 1)
     b = bytes([flags]) + nonce + len(pt).to_bytes(q, "big")
@@ -184,7 +212,7 @@ def ccm_mac_input(nonce: bytes, aad: bytes, pt: bytes, tag_len: int) -> bytes:
 
 
 def _ccm_mac(cipher, nonce, q, aad, pt, tag_len):
-    b = ccm_mac_input(nonce, aad, pt, tag_len)
+    b = _mac_input(nonce, aad, pt, tag_len)
     x = bytes(BLOCK)
     for off in range(0, len(b), BLOCK):
         x = cipher.encrypt_block(_xor(x, b[off:off + BLOCK]))
@@ -198,6 +226,7 @@ def _ccm_ctr(cipher, nonce, q, n_bytes, start):
 
 def ccm_encrypt(cipher, nonce: bytes, plaintext: bytes, aad: bytes = b"", tag_len: int = 16):
     """Returns (ciphertext, tag)."""
+    _cipher(cipher)
     pt, aad = _bytes("plaintext", plaintext), _bytes("aad", aad)
     nonce, q = _ccm_check(nonce, tag_len, len(pt))
     t = _ccm_mac(cipher, nonce, q, aad, pt, tag_len)
@@ -208,8 +237,9 @@ def ccm_encrypt(cipher, nonce: bytes, plaintext: bytes, aad: bytes = b"", tag_le
 
 def ccm_decrypt(cipher, nonce: bytes, ciphertext: bytes, tag: bytes, aad: bytes = b"") -> bytes:
     """Decrypt, verify, and release the plaintext only when the tag verifies."""
+    _cipher(cipher)
     ct, aad, tag = _bytes("ciphertext", ciphertext), _bytes("aad", aad), _bytes("tag", tag)
-    nonce, q = _ccm_check(nonce, len(tag), len(ct))
+    nonce, q = _ccm_check(nonce, _ccm_tag_len(tag, CCM_TAGS), len(ct))
     pt = _xor(ct, _ccm_ctr(cipher, nonce, q, len(ct), 1)) if ct else b""
     expected = _xor(_ccm_mac(cipher, nonce, q, aad, pt, len(tag)), _ccm_ctr(cipher, nonce, q, BLOCK, 0))
     if not _hmac.compare_digest(expected, tag):
@@ -221,19 +251,16 @@ CCM_STAR_NONCE = 13
 CCM_STAR_TAGS = (4, 8, 16)
 
 
-def _ccm_star_check(nonce, tag_len):
-    if len(_bytes("CCM* nonce", nonce)) != CCM_STAR_NONCE:
-        raise CryptoError(f"CCM* nonce must be {CCM_STAR_NONCE} bytes, got {len(nonce)}")
-    if tag_len not in CCM_STAR_TAGS:
-        raise CryptoError(f"CCM* tag length must be 4, 8 or 16 bytes, got {tag_len}")
-
-
 def ccm_star_encrypt(cipher, nonce: bytes, plaintext: bytes, aad: bytes = b"", tag_len: int = 8):
     """CCM* (13-byte nonce, 4/8/16-byte tag). Returns (ciphertext, tag)."""
-    _ccm_star_check(nonce, tag_len)
+    argcheck.byteslike(nonce, "nonce", CryptoError, length=CCM_STAR_NONCE)
+    argcheck.one_of(tag_len, "tag_len", CryptoError, CCM_STAR_TAGS)
     return ccm_encrypt(cipher, nonce, plaintext, aad, tag_len)
 
 
 def ccm_star_decrypt(cipher, nonce: bytes, ciphertext: bytes, tag: bytes, aad: bytes = b"") -> bytes:
-    _ccm_star_check(nonce, len(_bytes("tag", tag)))
+    """CCM* decryption: the tag (4, 8 or 16 bytes) is verified before any
+    plaintext is released."""
+    argcheck.byteslike(nonce, "nonce", CryptoError, length=CCM_STAR_NONCE)
+    _ccm_tag_len(_bytes("tag", tag), CCM_STAR_TAGS)
     return ccm_decrypt(cipher, nonce, ciphertext, tag, aad)

@@ -9,12 +9,17 @@ choice after, P0(x) = x ^ x<<<9 ^ x<<<17, P1(x) = x ^ x<<<15 ^ x<<<23.
 :class:`SM3` is incremental (``update`` / ``digest`` / ``hexdigest`` /
 ``copy``, like ``hashlib``); :func:`sm3_batch` hashes many equal-length
 messages at once with numpy.
+
+Inputs are ``bytes``, ``bytearray`` or ``memoryview``; anything else (a
+``str``, an ``int``, a list of ints) raises :class:`crypto.errors.CryptoError`
+naming the argument.
 """
 
 import struct
 
 import numpy as np
 
+import argcheck
 from crypto.errors import CryptoError
 
 IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600, 0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
@@ -77,13 +82,11 @@ class SM3:
         self._v = IV
         self._buf = b""
         self._len = 0
-        if data:
-            self.update(data)
+        self.update(data)
 
     def update(self, data: bytes) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise CryptoError(f"SM3 input must be bytes, got {type(data).__name__}")
-        data = bytes(data)
+        """Hash ``data`` (bytes-like) after what came before."""
+        data = argcheck.byteslike(data, "data", CryptoError)
         self._len += len(data)
         buf = self._buf + data
         full = len(buf) - len(buf) % 64
@@ -123,14 +126,17 @@ def _nrotl(x, n):
 
 
 def sm3_batch(messages) -> list:
-    """SM3 of each message; all must have the same length (one numpy pass
-    per block over all messages). Returns a list of 32-byte digests."""
-    msgs = [bytes(m) for m in messages]
+    """SM3 of each message; ``messages`` is a list or tuple of bytes-like
+    messages, all of the same length (one numpy pass per block over all
+    messages). Returns a list of 32-byte digests."""
+    if not isinstance(messages, (list, tuple)):
+        raise CryptoError(f"messages must be a list or tuple of bytes, got {type(messages).__name__}")
+    msgs = [argcheck.byteslike(m, f"messages[{i}]", CryptoError) for i, m in enumerate(messages)]
     if not msgs:
         return []
     n = len(msgs[0])
     if any(len(m) != n for m in msgs):
-        raise CryptoError("sm3_batch needs messages of equal length")
+        raise CryptoError("messages must all have the same length")
     pad = _pad(n)
     data = np.frombuffer(b"".join(m + pad for m in msgs), dtype=">u4").astype(np.uint32)
     words = data.reshape(len(msgs), -1, 16)

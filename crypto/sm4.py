@@ -10,10 +10,15 @@ CK[i])``, ``L'(B) = B ^ B<<<13 ^ B<<<23``, ``CK[i]`` byte j = (4i+j)·7 mod
 
 :func:`encrypt_blocks` / :func:`decrypt_blocks` process any number of blocks
 at once with numpy (T-tables, all blocks in parallel per round).
+
+Keys, blocks and data are ``bytes``, ``bytearray`` or ``memoryview``; a wrong
+type or length raises :class:`crypto.errors.CryptoError` naming the argument.
+Arguments are checked once per call, never per block.
 """
 
 import numpy as np
 
+import argcheck
 from crypto.errors import CryptoError
 
 # S-box, GB/T 32907-2016 clause 6.2 (table transcribed from the standard).
@@ -59,35 +64,38 @@ def _l_key(b: int) -> int:
     return b ^ _rotl(b, 13) ^ _rotl(b, 23)
 
 
-def _check(name: str, data, length: int = 16) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise CryptoError(f"SM4 {name} must be bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) != length:
-        raise CryptoError(f"SM4 {name} must be {length} bytes, got {len(data)}")
-    return data
-
-
 # T-tables: T_j[b] = L(S[b] << 8*(3-j)), so T(x) = T_0[x3] ^ T_1[x2] ^ T_2[x1] ^ T_3[x0].
 _T_INT = tuple(tuple(_l(SBOX[b] << (8 * (3 - j))) for b in range(256)) for j in range(4))
 _T = np.array(_T_INT, dtype=np.uint32)
 
 
+def _block(block) -> bytes:
+    return argcheck.byteslike(block, "block", CryptoError, length=BLOCK)
+
+
 def expand_key(key: bytes) -> tuple:
     """The 32 round keys rk[0..31] (ints) of a 16-byte key."""
-    mk = [int.from_bytes(_check("key", key)[4 * i:4 * i + 4], "big") for i in range(4)]
+    key = argcheck.byteslike(key, "key", CryptoError, length=BLOCK)
+    mk = [int.from_bytes(key[4 * i:4 * i + 4], "big") for i in range(4)]
     k = [m ^ f for m, f in zip(mk, FK, strict=True)]
     for i in range(32):
         k.append(k[i] ^ _l_key(_tau(k[i + 1] ^ k[i + 2] ^ k[i + 3] ^ CK[i])))
     return tuple(k[4:])
 
 
-def round_states(key: bytes, block: bytes, decrypt: bool = False, *, round_keys=None) -> list:
-    """X[4..35]: the word each round produces (the RTL's per-round value)."""
-    rk = expand_key(key) if round_keys is None else round_keys
+def _round_keys(round_keys) -> tuple:
+    """Caller-given round keys: 32 words in 0 .. 2^32 - 1."""
+    if not isinstance(round_keys, (tuple, list)) or len(round_keys) != 32:
+        raise CryptoError("round_keys must be a tuple of 32 round keys (as expand_key returns)")
+    return tuple(argcheck.integer(v, f"round_keys[{i}]", CryptoError, lo=0, hi=MASK32)
+                 for i, v in enumerate(round_keys))
+
+
+def _states(rk, block: bytes, decrypt: bool) -> list:
+    """X[4..35] of a checked 16-byte block under round keys ``rk``."""
     if decrypt:
         rk = rk[::-1]
-    x = [int.from_bytes(_check("block", block)[4 * i:4 * i + 4], "big") for i in range(4)]
+    x = [int.from_bytes(block[4 * i:4 * i + 4], "big") for i in range(4)]
     t0, t1, t2, t3 = _T_INT
     for i in range(32):
         t = x[i + 1] ^ x[i + 2] ^ x[i + 3] ^ rk[i]
@@ -95,32 +103,44 @@ def round_states(key: bytes, block: bytes, decrypt: bool = False, *, round_keys=
     return x[4:]
 
 
-def _crypt(key, block, decrypt, round_keys=None):
-    x = round_states(key, block, decrypt, round_keys=round_keys)
+def round_states(key: bytes, block: bytes, decrypt: bool = False, *, round_keys=None) -> list:
+    """X[4..35]: the word each round produces (the RTL's per-round value).
+    ``round_keys`` (the 32 words :func:`expand_key` returns) may replace
+    ``key``, which must then be None."""
+    decrypt = argcheck.flag(decrypt, "decrypt", CryptoError)
+    if round_keys is None:
+        rk = expand_key(key)
+    elif key is not None:
+        raise CryptoError("key must be None when round_keys are given")
+    else:
+        rk = _round_keys(round_keys)
+    return _states(rk, _block(block), decrypt)
+
+
+def _crypt(rk, block, decrypt: bool) -> bytes:
+    x = _states(rk, _block(block), decrypt)
     return b"".join(w.to_bytes(4, "big") for w in (x[31], x[30], x[29], x[28]))
 
 
 def encrypt_block(key: bytes, block: bytes) -> bytes:
     """Encrypt one 16-byte block under a 16-byte key."""
-    return _crypt(key, block, False)
+    return _crypt(expand_key(key), block, False)
 
 
 def decrypt_block(key: bytes, block: bytes) -> bytes:
     """Decrypt one 16-byte block under a 16-byte key."""
-    return _crypt(key, block, True)
+    return _crypt(expand_key(key), block, True)
 
 
-
-
-def _batch(key: bytes, data: bytes, decrypt: bool, round_keys=None) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise CryptoError(f"SM4 data must be bytes, got {type(data).__name__}")
+def _batch(rk, data, decrypt: bool) -> bytes:
+    """ECB over whole blocks with round keys ``rk``; ``data`` is checked here,
+    once for all blocks."""
+    data = argcheck.byteslike(data, "data", CryptoError)
     if len(data) % BLOCK:
-        raise CryptoError(f"SM4 batch data must be whole 16-byte blocks, got {len(data)} bytes")
-    rk = expand_key(key) if round_keys is None else round_keys
+        raise CryptoError(f"data must be whole 16-byte blocks, got {len(data)} bytes")
     if decrypt:
         rk = rk[::-1]
-    w = np.frombuffer(bytes(data), dtype=">u4").astype(np.uint32).reshape(-1, 4)
+    w = np.frombuffer(data, dtype=">u4").astype(np.uint32).reshape(-1, 4)
     x0, x1, x2, x3 = (w[:, i].copy() for i in range(4))
     t0, t1, t2, t3 = _T
     for r in rk:
@@ -132,12 +152,12 @@ def _batch(key: bytes, data: bytes, decrypt: bool, round_keys=None) -> bytes:
 
 def encrypt_blocks(key: bytes, data: bytes) -> bytes:
     """ECB-encrypt whole blocks, all in parallel (numpy)."""
-    return _batch(key, data, False)
+    return _batch(expand_key(key), data, False)
 
 
 def decrypt_blocks(key: bytes, data: bytes) -> bytes:
     """ECB-decrypt whole blocks, all in parallel (numpy)."""
-    return _batch(key, data, True)
+    return _batch(expand_key(key), data, True)
 
 
 class SM4:
@@ -150,13 +170,13 @@ class SM4:
         self._rk = expand_key(key)
 
     def encrypt_block(self, block: bytes) -> bytes:
-        return _crypt(None, block, False, self._rk)
+        return _crypt(self._rk, block, False)
 
     def decrypt_block(self, block: bytes) -> bytes:
-        return _crypt(None, block, True, self._rk)
+        return _crypt(self._rk, block, True)
 
     def encrypt_blocks(self, data: bytes) -> bytes:
-        return _batch(None, data, False, self._rk)
+        return _batch(self._rk, data, False)
 
     def decrypt_blocks(self, data: bytes) -> bytes:
-        return _batch(None, data, True, self._rk)
+        return _batch(self._rk, data, True)
