@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mesh_phy.modulation import mapper
+from mesh_phy.ofdm import fft_fixed
 from sensor_dsp import cordic
 
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
@@ -40,6 +41,14 @@ def _cordic_params(in_w: int, out_w: int, iters: int) -> dict:
             "ANGLES": f"{iters * zw}'h{table:x}", "KINV": p.kinv}
 
 
+def _fft_params(in_w: int, out_w: int, tw_w: int, scale: int) -> dict:
+    # Twiddle table W64^k, k = 0..63, {im, re} per entry, from the golden model.
+    p = fft_fixed.params(in_w, out_w, tw_w, scale)
+    m = (1 << tw_w) - 1
+    table = sum((((im & m) << tw_w) | (re & m)) << (2 * tw_w * k) for k, (re, im) in enumerate(p.twiddles))
+    return {"IN_W": in_w, "OUT_W": out_w, "TW_W": tw_w, "SCALE": scale, "TW": f"{64 * 2 * tw_w}'h{table:x}"}
+
+
 BLOCKS = {
     b.name: b
     for b in (
@@ -55,6 +64,8 @@ BLOCKS = {
         Block("sm4_core", ("sm4_core.sv",), "rtl_verif.tb.test_sm4_core", ({},)),
         Block("cordic_atan2", ("cordic_atan2.sv",), "rtl_verif.tb.test_cordic_atan2",
               (_cordic_params(16, 16, 16), _cordic_params(12, 14, 10))),
+        Block("fft64", ("fft64_stage.sv", "fft64_twiddle.sv", "fft64_reorder.sv", "fft64.sv"),
+              "rtl_verif.tb.test_fft64", (_fft_params(16, 16, 16, 0b111111), _fft_params(12, 16, 12, 0b010101))),
     )
 }
 

