@@ -22,24 +22,32 @@ CLI: ``python -m mesh_phy.ber --rate 6 --ebn0 0:0.5:8`` writes
 Eb/N0 at which each curve crosses BER 1e-5.
 """
 
-import argparse
 import csv
 import math
 import sys
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import comb, erfc
 
+import argcheck
+from argcheck import cli
+from mesh_phy.channel import awgn
 from mesh_phy.coding import conv, interleaver, viterbi
 from mesh_phy.errors import PhyError
+from mesh_phy.link import grid, runner, stats
+from mesh_phy.link.runner import Batch, Link, run_point
+from mesh_phy.link.seeds import fresh_base_seed
+from mesh_phy.link.stats import wilson
 from mesh_phy.modulation import demapper, mapper
 from mesh_phy.rates import rate_params
 
 # Information-bit error weights c_d of the K=7 (133,171) code, d = 10..16.
 SPECTRUM = {10: 36, 12: 211, 14: 1404, 16: 11633}
 CODE_RATE = {"1/2": 0.5, "2/3": 2 / 3, "3/4": 0.75}
+CURVES = ("uncoded", "soft", "hard")
 
 
 def qfunc(x):
@@ -77,44 +85,77 @@ class Point(NamedTuple):
     def ber(self) -> float:
         return self.errors / self.bits if self.bits else float("nan")
 
+    @property
+    def ci(self) -> tuple[float, float]:
+        """95 % Wilson interval of the BER."""
+        return wilson(self.errors, self.bits)
 
-def _awgn(rng, shape, n0):
-    return np.sqrt(n0 / 2) * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+
+class BerLink(Link):
+    """One Eb/N0 point of a BER curve as a :class:`mesh_phy.link.runner.Link`:
+    transmit random bits (``uncoded``: BPSK; ``soft``/``hard``: the DATA
+    chain of ``rate_mbps`` on mapped symbols, ``frames`` frames of ``n_sym``
+    OFDM symbols with a terminating tail), add AWGN with
+    :func:`mesh_phy.channel.awgn.awgn` at Es/N0 = Eb/N0 · N_BPSC · R on unit
+    symbol energy, demap, deinterleave, decode, count bit errors."""
+
+    def __init__(self, curve: str, rate_mbps, ebn0_db, *, frames: int = 256, n_sym: int = 20,
+                 soft_bits: int = viterbi.DEFAULT_SOFT_BITS, traceback: int = viterbi.DEFAULT_TRACEBACK):
+        self.curve = argcheck.one_of(curve, "curve", PhyError, CURVES)
+        self.ebn0_db = argcheck.real(ebn0_db, "ebn0_db", PhyError, lo=-50.0, hi=100.0)
+        self.frames = argcheck.integer(frames, "frames", PhyError, lo=1, hi=1 << 16)
+        self.n_sym = argcheck.integer(n_sym, "n_sym", PhyError, lo=1, hi=1 << 12)
+        self.soft_bits, self.traceback = soft_bits, traceback
+        if self.curve == "uncoded":
+            self.params = None
+            self.esn0_db = self.ebn0_db
+        else:
+            self.params = rate_params(rate_mbps)
+            bits_per_symbol = self.params.n_bpsc * CODE_RATE[self.params.coding_rate]
+            self.esn0_db = self.ebn0_db + 10 * math.log10(bits_per_symbol)
+        self.n0 = float(awgn.noise_variance(1.0, self.esn0_db))
+
+    def transmit(self, rng):
+        if self.params is None:
+            bits = rng.integers(0, 2, self.frames * 1024, dtype=np.uint8)
+            return bits, (2.0 * bits - 1).astype(complex)
+        p = self.params
+        info = rng.integers(0, 2, (self.frames, self.n_sym * p.n_dbps), dtype=np.uint8)
+        info[:, -6:] = 0  # tail: terminate the trellis
+        coded = interleaver.interleave(conv.encode(info, p.coding_rate), p.n_cbps, p.n_bpsc)
+        return info, mapper.map_bits(coded.reshape(-1), p.modulation)
+
+    def channel(self, sent, rng):
+        return awgn.awgn(sent[1], self.esn0_db, rng, signal_power=1.0)
+
+    def receive(self, received):
+        if self.params is None:
+            return (received.real > 0).astype(np.uint8)
+        p = self.params
+        llr = demapper.llr(received, p.modulation, self.n0).reshape(self.frames, -1)
+        soft = interleaver.deinterleave(llr, p.n_cbps, p.n_bpsc)
+        return viterbi.decode(soft, p.coding_rate, hard=(self.curve == "hard"), soft_bits=self.soft_bits,
+                              traceback=self.traceback)
+
+    def count(self, sent, got) -> Batch:
+        bits = sent[0]
+        if self.params is None:
+            return Batch(int(np.count_nonzero(got != bits)), bits.size)
+        payload = slice(0, bits.shape[1] - 6)
+        return Batch(int(np.count_nonzero(got[:, payload] != bits[:, payload])), self.frames * (bits.shape[1] - 6))
 
 
-def run_batch(curve: str, rate_mbps: int, ebn0_db: float, rng, *, frames: int = 256,
-              n_sym: int = 20, soft_bits: int = viterbi.DEFAULT_SOFT_BITS,
-              traceback: int = viterbi.DEFAULT_TRACEBACK):
+def run_batch(curve: str, rate_mbps: int, ebn0_db: float, rng, **batch_options):
     """One batch of frames through the chain; returns (bit errors, bits)."""
-    g = 10 ** (ebn0_db / 10)
-    if curve == "uncoded":
-        n = frames * 1024
-        bits = rng.integers(0, 2, n, dtype=np.uint8)
-        y = (2.0 * bits - 1) + _awgn(rng, n, 1 / g)
-        return int(np.count_nonzero((y.real > 0) != bits)), n
-    if curve not in ("soft", "hard"):
-        raise PhyError(f"unknown curve {curve!r}; use uncoded, soft or hard")
-    p = rate_params(rate_mbps)
-    n0 = 1 / (g * p.n_bpsc * CODE_RATE[p.coding_rate])
-    info = rng.integers(0, 2, (frames, n_sym * p.n_dbps), dtype=np.uint8)
-    info[:, -6:] = 0  # tail: terminate the trellis
-    coded = interleaver.interleave(conv.encode(info, p.coding_rate), p.n_cbps, p.n_bpsc)
-    sym = mapper.map_bits(coded.reshape(-1), p.modulation)
-    llr = demapper.llr(sym + _awgn(rng, sym.shape, n0), p.modulation, n0).reshape(frames, -1)
-    soft = interleaver.deinterleave(llr, p.n_cbps, p.n_bpsc)
-    dec = viterbi.decode(soft, p.coding_rate, hard=(curve == "hard"), soft_bits=soft_bits,
-                         traceback=traceback)
-    payload = slice(0, info.shape[1] - 6)
-    return int(np.count_nonzero(dec[:, payload] != info[:, payload])), frames * (info.shape[1] - 6)
+    b = BerLink(curve, rate_mbps, ebn0_db, **batch_options).batch(rng)
+    return b.errors, b.trials
 
 
 def simulate_point(curve, rate_mbps, ebn0_db, rng, *, target_errors=100, max_bits=10_000_000,
                    **batch_options) -> Point:
-    errors = bits = 0
-    while errors < target_errors and bits < max_bits:
-        e, n = run_batch(curve, rate_mbps, ebn0_db, rng, **batch_options)
-        errors += e
-        bits += n
+    """Batches on ``rng`` until ``target_errors`` bit errors or ``max_bits`` bits."""
+    link = BerLink(curve, rate_mbps, ebn0_db, **batch_options)
+    errors, bits, _ = run_point(link, rng, target_errors=target_errors, max_trials=max_bits)
     return Point(curve, float(ebn0_db), errors, bits)
 
 
@@ -129,43 +170,38 @@ def theory(curve: str, ebn0_db, rate_mbps: int):
 def crossing(points, level: float = 1e-5):
     """Eb/N0 (dB) where a measured curve crosses ``level``, by log-linear
     interpolation between the points around it; None when not bracketed."""
-    pts = [p for p in points if p.errors > 0]
-    for a, b in zip(pts, pts[1:], strict=False):
-        if a.ber >= level >= b.ber:
-            la, lb = math.log10(a.ber), math.log10(b.ber)
-            if la == lb:
-                return a.ebn0_db
-            return a.ebn0_db + (la - math.log10(level)) / (la - lb) * (b.ebn0_db - a.ebn0_db)
-    return None
+    return stats.crossing([p.ebn0_db for p in points], [p.ber for p in points], level)
 
 
-def sweep(curves, rate_mbps, ebn0_list, *, seed=None, progress=True, **options) -> list:
-    rng = np.random.default_rng(seed)
-    results = []
-    from tqdm import tqdm
+def curve_name(curve: str, rate_mbps) -> str:
+    """The name (and seed) of a BER curve in the link runner."""
+    return f"ber/{curve}" if curve == "uncoded" else f"ber/{curve}/{rate_mbps}"
 
-    jobs = [(c, e) for c in curves for e in ebn0_list]
-    bar = tqdm(total=len(jobs), disable=not progress, file=sys.stderr, unit="pt")
-    done = set()
-    for curve, e in jobs:
-        if curve not in done:
-            pt = simulate_point(curve, rate_mbps, e, rng, **options)
-            results.append(pt)
-            bar.set_postfix_str(f"{curve} {e:.1f} dB BER {pt.ber:.2e}")
-            if pt.errors == 0:
-                done.add(curve)  # lower BER than we can resolve from here on
-        bar.update()
-    bar.close()
-    return results
+
+def sweep(curves, rate_mbps, ebn0_list, *, seed=None, progress=True, target_errors=100, max_bits=10_000_000,
+          jobs=1, **batch_options) -> list:
+    """Every curve over ``ebn0_list`` with the shared link runner (per-point
+    seeds from ``seed``; a curve stops at its first point with no error)."""
+    base = fresh_base_seed() if seed is None else seed
+    rate = rate_params(rate_mbps).mbps
+    spec = [runner.Curve(curve_name(c, rate), tuple(ebn0_list), partial(BerLink, c, rate, **batch_options))
+            for c in curves]
+    pts = runner.sweep(spec, base_seed=base, target_errors=target_errors, max_trials=max_bits,
+                       progress=progress, jobs=jobs)
+    by_name = {curve_name(c, rate): c for c in curves}
+    return [Point(by_name[p.curve], float(p.x), p.errors, p.trials) for p in pts]
 
 
 def write_csv(points, rate_mbps, path: Path):
+    """One row per point; the columns of the first BER runner, then the 95 %
+    Wilson interval of the BER (``ber_low``, ``ber_high``)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["curve", "ebn0_db", "errors", "bits", "ber", "theory"])
+        w.writerow(["curve", "ebn0_db", "errors", "bits", "ber", "theory", "ber_low", "ber_high"])
         for p in points:
+            lo, hi = p.ci
             w.writerow([p.curve, f"{p.ebn0_db:.2f}", p.errors, p.bits, f"{p.ber:.4e}",
-                        f"{float(theory(p.curve, p.ebn0_db, rate_mbps)):.4e}"])
+                        f"{float(theory(p.curve, p.ebn0_db, rate_mbps)):.4e}", f"{lo:.4e}", f"{hi:.4e}"])
 
 
 def plot(points, rate_mbps, path: Path):
@@ -200,44 +236,36 @@ def plot(points, rate_mbps, path: Path):
 
 def parse_range(text: str) -> list:
     """"0:0.5:8" → [0, 0.5, ..., 8]; "4.5" → [4.5]; "1,2,3" → [1, 2, 3]."""
-    try:
-        if ":" in text:
-            a, step, b = (float(v) for v in text.split(":"))
-            if step <= 0:
-                raise ValueError
-            return [round(a + k * step, 6) for k in range(int(math.floor((b - a) / step + 1e-9)) + 1)]
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise PhyError(f"bad Eb/N0 range {text!r}; use start:step:stop, e.g. 0:0.5:8") from None
+    return grid.parse_range(text, "Eb/N0")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mesh_phy.ber", description="BER against theory")
+    ap = cli.Parser(prog="python -m mesh_phy.ber", description="BER against theory")
     ap.add_argument("--rate", type=int, default=6, help="802.11a rate in Mbit/s (default 6)")
     ap.add_argument("--ebn0", default="0:0.5:8", help="start:step:stop in dB")
     ap.add_argument("--curves", default="uncoded,soft,hard")
     ap.add_argument("--errors", type=int, default=100, help="stop a point after this many errors")
     ap.add_argument("--max-bits", type=float, default=2e7)
-    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
     ap.add_argument("--out", default="docs", help="folder for the CSV and PNG")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
-    try:
-        rate_params(a.rate)
-        ebn0 = parse_range(a.ebn0)
-        curves = [c.strip() for c in a.curves.split(",") if c.strip()]
-        for c in curves:
-            if c not in ("uncoded", "soft", "hard"):
-                raise PhyError(f"unknown curve {c!r}; use uncoded, soft, hard")
-    except PhyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    pts = sweep(curves, a.rate, ebn0, seed=a.seed, progress=not a.no_progress,
-                target_errors=a.errors, max_bits=int(a.max_bits))
+    rate_params(a.rate)
+    ebn0 = parse_range(a.ebn0)
+    curves = [c.strip() for c in a.curves.split(",") if c.strip()]
+    for c in curves:
+        argcheck.one_of(c, "curve", PhyError, CURVES)
+    errors = argcheck.integer(a.errors, "--errors", PhyError, lo=1)
+    max_bits = argcheck.real(a.max_bits, "--max-bits", PhyError, lo=1.0, hi=1e13)
+    seed = fresh_base_seed() if a.seed is None else argcheck.integer(a.seed, "--seed", PhyError, lo=0)
+    pts = sweep(curves, a.rate, ebn0, seed=seed, progress=not a.quiet, target_errors=errors,
+                max_bits=int(max_bits), jobs=a.jobs)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(pts, a.rate, out / f"ber_rate{a.rate}.csv")
     plot(pts, a.rate, out / f"ber_rate{a.rate}.png")
+    print(f"seed {seed}")
     print(f"{'curve':<8} {'Eb/N0':>6} {'errors':>7} {'bits':>10} {'BER':>10} {'theory':>10}")
     for p in pts:
         print(f"{p.curve:<8} {p.ebn0_db:>6.2f} {p.errors:>7} {p.bits:>10} {p.ber:>10.3e} "
@@ -253,4 +281,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.guard(main, prog="python -m mesh_phy.ber"))

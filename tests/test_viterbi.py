@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mesh_phy import PhyError, ber, rx, tx
+from mesh_phy import PhyError, rx, tx
 from mesh_phy.coding import conv, viterbi
 from mesh_phy.modulation import demapper, mapper
 from mesh_phy.rates import RATES
@@ -48,36 +48,6 @@ def test_tx_awgn_rx_round_trip(rate, rng):
         noise = np.sqrt(n0 / 2) * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
         assert rx.data_field(d.symbols + noise, rate, n0) == psdu
         assert rx.data_field(d.symbols + noise, rate, n0, length=len(psdu)) == psdu
-
-
-def test_uncoded_bpsk_within_ten_percent_of_q_function():
-    rng = np.random.default_rng(11)
-    for e in range(0, 9):
-        p = ber.simulate_point("uncoded", None, e, rng, target_errors=1000, max_bits=10**8)
-        th = float(ber.theory_uncoded_bpsk(e))
-        assert abs(p.ber / th - 1) < 0.10, (e, p, th)
-
-
-def test_soft_decision_reaches_1e5_within_half_a_db_of_the_union_bound():
-    # Union bound: 4.16 dB at 1e-5 (d_free 10, c_d 36, 0, 211, 0, 1404).
-    assert float(ber.union_bound(4.16)) == pytest.approx(1e-5, rel=0.02)
-    p = ber.simulate_point("soft", 6, 4.16 + 0.5, np.random.default_rng(12), target_errors=10**9,
-                           max_bits=5_000_000)
-    assert p.ber <= 1e-5, p
-
-
-def test_hard_decision_about_two_db_worse():
-    rng = np.random.default_rng(13)
-    # soft crosses 1e-5 near 4.1-4.2 dB: hard must still be above 1e-5 1.5 dB
-    # later, and below it 3 dB later.
-    above = ber.simulate_point("hard", 6, 4.16 + 1.5, rng, target_errors=200, max_bits=5_000_000)
-    below = ber.simulate_point("hard", 6, 4.16 + 3.0, rng, target_errors=10**9, max_bits=5_000_000)
-    assert above.ber > 1e-5 and below.ber < 1e-5, (above, below)
-
-
-def test_crossing_interpolation():
-    pts = [ber.Point("soft", 4.0, 1000, 10**7), ber.Point("soft", 4.5, 10, 10**7)]
-    assert ber.crossing(pts) == pytest.approx(4.25)
 
 
 @pytest.mark.parametrize("mod", list(mapper.MODULATIONS))

@@ -1,0 +1,54 @@
+"""Error-rate statistics: the Wilson score interval.
+
+For ``k`` errors in ``n`` independent trials, ``p̂ = k/n`` and ``z`` the
+two-sided normal quantile (1.959964 for 95 %)::
+
+    centre = (p̂ + z²/(2n)) / (1 + z²/n)
+    half   = z / (1 + z²/n) · √(p̂(1 − p̂)/n + z²/(4n²))
+
+(Wilson, "Probable inference, the law of succession, and statistical
+inference", J. Amer. Statist. Assoc. 22, 1927). Unlike the normal
+approximation it stays inside [0, 1] and is useful at k = 0: the upper bound is
+then ``z²/(n + z²)`` (≈ 3.84/n), the figure to quote for a point with no errors.
+"""
+
+import math
+from collections.abc import Sequence
+
+import argcheck
+from mesh_phy.errors import PhyError
+
+Z95 = 1.959963984540054
+
+
+def wilson(errors, trials, z: float = Z95) -> tuple[float, float]:
+    """``(low, high)`` Wilson score interval of the error rate ``errors/trials``
+    (``(0, 1)`` when there were no trials)."""
+    n = argcheck.integer(trials, "trials", PhyError, lo=0)
+    k = argcheck.integer(errors, "errors", PhyError, lo=0, hi=n)
+    z = argcheck.real(z, "z", PhyError, lo=0.0, lo_open=True, hi=10.0)
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return low, high
+
+
+def crossing(xs: Sequence[float], rates: Sequence[float], level: float) -> float | None:
+    """The x (e.g. SNR in dB) where a falling error-rate curve first crosses
+    ``level``, by interpolating log10(rate) linearly in x between the two
+    measured points around it (points with rate 0 have no logarithm and are
+    skipped); None when no pair of points brackets ``level``."""
+    lv = argcheck.real(level, "level", PhyError, lo=0.0, lo_open=True, hi=1.0)
+    pts = [(float(x), float(r)) for x, r in zip(xs, rates, strict=True) if r > 0]
+    for (xa, ra), (xb, rb) in zip(pts, pts[1:], strict=False):
+        if ra >= lv >= rb:
+            la, lb = math.log10(ra), math.log10(rb)
+            if la == lb:
+                return xa
+            return xa + (la - math.log10(lv)) / (la - lb) * (xb - xa)
+    return None
