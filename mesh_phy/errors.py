@@ -16,3 +16,7 @@ class SignalError(PhyError):
 
 class Truncated(PhyError):
     """The samples end before the packet does."""
+
+
+class DataError(PhyError):
+    """The DATA field does not decode (its SERVICE bits give no scrambler seed)."""

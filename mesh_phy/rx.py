@@ -1,19 +1,34 @@
-"""Receive side of the 802.11a DATA field with ideal timing and channel:
-the inverse of :func:`mesh_phy.tx.data_field` (IEEE 802.11a-1999, 17.3.5).
+"""Receive side of 802.11a (IEEE 802.11a-1999, 17.3).
 
-symbols → max-log LLRs → deinterleave → depuncture → Viterbi → recover the
-scrambler seed from the seven zero bits that open SERVICE (17.3.5.4) →
-descramble → PSDU.
+:func:`data_field` inverts :func:`mesh_phy.tx.data_field` on ideal, timed
+48-subcarrier symbols: symbols → max-log LLRs → deinterleave → depuncture →
+Viterbi → recover the scrambler seed from the seven zero bits that open
+SERVICE (17.3.5.4) → descramble → PSDU.
+
+:func:`receive` takes raw samples of a PPDU (:func:`mesh_phy.tx.ppdu`) at
+20 Msample/s: detection, CFO, timing (:mod:`mesh_phy.ofdm.sync`), channel
+estimate and pilot tracking (:mod:`mesh_phy.ofdm.equalizer`), SIGNAL
+(:mod:`mesh_phy.ofdm.signal_field`), then the DATA through
+:func:`data_field` with per-subcarrier noise variances N0/|H_k|^2 (LLRs
+weighted by the channel gain).
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
 from mesh_phy.bits import bits_to_bytes
 from mesh_phy.coding import interleaver, scrambler, viterbi
-from mesh_phy.errors import PhyError
-from mesh_phy.modulation import demapper
+from mesh_phy.errors import DataError, NoPacket, PhyError, SignalError, Truncated
+from mesh_phy.modulation import demapper, mapper
+from mesh_phy.ofdm import equalizer, signal_field, symbols, sync
+from mesh_phy.ofdm.symbols import CP, DATA_BINS, DATA_SUBCARRIERS, N_FFT, SYMBOL, USED_BINS
+from mesh_phy.ofdm.training import LT1_OFFSET
 from mesh_phy.rates import SUBCARRIERS, rate_params
-from mesh_phy.tx import SERVICE_BITS, TAIL_BITS
+from mesh_phy.tx import SERVICE_BITS, TAIL_BITS, n_symbols
+
+__all__ = ["DataError", "Genie", "NoPacket", "Reception", "SignalError", "Truncated",
+           "data_field", "decode_bits", "receive"]
 
 
 def decode_bits(symbols, rate_mbps: int, noise_var, **viterbi_options) -> np.ndarray:
@@ -64,3 +79,201 @@ def data_field(symbols, rate_mbps: int, noise_var, *, length: int | None = None,
     elif not isinstance(length, int) or not 0 <= length <= (decoded.size - SERVICE_BITS - TAIL_BITS) // 8:
         raise PhyError(f"length {length!r} does not fit {n_sym} OFDM symbols at {rate_mbps} Mbit/s")
     return bits_to_bytes(descrambled[SERVICE_BITS:SERVICE_BITS + 8 * length])
+
+
+# ----------------------------------------------------------------------------
+# Whole-PPDU receiver
+
+FS_HZ = 20e6
+# The FFT window starts this many samples before the symbol's end of cyclic
+# prefix as timed on the strongest path: margin for earlier paths and for a
+# sampling-clock drift, paid for by nothing but a phase ramp the channel
+# estimate absorbs.
+BACKOFF = 3
+SIGNAL_WINDOW = 2 * N_FFT + CP  # SIGNAL's FFT window, from the first long symbol
+DATA_WINDOW = SIGNAL_WINDOW + SYMBOL  # first DATA symbol's FFT window
+
+
+class Genie(NamedTuple):
+    """Known truths for genie-aided reception (None = estimate it).
+
+    ``start``: index of the packet's first short-training sample.
+    ``cfo_hz``: carrier frequency offset (received = sent · e^{j 2 pi f t}).
+    ``channel``: 64 complex bins, numpy FFT order (bin k mod 64 for subcarrier
+    k): ``numpy.fft.fft(h, 64)`` for a sample-spaced impulse response h whose
+    tap 0 arrives at ``start``; gain included."""
+
+    start: int | None = None
+    cfo_hz: float | None = None
+    channel: np.ndarray | None = None
+
+
+class Reception(NamedTuple):
+    """A decoded PPDU."""
+
+    psdu: bytes
+    rate_mbps: int
+    length: int  # SIGNAL LENGTH, octets
+    start: int  # index of the first short-training sample (estimated or genie)
+    cfo_hz: float  # carrier frequency offset removed
+    snr_db: float  # in-band SNR: signal power / noise power in 20 MHz, from the long training
+    evm_db: float  # RMS error of the equalised DATA symbols against the nearest points
+    n_sym: int  # DATA OFDM symbols
+    channel: np.ndarray  # 64-bin channel estimate, same convention as Genie.channel
+
+
+def _is_real_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_samples(samples) -> np.ndarray:
+    try:
+        x = np.asarray(samples)
+    except Exception as exc:  # ragged nested sequences and the like
+        raise PhyError(f"samples: not an array ({exc})") from None
+    if x.dtype == bool or not (np.issubdtype(x.dtype, np.number)):
+        raise PhyError(f"samples must be real or complex numbers, got dtype {x.dtype}")
+    if x.ndim != 1:
+        raise PhyError(f"samples must be 1-D, got shape {x.shape}")
+    x = x.astype(np.complex128, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise PhyError("samples contain NaN or infinity")
+    return x
+
+
+def _check_genie(genie, n: int) -> Genie:
+    if genie is None:
+        return Genie()
+    if not isinstance(genie, Genie):
+        raise PhyError(f"genie must be a mesh_phy.rx.Genie or None, got {type(genie).__name__}")
+    start, cfo, ch = genie
+    if start is not None:
+        if not _is_real_number(start) or not float(start).is_integer() or isinstance(start, (float, np.floating)):
+            raise PhyError(f"genie.start must be an int, got {start!r}")
+        if not 0 <= int(start) < n:
+            raise PhyError(f"genie.start {start} is outside the {n} samples")
+        start = int(start)
+    if cfo is not None:
+        if not _is_real_number(cfo) or not np.isfinite(cfo) or abs(cfo) >= FS_HZ / 2:
+            raise PhyError(f"genie.cfo_hz must be a finite number of Hz below fs/2, got {cfo!r}")
+        cfo = float(cfo)
+    if ch is not None:
+        c = np.asarray(ch)
+        if c.shape != (N_FFT,) or c.dtype == bool or not np.issubdtype(c.dtype, np.number):
+            raise PhyError(f"genie.channel must be 64 complex bins, got shape {c.shape}, dtype {c.dtype}")
+        c = c.astype(np.complex128)
+        if not np.all(np.isfinite(c)) or np.any(c[USED_BINS] == 0):
+            raise PhyError("genie.channel must be finite and non-zero on the 52 used subcarriers")
+        ch = c
+    return Genie(start, cfo, ch)
+
+
+class _NotAPreamble(Exception):
+    """A plateau whose long-training confirmation failed (keep searching)."""
+
+
+def _evm_db(z, modulation: str) -> float:
+    """RMS error (dB) of equalised points ``z`` against the nearest
+    constellation point (decision-directed; unit average power)."""
+    _, per_axis, k_mod = mapper.modulation_params(modulation)
+    m = 1 << per_axis
+    def nearest(v):
+        return (2 * np.clip(np.rint((v / k_mod + m - 1) / 2), 0, m - 1) - (m - 1)) * k_mod
+    ref = nearest(z.real) + (1j * nearest(z.imag) if modulation != "bpsk" else 0)
+    err = np.mean(np.abs(z - ref) ** 2)
+    return float(10 * np.log10(max(err, 1e-30)))
+
+
+def _decode_at(x, det, genie: Genie) -> Reception:
+    n = x.size
+    # --- timing and CFO
+    if genie.cfo_hz is not None:
+        cfo = genie.cfo_hz
+    else:
+        cfo = det.cfo_hz
+    if genie.start is not None:
+        lt1 = genie.start + LT1_OFFSET
+    else:
+        lt1, confidence = sync.fine_timing(x, det.start, cfo)
+        if lt1 is None or confidence < sync.CONFIRM:
+            if det.start + sync.TIMING_SEARCH[1] + 2 * N_FFT > n:
+                raise Truncated(f"the samples end inside the long training after a short preamble at {det.start}")
+            raise _NotAPreamble
+    if lt1 + DATA_WINDOW > n:
+        raise Truncated(f"the samples end at {n}, inside the preamble or SIGNAL of the packet at {lt1 - LT1_OFFSET}")
+    if genie.cfo_hz is None:
+        cfo += sync.fine_cfo(x, lt1, cfo)
+    win = lt1 - BACKOFF
+    # --- channel and noise from the two long symbols, then SIGNAL
+    lts = np.fft.fft(sync.windows(x, win, 2, N_FFT, cfo), axis=1)
+    sig = np.fft.fft(sync.windows(x, win + SIGNAL_WINDOW, 1, SYMBOL, cfo), axis=1)
+    h, n0 = equalizer.ls_estimate(lts[0], lts[1])
+    if genie.channel is not None:
+        h = equalizer.delay(genie.channel, BACKOFF)
+    else:
+        h = equalizer.smooth(h, n0 / 2)  # each LS bin averages two long symbols: error variance N0/2
+    n0 = max(n0, 1e-30)
+    z, nv = _equalise(sig, h, n0, 0)
+    bits = decode_bits(z, 6, nv, terminated=True)  # SIGNAL: BPSK rate 1/2, the 6 Mbit/s coding
+    rate, length = signal_field.parse(bits[:signal_field.BITS])
+    n_sym = n_symbols(length, rate)
+    first = win + DATA_WINDOW
+    if first + SYMBOL * (n_sym - 1) + N_FFT > n:
+        raise Truncated(f"SIGNAL says {length} octets at {rate} Mbit/s ({n_sym} symbols): the samples end "
+                        f"{first + SYMBOL * (n_sym - 1) + N_FFT - n} samples too early")
+    # --- DATA
+    y = np.fft.fft(sync.windows(x, first, n_sym, SYMBOL, cfo), axis=1)
+    z, nv = _equalise(y, h, n0, 1)
+    try:
+        psdu = data_field(z, rate, nv, length=length)
+    except PhyError as exc:
+        raise DataError(f"DATA field lost: {exc}") from None
+    gain = float(np.mean(np.abs(h[USED_BINS]) ** 2))
+    snr_db = 10 * np.log10(max(gain * USED_BINS.size / N_FFT / n0, 1e-30))
+    return Reception(psdu, rate, length, lt1 - LT1_OFFSET, float(cfo), float(snr_db),
+                     _evm_db(z, rate_params(rate).modulation), n_sym, equalizer.delay(h, -BACKOFF))
+
+
+def _equalise(y, h, n0: float, first: int) -> tuple:
+    """(equalised data points (n, 48), their noise variances N0/|H|^2 (n*48,))
+    for symbols ``y`` (n, 64) whose pilot polarity index starts at ``first``."""
+    common, slope = equalizer.pilot_phase(y, h, symbols.pilots(first, y.shape[0]))
+    turn = np.exp(-1j * (common[:, None] + slope[:, None] * DATA_SUBCARRIERS[None, :]))
+    hd = h[DATA_BINS]
+    z = y[:, DATA_BINS] * turn * (1 / hd)
+    nv = np.tile(n0 / (hd.real ** 2 + hd.imag ** 2), y.shape[0])
+    return z, nv
+
+
+def receive(samples, *, fs_hz: float = FS_HZ, genie: Genie | None = None) -> Reception:
+    """Find and decode the first 802.11a PPDU in ``samples`` (1-D, real or
+    complex, 20 Msample/s; never modified). ``genie`` replaces estimates by
+    known truths (see :class:`Genie`).
+
+    Raises :class:`NoPacket` (no preamble found), :class:`SignalError` (a
+    preamble whose SIGNAL is invalid), :class:`Truncated` (the samples end
+    inside the packet), :class:`DataError` (SERVICE gives no scrambler seed);
+    all are :class:`PhyError`. After a SIGNAL or truncation failure the search
+    continues after that preamble; the first such error is raised if nothing
+    later decodes."""
+    if not _is_real_number(fs_hz) or float(fs_hz) != FS_HZ:
+        raise PhyError(f"fs_hz must be 20e6 (the 802.11a 20 MHz channel); got {fs_hz!r}")
+    x = _check_samples(samples)
+    genie = _check_genie(genie, x.size)
+    if genie.start is not None:
+        if genie.start + LT1_OFFSET > x.size:
+            raise Truncated(f"the samples end inside the short preamble at genie.start = {genie.start}")
+        return _decode_at(x, sync.Detection(genie.start, genie.start, sync.short_cfo(x, genie.start)), genie)
+    first_error = None
+    begin = 0
+    while (det := sync.detect(x, begin)) is not None:
+        try:
+            return _decode_at(x, det, genie)
+        except _NotAPreamble:
+            begin = det.end
+        except (SignalError, Truncated) as exc:
+            first_error = first_error or exc
+            begin = det.start + LT1_OFFSET + 2 * N_FFT
+    if first_error is not None:
+        raise first_error
+    raise NoPacket(f"no 802.11a preamble in {x.size} samples")

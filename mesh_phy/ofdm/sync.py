@@ -1,0 +1,184 @@
+"""Packet detection, carrier frequency offset and symbol timing for the
+802.11a preamble (17.3.3), at 20 Msample/s.
+
+Detection (delay and correlate, after Schmidl and Cox): with lag D = 16 (the
+short symbol's period) and a window of W samples,
+
+    c[n] = sum_{k<W} x[n+k] conj(x[n+k+D]),   m[n] = |c[n]| / sqrt(e0[n] e1[n])
+
+where e0, e1 are the energies of the two windows, so 0 <= m <= 1 whatever the
+gain (m ~ S/(S+N) on the short preamble, ~ 1/sqrt(W) on noise). A packet is
+declared where m stays >= THRESHOLD for PLATEAU consecutive samples; the
+values are chosen from the false-alarm and miss rates measured in
+``benchmarks/receiver.py`` (see the figures there and in the README).
+
+Coarse CFO: x[n+16] = x[n] e^{j 2 pi f 16 / fs} on the short preamble, so
+f = -angle(sum c) fs / (2 pi 16): unambiguous for |f| < fs/32 = 625 kHz
+(±20 ppm on both sides at 5.8 GHz is ±232 kHz).
+
+Fine timing: the coarse-corrected samples are correlated with the known long
+training field (32-sample guard + two long symbols) in five 32-sample
+segments combined non-coherently, so a residual CFO of ~100 kHz costs almost
+nothing; the segment structure puts the peak at the first long symbol (the
+shifts by ±64 match only 3 of the 5 segments). The normalised peak (per
+segment |<r, t>| / (|r| |t|), averaged) confirms a long preamble is there.
+
+Fine CFO: lag-64 correlation over the guard end and the two long symbols,
+unambiguous for |f| < fs/128 = 156 kHz around the coarse estimate.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from mesh_phy.ofdm.symbols import N_FFT
+from mesh_phy.ofdm.training import LONG_GUARD, LONG_SYMBOL, LT1_OFFSET, SHORT_LEN, SHORT_PERIOD
+
+FS_HZ = 20e6
+LAG = SHORT_PERIOD
+WINDOW = 48
+THRESHOLD = 0.35
+PLATEAU = 48
+CONFIRM = 0.45  # normalised long-training correlation needed to accept a detection
+CHUNK = 8192
+SEGMENT = 32
+TIMING_SEARCH = (80, 260)  # first-long-symbol search, relative to the plateau start
+# Long training field as five 32-sample segments (guard, LT1 halves, LT2 halves).
+_LONG_FIELD = np.concatenate([LONG_SYMBOL[N_FFT - LONG_GUARD:], LONG_SYMBOL, LONG_SYMBOL])
+_SEGMENTS = _LONG_FIELD.reshape(-1, SEGMENT)
+_SEG_NORM = np.linalg.norm(_SEGMENTS, axis=1)
+
+
+class Detection(NamedTuple):
+    """A plateau of the delay-and-correlate metric."""
+
+    start: int  # first sample index of the plateau (≈ the packet's first sample)
+    end: int  # one past the plateau's last index
+    cfo_hz: float  # coarse CFO from the plateau's correlation
+
+
+def metric(x, lo: int, hi: int, window: int = WINDOW):
+    """(c, m) for n = lo..hi-1 (see module doc); x is only read. Needs
+    hi + LAG + window - 1 <= len(x)."""
+    seg = x[lo:hi + LAG + window - 1]
+    prod = seg[:-LAG] * np.conj(seg[LAG:])
+    power = seg.real ** 2 + seg.imag ** 2
+    cs = np.concatenate(([0], np.cumsum(prod)))
+    ce = np.concatenate(([0.0], np.cumsum(power)))
+    c = cs[window:] - cs[:-window]
+    e = ce[window:] - ce[:-window]  # energy of the window starting at each index
+    denom = np.sqrt(np.maximum(e[:-LAG] * e[LAG:], 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(denom > 0, np.abs(c) / np.where(denom > 0, denom, 1.0), 0.0)
+    return c, m
+
+
+def _first_run(above: np.ndarray, length: int) -> tuple:
+    """(start, end) of the first run of True of at least ``length``, or None;
+    ``end`` is where the run stops (or len(above) if it runs off the end)."""
+    edges = np.diff(np.concatenate(([0], above.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    ok = np.flatnonzero(ends - starts >= length)
+    if ok.size == 0:
+        return None
+    return int(starts[ok[0]]), int(ends[ok[0]])
+
+
+def detect(x, begin: int = 0, *, threshold: float = THRESHOLD, plateau: int = PLATEAU,
+           window: int = WINDOW, fs_hz: float = FS_HZ) -> Detection | None:
+    """The first plateau at or after sample ``begin``, or None. Works in
+    chunks, so the cost is proportional to the samples searched."""
+    last = len(x) - LAG - window + 1  # metric defined for n < last
+    lo = max(begin, 0)
+    while lo < last:
+        hi = min(lo + CHUNK, last)
+        c, m = metric(x, lo, hi, window)
+        run = _first_run(m >= threshold, plateau)
+        if run is not None:
+            s, e = run
+            return Detection(lo + s, lo + e, cfo_from_lag(c[s:s + plateau].sum(), LAG, fs_hz))
+        if hi == last:
+            break
+        lo = hi - plateau  # a run starting in the last `plateau` samples is seen whole next time
+    return None
+
+
+def cfo_from_lag(corr: complex, lag: int, fs_hz: float = FS_HZ) -> float:
+    """CFO in Hz from sum x[n] conj(x[n+lag]) over a periodic stretch."""
+    return float(-np.angle(corr) * fs_hz / (2 * np.pi * lag))
+
+
+def rotate(x, lo: int, hi: int, cfo_hz: float, fs_hz: float = FS_HZ) -> np.ndarray:
+    """x[lo:hi] with the CFO removed: x[n] e^{-j 2 pi f n / fs}, n the absolute
+    sample index, so separate calls stay phase-continuous. Returns a copy."""
+    n = np.arange(lo, hi)
+    return x[lo:hi] * np.exp(-2j * np.pi * cfo_hz / fs_hz * n)
+
+
+def windows(x, first: int, n: int, step: int, cfo_hz: float, fs_hz: float = FS_HZ) -> np.ndarray:
+    """(n, 64) FFT windows starting at first, first + step, ... with the CFO
+    removed (phase as :func:`rotate`); the phasor is an outer product of n + 64
+    exponentials."""
+    w = -2j * np.pi * cfo_hz / fs_hz
+    starts = first + step * np.arange(n)
+    idx = starts[:, None] + np.arange(N_FFT)[None, :]
+    return x[idx] * (np.exp(w * starts)[:, None] * np.exp(w * np.arange(N_FFT))[None, :])
+
+
+def long_correlation(y) -> tuple:
+    """Segment-wise correlation of ``y`` with the long training field.
+
+    Returns (score, confidence) per candidate t = 0..len(y)-160, where t is
+    the index in ``y`` of the field's first sample (the guard); score is the
+    sum over segments of |<y segment, field segment>|, confidence that sum
+    normalised per segment by |y segment| |field segment| (0..1)."""
+    n_pos = len(y) - _LONG_FIELD.size + 1
+    if n_pos <= 0:
+        return np.zeros(0), np.zeros(0)
+    win = np.lib.stride_tricks.sliding_window_view(y, SEGMENT)  # (len-31, 32)
+    d = np.abs(win @ np.conj(_SEGMENTS).T)  # (len-31, 5)
+    energy = np.sqrt(np.einsum("ij,ij->i", win.real, win.real) + np.einsum("ij,ij->i", win.imag, win.imag))
+    score = np.zeros(n_pos)
+    conf = np.zeros(n_pos)
+    for s in range(_SEGMENTS.shape[0]):
+        part = d[s * SEGMENT:s * SEGMENT + n_pos, s]
+        score += part
+        en = energy[s * SEGMENT:s * SEGMENT + n_pos] * _SEG_NORM[s]
+        conf += np.where(en > 0, part / np.where(en > 0, en, 1.0), 0.0)
+    return score, conf / _SEGMENTS.shape[0]
+
+
+def short_cfo(x, start: int, fs_hz: float = FS_HZ) -> float:
+    """Coarse CFO from the whole short preamble of a packet known to start at
+    ``start`` (144 lag-16 pairs)."""
+    y = x[start:start + SHORT_LEN]
+    return cfo_from_lag(np.vdot(y[LAG:], y[:-LAG]), LAG, fs_hz)
+
+
+def fine_timing(x, det_start: int, cfo_hz: float, fs_hz: float = FS_HZ) -> tuple:
+    """(index of the first long symbol's first sample, confidence), searching
+    first-long-symbol positions det_start + TIMING_SEARCH[0] .. [1] (the
+    plateau starts up to ~W early at high SNR and later at low SNR; the
+    true position is det_start + 192 when the plateau start is exact).
+    Returns (None, 0.0) if the samples end before the search window."""
+    lo = max(det_start + TIMING_SEARCH[0] - LONG_GUARD, 0)
+    hi = min(det_start + TIMING_SEARCH[1] - LONG_GUARD + _LONG_FIELD.size, len(x))
+    score, conf = long_correlation(rotate(x, lo, hi, cfo_hz, fs_hz))
+    if score.size == 0:
+        return None, 0.0
+    best = int(np.argmax(score))
+    return lo + best + LONG_GUARD, float(conf[best])
+
+
+def fine_cfo(x, lt1: int, cfo_hz: float, fs_hz: float = FS_HZ) -> float:
+    """Residual CFO after removing ``cfo_hz``, from the lag-64 correlation of
+    the guard's last 16 samples and the first long symbol with 64 samples
+    later (the second long symbol). ``lt1``: first long symbol's index."""
+    y = rotate(x, lt1 - 16, lt1 + 2 * N_FFT, cfo_hz, fs_hz)
+    return cfo_from_lag(np.vdot(y[N_FFT:], y[:-N_FFT]), N_FFT, fs_hz)
+
+
+def preamble_start(lt1: int) -> int:
+    """Packet start (first short-training sample) from the first long symbol's index."""
+    return lt1 - LT1_OFFSET

@@ -1,0 +1,192 @@
+"""The PPDU receiver, rx.receive: the Annex G packet (tx.ppdu, itself checked
+sample by sample against IEEE 802.11a-1999 Table G.24 in test_ofdm_tx.py)
+under CFO, gain, phase, noise and multipath; every rate round trip; typed
+errors for no packet, bad SIGNAL, truncation and bad input.
+
+The channels here are written out explicitly (an FIR, a phasor, Gaussian
+noise at a stated SNR = mean PPDU sample power / noise variance per sample)
+so the tests depend on nothing but numpy."""
+
+import numpy as np
+import pytest
+
+from mesh_phy import PhyError, rx, tx
+from mesh_phy.annex_g import G1_MESSAGE, RATE_MBPS, SEED
+from mesh_phy.errors import NoPacket, SignalError, Truncated
+from mesh_phy.ofdm import signal_field
+from mesh_phy.rates import RATES
+
+FS = 20e6
+PPDU_POWER = 52 / 64**2  # mean |x|^2 of a PPDU (52 unit-power subcarriers, ifft scaling)
+
+
+def channel(x, rng, *, lead=0, tail=100, cfo_hz=0.0, gain=1.0, snr_db=None, fir=(1.0,)):
+    """x through an explicit FIR, preceded by ``lead`` and followed by ``tail``
+    zero samples, a CFO phasor, a complex gain and AWGN at ``snr_db``."""
+    y = np.convolve(np.concatenate([np.zeros(lead), x, np.zeros(tail)]), np.asarray(fir, complex))
+    y = y[:lead + x.size + tail] * gain * np.exp(2j * np.pi * cfo_hz / FS * np.arange(lead + x.size + tail))
+    if snr_db is not None:
+        sigma2 = PPDU_POWER * abs(gain) ** 2 / 10 ** (snr_db / 10)
+        y = y + np.sqrt(sigma2 / 2) * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+    return y
+
+
+def annex_g():
+    return tx.ppdu(G1_MESSAGE, RATE_MBPS, seed=SEED)
+
+
+def test_annex_g_packet_clean():
+    r = rx.receive(annex_g())
+    assert (r.psdu, r.rate_mbps, r.length, r.start, r.n_sym) == (G1_MESSAGE, 36, 100, 0, 6)
+    assert abs(r.cfo_hz) < 1.0 and r.snr_db > 60 and r.evm_db < -60
+
+
+@pytest.mark.parametrize("cfo_hz", [-230e3, 230e3, 600e3, -600e3])
+def test_annex_g_under_cfo_gain_phase_noise(cfo_hz, rng):
+    lead = int(rng.integers(50, 400))
+    gain = 1e-3 * np.exp(2j * np.pi * rng.random())
+    y = channel(annex_g(), rng, lead=lead, cfo_hz=cfo_hz, gain=gain, snr_db=25)
+    r = rx.receive(y)
+    assert r.psdu == G1_MESSAGE and r.start == lead
+    assert abs(r.cfo_hz - cfo_hz) < 3e3
+    assert 22 < r.snr_db < 28  # the estimate of a 25 dB in-band SNR
+
+
+def test_annex_g_under_multipath(rng):
+    fir = [0.8, 0.0, 0.45j, 0.0, -0.3, 0.0, 0.0, 0.15 + 0.1j]  # 350 ns spread, inside the 800 ns guard
+    lead = int(rng.integers(50, 400))
+    y = channel(annex_g(), rng, lead=lead, cfo_hz=-120e3, gain=3.0, snr_db=30, fir=fir)
+    r = rx.receive(y)
+    assert r.psdu == G1_MESSAGE and r.start == lead
+    # the estimate follows Genie.channel's convention: fft of the impulse response, gain included
+    truth = 3.0 * np.fft.fft(fir, 64)
+    used = np.r_[1:27, 38:64]
+    assert np.max(np.abs(r.channel[used] - truth[used])) < 0.15 * np.max(np.abs(truth))
+
+
+def test_sampling_clock_offset_100ppm(rng):
+    """A receiver clock 100 ppm fast: the packet drifts by 1.4 samples over
+    its 170 DATA symbols; the pilot slope tracking must follow it."""
+    psdu = rng.bytes(500)
+    x = np.concatenate([np.zeros(200), tx.ppdu(psdu, 6), np.zeros(200)])
+    ppm = 100e-6
+    t = np.arange(int(x.size / (1 + ppm)) - 20) * (1 + ppm)  # receiver sample times, in transmit samples
+    # band-limited interpolation: windowed sinc, 32 taps
+    base = np.floor(t).astype(int)
+    taps = np.arange(-15, 17)
+    idx = np.clip(base[:, None] + taps[None, :], 0, x.size - 1)
+    d = t[:, None] - (base[:, None] + taps[None, :])
+    y = (x[idx] * np.sinc(d) * np.hanning(taps.size + 2)[1:-1][None, :]).sum(axis=1)
+    y = y + np.sqrt(PPDU_POWER / 1e3 / 2) * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+    assert rx.receive(y).psdu == psdu
+
+
+@pytest.mark.parametrize("rate", sorted(RATES))
+def test_round_trip_every_rate(rate, rng):
+    psdu = rng.bytes(int(rng.integers(1, 600)))
+    seed = int(rng.integers(1, 128))
+    lead = int(rng.integers(0, 2000))
+    cfo = float(rng.uniform(-232e3, 232e3))
+    y = channel(tx.ppdu(psdu, rate, seed=seed), rng, lead=lead, cfo_hz=cfo,
+                gain=np.exp(2j * np.pi * rng.random()), snr_db=32)
+    r = rx.receive(y)
+    assert (r.psdu, r.rate_mbps, r.length, r.start) == (psdu, rate, len(psdu), lead)
+    assert r.n_sym == tx.n_symbols(len(psdu), rate)
+
+
+def test_genie_aided_reception(rng):
+    fir = [0.9, 0.3j, -0.2]
+    lead, cfo = 321, 77e3
+    y = channel(annex_g(), rng, lead=lead, cfo_hz=cfo, snr_db=25, fir=fir)
+    g = rx.Genie(start=lead, cfo_hz=cfo, channel=np.fft.fft(fir, 64))
+    r = rx.receive(y, genie=g)
+    assert r.psdu == G1_MESSAGE and r.start == lead and r.cfo_hz == cfo
+    assert np.allclose(r.channel, np.fft.fft(fir, 64))
+    for partial in (rx.Genie(start=lead), rx.Genie(cfo_hz=cfo), rx.Genie(channel=np.fft.fft(fir, 64))):
+        assert rx.receive(y, genie=partial).psdu == G1_MESSAGE
+    # the genie is really used: a wrong frequency-selective channel (which
+    # the pilots cannot correct, unlike a common phase) loses the packet
+    try:
+        lost = rx.receive(y, genie=rx.Genie(channel=np.fft.fft([0.2, 0, 0, 0.9], 64))).psdu != G1_MESSAGE
+    except PhyError:
+        lost = True
+    assert lost
+
+
+def _with_signal(bits, rate=36, psdu=G1_MESSAGE):
+    return tx.assemble(bits, tx.data_field(psdu, rate, SEED).symbols)
+
+
+def test_bad_signal_fields_are_refused(rng):
+    good = signal_field.bits(36, len(G1_MESSAGE))
+    assert rx.receive(_with_signal(good)).psdu == G1_MESSAGE  # the helper itself is sound
+    parity = good.copy()
+    parity[17] ^= 1
+    reserved = good.copy()
+    reserved[4] = 1
+    reserved[17] ^= 1  # parity kept even
+    unknown = good.copy()
+    unknown[:4] = [1, 0, 0, 0]  # not in Table 80; two bits changed from 1011, parity stays even
+    for bits, why in [(parity, "parity"), (reserved, "reserved"), (unknown, "RATE")]:
+        with pytest.raises(SignalError, match=why):
+            rx.receive(channel(_with_signal(bits), rng, lead=100, snr_db=30))
+
+
+def test_search_continues_after_a_bad_signal(rng):
+    bad = signal_field.bits(36, len(G1_MESSAGE))
+    bad[17] ^= 1
+    psdu = rng.bytes(50)
+    y = np.concatenate([channel(_with_signal(bad), rng, lead=100, snr_db=30),
+                        channel(tx.ppdu(psdu, 12), rng, lead=300, snr_db=30)])
+    r = rx.receive(y)
+    assert r.psdu == psdu and r.start == 100 + 881 + 100 + 300
+
+
+def test_noise_only_is_no_packet(rng):
+    noise = rng.standard_normal(200_000) + 1j * rng.standard_normal(200_000)
+    with pytest.raises(NoPacket):
+        rx.receive(noise)
+    for empty in (np.zeros(5000), np.zeros(0), [0.1]):
+        with pytest.raises(NoPacket):
+            rx.receive(empty)
+
+
+def test_truncated_packets(rng):
+    y = channel(annex_g(), rng, lead=200, tail=0, snr_db=30)
+    for cut in (200 + 881 - 100, 200 + 400, 200 + 300):  # inside DATA, inside SIGNAL, inside the long training
+        with pytest.raises(Truncated):
+            rx.receive(y[:cut])
+
+
+def test_samples_are_never_modified(rng):
+    y = channel(annex_g(), rng, lead=300, cfo_hz=50e3, snr_db=30)
+    y.flags.writeable = False
+    copy = y.copy()
+    assert rx.receive(y).psdu == G1_MESSAGE
+    assert np.array_equal(y, copy)
+    assert rx.receive(y.tolist()).psdu == G1_MESSAGE  # any array-like
+
+
+def test_real_input_is_accepted():
+    # a real-valued capture is a valid (if odd) input: it must not crash or be refused
+    with pytest.raises(NoPacket):
+        rx.receive(np.random.default_rng(0).standard_normal(5000))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 1000), complex), np.array(["a"] * 100), np.ones(100, bool),
+                                 np.array([1.0, np.nan] * 500), np.array([np.inf] * 1000), "samples", None,
+                                 [[1, 2], [3]]])
+def test_bad_samples(bad):
+    with pytest.raises(PhyError):
+        rx.receive(bad)
+
+
+@pytest.mark.parametrize("kw", [{"fs_hz": 40e6}, {"fs_hz": True}, {"fs_hz": "20e6"}, {"fs_hz": float("nan")},
+                                {"genie": (0, None, None)}, {"genie": rx.Genie(start=1.0)},
+                                {"genie": rx.Genie(start=True)}, {"genie": rx.Genie(start=-1)},
+                                {"genie": rx.Genie(start=10**9)}, {"genie": rx.Genie(cfo_hz=float("inf"))},
+                                {"genie": rx.Genie(cfo_hz=True)}, {"genie": rx.Genie(channel=np.ones(52))},
+                                {"genie": rx.Genie(channel=np.zeros(64))}, {"genie": rx.Genie(channel="x" * 64)}])
+def test_bad_options(kw):
+    with pytest.raises(PhyError):
+        rx.receive(annex_g(), **kw)
