@@ -8,6 +8,7 @@ subcarriers and lasts 4 µs.
 
 from typing import NamedTuple
 
+import argcheck
 from mesh_phy.errors import PhyError
 
 
@@ -36,10 +37,6 @@ SYMBOL_US = 4.0
 
 
 def rate_params(rate_mbps) -> RateParams:
-    """Look up an 802.11a data rate in Mbit/s, or raise :class:`PhyError`."""
-    try:
-        return RATES[rate_mbps]
-    except (KeyError, TypeError):
-        raise PhyError(
-            f"unknown data rate {rate_mbps!r} Mbit/s; valid: {sorted(RATES)}"
-        ) from None
+    """Look up an 802.11a data rate in Mbit/s (an int key of :data:`RATES`;
+    6.0 and True are refused), or raise :class:`PhyError`."""
+    return RATES[argcheck.one_of(rate_mbps, "rate_mbps", PhyError, tuple(RATES))]

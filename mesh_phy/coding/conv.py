@@ -13,7 +13,8 @@ the patterns of 17.3.5.5 Figure 115:
 
 import numpy as np
 
-from mesh_phy.bits import as_bits
+import argcheck
+from mesh_phy.bits import as_bits, as_soft
 from mesh_phy.errors import PhyError
 
 K = 7
@@ -27,6 +28,8 @@ PUNCTURE = {
     "2/3": np.array([1, 1, 1, 0], dtype=bool),
     "3/4": np.array([1, 1, 1, 0, 0, 1], dtype=bool),
 }
+for _mask in PUNCTURE.values():
+    _mask.flags.writeable = False  # puncture_mask() hands them out: no caller may change them
 
 
 def _taps(g: int) -> np.ndarray:
@@ -42,11 +45,9 @@ TAPS_B = _taps(G1)
 
 
 def puncture_mask(rate: str) -> np.ndarray:
-    """The keep mask of one puncturing period for ``rate`` (see module doc)."""
-    try:
-        return PUNCTURE[rate]
-    except (KeyError, TypeError):
-        raise PhyError(f"unknown code rate {rate!r}; valid: {sorted(PUNCTURE)}") from None
+    """The keep mask (read-only) of one puncturing period for ``rate``, one of
+    "1/2", "2/3", "3/4" (see module doc)."""
+    return PUNCTURE[argcheck.one_of(rate, "rate", PhyError, tuple(PUNCTURE))]
 
 
 def encode(bits, rate: str = "1/2") -> np.ndarray:
@@ -64,7 +65,7 @@ def encode(bits, rate: str = "1/2") -> np.ndarray:
     n = batch.shape[1]
     period = mask.size // 2
     if n % period:
-        raise PhyError(f"{n} input bits is not a multiple of {period} for rate {rate}")
+        raise PhyError(f"bits: {n} input bits is not a multiple of {period} for rate {rate}")
     padded = np.concatenate([np.zeros((batch.shape[0], K - 1), np.uint8), batch], axis=1)
     a = np.zeros_like(batch)
     b = np.zeros_like(batch)
@@ -81,19 +82,17 @@ def encode(bits, rate: str = "1/2") -> np.ndarray:
 def depuncture(soft, rate: str) -> np.ndarray:
     """Re-insert the stolen positions of ``rate`` as erasures (value 0).
 
-    ``soft``: soft values (any numeric dtype) of the punctured stream, last
-    axis in transmission order; its length must be whole puncturing periods.
-    Returns the rate-1/2 stream A0 B0 A1 B1 ... with zeros where bits were
-    stolen, same dtype.
+    ``soft``: soft values (integer or float, NaN refused) of the punctured
+    stream, last axis in transmission order; its length must be whole
+    puncturing periods. Returns the rate-1/2 stream A0 B0 A1 B1 ... with zeros
+    where bits were stolen, same dtype.
     """
     mask = puncture_mask(rate)
-    arr = np.asarray(soft)
-    if arr.ndim == 0:
-        raise PhyError("soft values must be an array")
+    arr = as_soft(soft, "soft")
     kept = int(mask.sum())
     n = arr.shape[-1]
     if n % kept:
-        raise PhyError(f"{n} soft values is not a multiple of {kept} for rate {rate}")
+        raise PhyError(f"soft: {n} soft values is not a multiple of {kept} for rate {rate}")
     periods = n // kept
     out = np.zeros(arr.shape[:-1] + (periods * mask.size,), dtype=arr.dtype)
     out[..., np.tile(mask, periods)] = arr

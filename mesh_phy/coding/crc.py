@@ -5,9 +5,12 @@
 * :func:`crc16` — CRC-16/CCITT-FALSE (polynomial 0x1021, MSB first, init
   0xFFFF, no final XOR) for headers; check value of b"123456789" is 0x29B1.
 
-Both are table-driven; the tables are built here from the polynomials.
+Both are table-driven; the tables are built here from the polynomials. Data
+is ``bytes``, ``bytearray`` or ``memoryview`` (never ``str`` or a list of
+ints); anything else raises :class:`mesh_phy.errors.PhyError`.
 """
 
+import argcheck
 from mesh_phy.errors import PhyError
 
 CRC32_POLY_REFLECTED = 0xEDB88320
@@ -39,14 +42,12 @@ _T16 = _table16()
 
 
 def _as_bytes(data) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise PhyError(f"CRC input must be bytes, got {type(data).__name__}")
-    return bytes(data)
+    return argcheck.byteslike(data, "data", PhyError)
 
 
 def crc32_update(crc: int, data: bytes) -> int:
-    """Continue a CRC-32 over more bytes; ``crc`` is a previous :func:`crc32`."""
-    c = crc ^ 0xFFFFFFFF
+    """Continue a CRC-32 over more bytes; ``crc`` (0 .. 2^32 - 1) is a previous :func:`crc32`."""
+    c = argcheck.integer(crc, "crc", PhyError, lo=0, hi=0xFFFFFFFF) ^ 0xFFFFFFFF
     for b in _as_bytes(data):
         c = _T32[(c ^ b) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF

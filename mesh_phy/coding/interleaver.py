@@ -15,20 +15,25 @@ from functools import cache
 
 import numpy as np
 
-from mesh_phy.bits import as_bits
+import argcheck
+from mesh_phy.bits import as_bits, as_soft
 from mesh_phy.errors import PhyError
 
 VALID = {(48, 1), (96, 2), (192, 4), (288, 6)}
 
 
-@cache
 def permutation(n_cbps: int, n_bpsc: int) -> np.ndarray:
-    """``perm[k] = j``: the output position of input bit ``k``."""
+    """``perm[k] = j`` (read-only): the output position of input bit ``k``;
+    (n_cbps, n_bpsc) is one of the 802.11a pairs in :data:`VALID`."""
+    n_cbps = argcheck.integer(n_cbps, "n_cbps", PhyError, lo=48, hi=288)
+    n_bpsc = argcheck.integer(n_bpsc, "n_bpsc", PhyError, lo=1, hi=6)
     if (n_cbps, n_bpsc) not in VALID:
-        raise PhyError(
-            f"(n_cbps, n_bpsc) = ({n_cbps}, {n_bpsc}) is not an 802.11a pair; "
-            f"valid: {sorted(VALID)}"
-        )
+        raise PhyError(f"(n_cbps, n_bpsc) = ({n_cbps}, {n_bpsc}) is not an 802.11a pair; valid: {sorted(VALID)}")
+    return _permutation(n_cbps, n_bpsc)
+
+
+@cache
+def _permutation(n_cbps: int, n_bpsc: int) -> np.ndarray:
     s = max(n_bpsc // 2, 1)
     k = np.arange(n_cbps)
     i = (n_cbps // 16) * (k % 16) + k // 16
@@ -37,27 +42,27 @@ def permutation(n_cbps: int, n_bpsc: int) -> np.ndarray:
     return j
 
 
-def _blocks(bits, n_cbps):
-    arr = as_bits(bits)
+def _blocks(arr, name, n_cbps):
     if arr.ndim == 0 or arr.shape[-1] % n_cbps:
-        raise PhyError(f"bit count {arr.shape[-1] if arr.ndim else 0} is not a multiple of N_CBPS={n_cbps}")
-    return arr, arr.reshape(arr.shape[:-1] + (-1, n_cbps))
+        raise PhyError(f"{name}: last axis of {arr.shape[-1] if arr.ndim else 0} is not a multiple of "
+                       f"N_CBPS={n_cbps}")
+    return arr.reshape(arr.shape[:-1] + (-1, n_cbps))
 
 
 def interleave(bits, n_cbps: int, n_bpsc: int) -> np.ndarray:
     """Interleave whole OFDM symbols; the last axis length is a multiple of n_cbps."""
     perm = permutation(n_cbps, n_bpsc)
-    arr, blocks = _blocks(bits, n_cbps)
+    arr = as_bits(bits)
+    blocks = _blocks(arr, "bits", perm.size)
     out = np.empty_like(blocks)
     out[..., perm] = blocks
     return out.reshape(arr.shape)
 
 
 def deinterleave(values, n_cbps: int, n_bpsc: int) -> np.ndarray:
-    """Inverse of :func:`interleave`. Accepts bits or soft values (any dtype)."""
+    """Inverse of :func:`interleave`. Accepts bits or soft values (integer or
+    float, NaN refused)."""
     perm = permutation(n_cbps, n_bpsc)
-    arr = np.asarray(values)
-    if arr.ndim == 0 or arr.shape[-1] % n_cbps:
-        raise PhyError(f"value count is not a multiple of N_CBPS={n_cbps}")
-    blocks = arr.reshape(arr.shape[:-1] + (-1, n_cbps))
+    arr = as_soft(values, "values")
+    blocks = _blocks(arr, "values", perm.size)
     return blocks[..., perm].reshape(arr.shape)

@@ -12,19 +12,17 @@ from functools import lru_cache
 
 import numpy as np
 
+import argcheck
 from mesh_phy.bits import as_bits
 from mesh_phy.errors import PhyError
 
 PERIOD = 127
+MAX_SEQUENCE = 1 << 24  # longest sequence() (16 Mi bits); scramble() takes any length
 
 
 def check_seed(seed) -> int:
-    """Return ``seed`` as an int in 1..127 or raise :class:`PhyError`."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise PhyError(f"scrambler seed must be an integer, got {type(seed).__name__}")
-    if not 1 <= int(seed) <= 127:
-        raise PhyError(f"scrambler seed must be 1..127 (7 bits, non-zero), got {seed}")
-    return int(seed)
+    """Return ``seed`` as an int in 1..127 (7 bits, non-zero) or raise :class:`PhyError`."""
+    return argcheck.integer(seed, "seed", PhyError, lo=1, hi=127)
 
 
 @lru_cache(maxsize=128)
@@ -40,12 +38,14 @@ def _one_period(seed: int) -> np.ndarray:
     return out
 
 
-def sequence(seed: int, n: int) -> np.ndarray:
-    """The first ``n`` scrambling bits produced from ``seed``."""
-    seed = check_seed(seed)
-    if n < 0:
-        raise PhyError(f"sequence length must be >= 0, got {n}")
+def _sequence(seed: int, n: int) -> np.ndarray:
     return np.resize(_one_period(seed), n).astype(np.uint8)
+
+
+def sequence(seed: int, n: int) -> np.ndarray:
+    """The first ``n`` (0 .. :data:`MAX_SEQUENCE`) scrambling bits produced from ``seed``."""
+    seed = check_seed(seed)
+    return _sequence(seed, argcheck.integer(n, "n", PhyError, lo=0, hi=MAX_SEQUENCE))
 
 
 def scramble(bits, seed: int) -> np.ndarray:
@@ -54,10 +54,11 @@ def scramble(bits, seed: int) -> np.ndarray:
     ``bits``: 1-D 0/1 array in transmission order. ``seed``: 1..127, see the
     module docstring for the bit order. Returns a new uint8 array.
     """
+    seed = check_seed(seed)
     arr = as_bits(bits)
     if arr.ndim != 1:
         raise PhyError(f"bits must be 1-D, got shape {arr.shape}")
-    return arr ^ sequence(seed, arr.size)
+    return arr ^ _sequence(seed, arr.size)
 
 
 def seed_from_sequence(first7) -> int:
@@ -69,7 +70,7 @@ def seed_from_sequence(first7) -> int:
     """
     s = as_bits(first7, "first7")
     if s.shape != (7,):
-        raise PhyError(f"need exactly 7 bits, got shape {s.shape}")
+        raise PhyError(f"first7 must be exactly 7 bits, got shape {s.shape}")
     # The first 7 outputs are a linear bijection of the 7-bit seed, so the
     # seed is looked up in a table of all 127 prefixes (built once at import).
     key = int(np.packbits(s, bitorder="little")[0])

@@ -12,6 +12,8 @@ The Gray maps are separable, so each bit needs only its own axis.
 
 import numpy as np
 
+import argcheck
+from mesh_phy.bits import as_soft
 from mesh_phy.errors import PhyError
 from mesh_phy.modulation import mapper
 
@@ -29,18 +31,20 @@ def _axis_tables(bits_per_axis: int):
 def llr(symbols, modulation: str, noise_var) -> np.ndarray:
     """Max-log LLRs of the bits carried by ``symbols`` (any shape; the bits of
     each symbol are appended along the last axis, so shape (..., n) gives
-    (..., n * N_BPSC)). ``noise_var`` is N0 > 0 (scalar or broadcastable to
-    ``symbols``)."""
+    (..., n * N_BPSC)). ``symbols`` are finite numbers (complex, float or
+    integer). ``noise_var`` is N0 > 0, finite: a real scalar or a real array
+    that broadcasts to the shape of ``symbols``."""
     n_bpsc, per_axis, k_mod = mapper.modulation_params(modulation)
-    y = np.asarray(symbols)
-    if not np.issubdtype(y.dtype, np.number):
-        raise PhyError("symbols must be numeric")
-    y = y.astype(complex)
-    n0 = np.asarray(noise_var, dtype=float)
-    if not np.all(np.isfinite(y)):
-        raise PhyError("symbols contain NaN or infinity")
-    if not np.all(np.isfinite(n0)) or np.any(n0 <= 0):
-        raise PhyError(f"noise_var must be finite and > 0, got {noise_var!r}")
+    y = argcheck.array(symbols, "symbols", PhyError, kind="c").astype(complex)
+    n0 = argcheck.array(noise_var, "noise_var", PhyError, kind="f").astype(float)
+    if n0.size and not (n0 > 0).all():
+        raise PhyError("noise_var must be > 0")
+    try:
+        ok = np.broadcast_shapes(n0.shape, y.shape) == y.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise PhyError(f"noise_var of shape {n0.shape} does not broadcast to symbols of shape {y.shape}")
     levels, ones = _axis_tables(per_axis)
     levels = levels * k_mod
     axes = [y.real] if n_bpsc == 1 else [y.real, y.imag]
@@ -59,11 +63,10 @@ def llr(symbols, modulation: str, noise_var) -> np.ndarray:
 
 
 def soft_max(soft_bits: int) -> int:
-    """Largest soft magnitude for ``soft_bits``: values span ±(2^(b-1) - 1), so
-    0 is the exact erasure (no preference) and the range is symmetric."""
-    if not isinstance(soft_bits, (int, np.integer)) or not 2 <= soft_bits <= 8:
-        raise PhyError(f"soft_bits must be an int in 2..8, got {soft_bits!r}")
-    return (1 << (soft_bits - 1)) - 1
+    """Largest soft magnitude for ``soft_bits`` (an int in 2..8): values span
+    ±(2^(b-1) - 1), so 0 is the exact erasure (no preference) and the range is
+    symmetric."""
+    return (1 << (argcheck.integer(soft_bits, "soft_bits", PhyError, lo=2, hi=8) - 1)) - 1
 
 
 # Quantiser step per soft width: a frame's mean |LLR| maps to TARGET * qmax.
@@ -82,13 +85,15 @@ def quantize(llrs, soft_bits: int, *, scale=None) -> np.ndarray:
     Each row (last axis) is one frame and gets its own step so that its mean
     |LLR| lands at ``QUANT_TARGET[soft_bits]`` of full scale (an AGC, as the
     hardware's front end would apply), unless ``scale`` (levels per unit LLR)
-    is given.
-    Erasures (exact 0.0) stay 0. NaN is refused; ±inf saturates.
+    is given: a finite real > 0, or None.
+    ``llrs``: integer or float, at least 1-D. Erasures (exact 0.0) stay 0.
+    NaN is refused; ±inf saturates.
     """
     q = soft_max(soft_bits)
-    x = np.asarray(llrs, dtype=float)
-    if np.isnan(x).any():
-        raise PhyError("LLRs contain NaN")
+    soft_bits = int(soft_bits)
+    x = as_soft(llrs, "llrs").astype(float, copy=False)
+    if scale is not None:
+        scale = argcheck.real(scale, "scale", PhyError, lo=0.0, lo_open=True)
     if scale is None:
         # |LLR| beyond 1e100 is a certainty either way; capping keeps the sum finite
         finite = np.where(np.isfinite(x), np.minimum(np.abs(x), 1e100), 0.0)

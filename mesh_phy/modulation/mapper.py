@@ -14,6 +14,7 @@ integer product, so hardware and model agree bit for bit.
 
 import numpy as np
 
+import argcheck
 from mesh_phy.bits import as_bits
 from mesh_phy.errors import PhyError
 
@@ -30,11 +31,9 @@ DEFAULT_WIDTH = 16
 
 
 def modulation_params(modulation):
-    """(n_bpsc, bits_per_axis, k_mod) of a modulation name, or :class:`PhyError`."""
-    try:
-        return MODULATIONS[modulation]
-    except (KeyError, TypeError):
-        raise PhyError(f"unknown modulation {modulation!r}; valid: {list(MODULATIONS)}") from None
+    """(n_bpsc, bits_per_axis, k_mod) of a modulation name (a key of
+    :data:`MODULATIONS`), or :class:`PhyError`."""
+    return MODULATIONS[argcheck.one_of(modulation, "modulation", PhyError, tuple(MODULATIONS))]
 
 
 def _axis_level(bits: np.ndarray) -> np.ndarray:
@@ -53,7 +52,8 @@ def levels(bits, modulation: str):
     n_bpsc, per_axis, _ = modulation_params(modulation)
     arr = as_bits(bits)
     if arr.ndim != 1 or arr.size % n_bpsc:
-        raise PhyError(f"{arr.size} bits is not a multiple of N_BPSC={n_bpsc} for {modulation}")
+        raise PhyError(f"bits must be 1-D and a multiple of N_BPSC={n_bpsc} for {modulation}, "
+                       f"got shape {arr.shape}")
     groups = arr.reshape(-1, n_bpsc).astype(np.int64)
     i = _axis_level(groups[:, :per_axis])
     q = _axis_level(groups[:, per_axis:]) if n_bpsc > 1 else np.zeros_like(i)
@@ -70,8 +70,7 @@ def map_bits(bits, modulation: str) -> np.ndarray:
 def fixed_scale(modulation: str, width: int = DEFAULT_WIDTH) -> int:
     """The integer K_MOD in Q2.(width-2): ``round(K_MOD * 2**(width-2))``."""
     _, _, k_mod = modulation_params(modulation)
-    if not isinstance(width, int) or not 4 <= width <= 32:
-        raise PhyError(f"fixed-point width must be an int in 4..32, got {width!r}")
+    width = argcheck.integer(width, "width", PhyError, lo=4, hi=32)
     return int(np.floor(k_mod * (1 << (width - 2)) + 0.5))
 
 
