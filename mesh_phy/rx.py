@@ -141,6 +141,15 @@ def _check_samples(samples) -> np.ndarray:
     return x
 
 
+def _scale(x) -> float:
+    """A power of two that brings the samples' peak near 1 when it is so large
+    or small that squares would overflow or underflow (1.0 otherwise)."""
+    peak = max(float(np.max(np.abs(x.real))), float(np.max(np.abs(x.imag)))) if x.size else 0.0
+    if peak == 0.0 or 1e-100 < peak < 1e100:
+        return 1.0
+    return float(2.0 ** -np.round(np.log2(peak)))
+
+
 def _check_genie(genie, n: int) -> Genie:
     if genie is None:
         return Genie()
@@ -260,6 +269,17 @@ def receive(samples, *, fs_hz: float = FS_HZ, genie: Genie | None = None) -> Rec
         raise PhyError(f"fs_hz must be 20e6 (the 802.11a 20 MHz channel); got {fs_hz!r}")
     x = _check_samples(samples)
     genie = _check_genie(genie, x.size)
+    scale = _scale(x)
+    if scale != 1.0:  # extreme magnitudes: work on a rescaled copy, report the channel in input units
+        x = x * scale
+        if genie.channel is not None:
+            genie = genie._replace(channel=genie.channel * scale)
+        r = _receive(x, genie)
+        return r._replace(channel=r.channel / scale)
+    return _receive(x, genie)
+
+
+def _receive(x, genie: Genie) -> Reception:
     if genie.start is not None:
         if genie.start + LT1_OFFSET > x.size:
             raise Truncated(f"the samples end inside the short preamble at genie.start = {genie.start}")

@@ -26,8 +26,8 @@ def channel(x, rng, *, lead=0, tail=100, cfo_hz=0.0, gain=1.0, snr_db=None, fir=
     y = np.convolve(np.concatenate([np.zeros(lead), x, np.zeros(tail)]), np.asarray(fir, complex))
     y = y[:lead + x.size + tail] * gain * np.exp(2j * np.pi * cfo_hz / FS * np.arange(lead + x.size + tail))
     if snr_db is not None:
-        sigma2 = PPDU_POWER * abs(gain) ** 2 / 10 ** (snr_db / 10)
-        y = y + np.sqrt(sigma2 / 2) * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+        sigma = abs(gain) * np.sqrt(PPDU_POWER / 10 ** (snr_db / 10) / 2)  # per axis
+        y = y + sigma * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
     return y
 
 
@@ -165,6 +165,22 @@ def test_samples_are_never_modified(rng):
     assert rx.receive(y).psdu == G1_MESSAGE
     assert np.array_equal(y, copy)
     assert rx.receive(y.tolist()).psdu == G1_MESSAGE  # any array-like
+
+
+@pytest.mark.parametrize("gain", [1e-200, 1e-30, 1e30, 1e200])
+def test_extreme_magnitudes(gain, rng):
+    y = channel(annex_g(), rng, lead=150, gain=gain, snr_db=30)
+    r = rx.receive(y)
+    assert r.psdu == G1_MESSAGE and r.start == 150
+    assert abs(r.channel[1]) == pytest.approx(gain, rel=0.2)  # reported in input units
+
+
+def test_strided_input(rng):
+    y = channel(annex_g(), rng, lead=150, snr_db=30)
+    both = np.empty(2 * y.size, complex)
+    both[::2] = y
+    both[1::2] = np.nan  # never read
+    assert rx.receive(both[::2]).psdu == G1_MESSAGE
 
 
 def test_real_input_is_accepted():

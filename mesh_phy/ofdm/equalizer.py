@@ -8,11 +8,17 @@ of variance sigma^2 per sample.
 
 Channel estimate: least squares over the two long symbols,
 H_k = (Y1_k + Y2_k) / (2 L_k) on the 52 used subcarriers; N0 from their
-difference, E|Y1 - Y2|^2 = 2 N0. Smoothing projects the 52 LS values onto the
-responses of channels whose impulse response lies in taps
-[-SMOOTH_PRE, SMOOTH_POST) of the FFT window (a least-squares fit of a short
-FIR): with 24 taps the estimation noise drops by 52/24 (3.4 dB) and any
-channel within the cyclic prefix is reproduced exactly.
+difference, E|Y1 - Y2|^2 = 2 N0. Smoothing across subcarriers fits the 52 LS
+values with the response of a short FIR whose taps lie in
+[-SMOOTH_PRE, SMOOTH_POST) of the FFT window (24 taps, the cyclic prefix plus
+margin), keeping only the taps the data support (greedy selection, see
+:func:`smooth`). Measured estimation error relative to raw LS (1.0), at
+per-subcarrier SNR 3 / 15 / 30 dB (``python -m benchmarks receiver``):
+all 24 taps 0.47 everywhere; selected taps 0.10 / 0.11 / 0.11 in AWGN,
+0.23 / 0.28 / 0.27 on an 8-tap exponential profile, 0.31 / 0.41 / 0.58 for two
+rays at fractional delays (the one case where all 24 taps do better, at SNRs
+beyond where any rate needs it). On the PER of 1000-byte packets at 6 Mbit/s
+the selection brings the receiver to within ~0.1 dB of a genie channel.
 
 Pilot tracking: per DATA symbol the four pilots give a common phase
 (residual CFO, phase noise) and a phase slope across subcarriers (sampling
@@ -20,7 +26,10 @@ clock offset: a timing drift of d samples turns bin k by -2 pi k d / 64). The
 slope is fitted as a straight line over the symbols (the drift of a clock
 offset is linear in time); the common phase is smoothed by a centred moving
 average of PHASE_AVERAGE symbols, which keeps linear trends (residual CFO)
-exact.
+exact. The averaging matters at low SNR: 1000-byte packets at 6 Mbit/s and
+0.5 dB in-band SNR, 300 packets: PER 0.97 with per-symbol phases, 0.093 with
+5 symbols, 0.083 with 9 (phase errors beyond ±90° from four noisy pilots
+flip whole BPSK symbols); 5 keeps the tracking fast for phase noise.
 """
 
 from functools import cache
@@ -67,11 +76,12 @@ def smooth(h, noise_var: float | None = None, pre: int = SMOOTH_PRE, post: int =
     Without ``noise_var`` (the variance of each H_k's estimation error): the
     projection onto all channels with taps -pre..post-1. With it: taps are
     chosen greedily (orthogonal matching pursuit), each time the tap whose
-    column best matches the residual, while it removes more than ``keep``
-    times ``noise_var`` of residual power per subcarrier·52 (a noise-only
-    pick removes ~noise_var: the largest of 24 such exceeds 8 with
-    probability ~1 %); H is the least-squares fit on the chosen taps. In AWGN
-    that leaves one tap's worth of noise instead of 24."""
+    response best matches the residual, while that tap alone would remove
+    more than ``keep`` × ``noise_var`` of residual energy (a tap of pure
+    noise removes ~``noise_var``, so a few noise taps get in, each costing
+    1/52 of the LS error, while a true tap of power p removes ~52 p); H is
+    the least-squares fit on the chosen taps. In AWGN that leaves about one
+    tap's worth of noise instead of 24."""
     f, proj = _tap_basis(pre, post)
     hu = np.asarray(h)[USED_BINS]
     out = np.zeros(N_FFT, dtype=complex)
