@@ -4,6 +4,10 @@
 # (byte fields as lowercase hex strings), byte for byte the same as the golden
 # model and with the same accept/reject decisions. Only what MicroPython has:
 # struct, binascii; no construct, no dataclasses, no bytes.hex().
+# Hex grammar (the same as protocol.codec): a str of lowercase hex digits
+# 0-9a-f, two per byte, nothing else (no prefix, separator, whitespace or
+# uppercase); "" is zero bytes. Integers are int, never bool or float;
+# decode takes bytes, bytearray or memoryview. Bad input raises CodecError.
 # Layout: see protocol/frames.py (little-endian, CRC-32 FCS).
 import binascii
 import struct
@@ -46,18 +50,20 @@ def _crc32_table(data):
 crc32 = getattr(binascii, "crc32", _crc32_table)
 
 
+_HEXDIGITS = "0123456789abcdef"
+
+
 def _hex(b):
     return binascii.hexlify(bytes(b)).decode()
 
 
 def _unhex(s, key):
-    if not isinstance(s, str) or s != s.lower():
-        raise CodecError(key + " must be a lowercase hex string")
-    try:
-        return binascii.unhexlify(s)
-    except Exception:
-        pass
-    raise CodecError(key + " is not hex")
+    if not isinstance(s, str) or len(s) % 2:
+        raise CodecError(key + " must be a hex string of even length")
+    for ch in s:
+        if ch not in _HEXDIGITS:
+            raise CodecError(key + " must be lowercase hex digits only")
+    return binascii.unhexlify(s)
 
 
 class _Reader:
@@ -89,8 +95,9 @@ class _Reader:
 
 
 def decode(b):
-    if not isinstance(b, (bytes, bytearray)):
+    if not isinstance(b, (bytes, bytearray, memoryview)):
         raise CodecError("frame must be bytes")
+    b = bytes(b)
     n = len(b)
     if n < 13:
         raise CodecError("frame too short")
@@ -225,7 +232,7 @@ def encode(d):
     _keys(d, top, "frame")
     if d["type"] not in TYPES:
         raise CodecError("unknown frame type")
-    if d["version"] != 0 or isinstance(d["version"], bool):
+    if _u(d, "version", 1):
         raise CodecError("version must be 0")
     if not isinstance(d["ack_req"], bool):
         raise CodecError("ack_req must be a bool")
@@ -254,13 +261,13 @@ def encode(d):
             if len(v) > 255:
                 raise CodecError("option value too long")
             block += bytes([_u(o, "type", 8), len(v)]) + v
-        if len(block) > 255:
-            raise CodecError("options too long")
+            if len(block) > 255:
+                raise CodecError("options too long")
         out += bytes([len(block)]) + block
     if sec is not None:
         _keys(sec, ("key_id", "counter", "mic_len"), "security")
         ml = sec["mic_len"]
-        if isinstance(ml, bool) or ml not in MIC_CODE:
+        if isinstance(ml, bool) or not isinstance(ml, int) or ml not in MIC_CODE:
             raise CodecError("mic_len must be 4, 8 or 16")
         if d["body"] is not None:
             raise CodecError("secured frame has no body")
@@ -299,7 +306,7 @@ def _encode_body(ftype, b):
             out += struct.pack("<HBb", _u(nb, "addr", 16), _u(nb, "link_quality", 8), r)
         return out
     if ftype == "route":
-        if not isinstance(b, dict) or b.get("kind") not in ROUTE_CODE:
+        if not isinstance(b, dict) or not isinstance(b.get("kind"), str) or b["kind"] not in ROUTE_CODE:
             raise CodecError("route body needs kind rreq, rrep or rerr")
         kind = b["kind"]
         if kind == "rerr":

@@ -1,3 +1,5 @@
+from argcheck.cli import guard
 from protocol.cli import main
+from protocol.errors import FrameError
 
-raise SystemExit(main())
+raise SystemExit(guard(main, prog="python -m protocol", errors=(FrameError,)))

@@ -7,27 +7,49 @@ N_DBPS), where bytes is the whole frame (MAC header, handshake body header,
 the EDHOC message, FCS).
 """
 
+import argcheck
 from crypto import edhoc
+from mesh_phy.rates import RATES
 from mesh_phy.tx import n_symbols
+from protocol import frames as F
 from protocol.codec import encode
+from protocol.errors import FrameError
 
 PREAMBLE_US = 16.0
 SIGNAL_US = 4.0
 SYMBOL_US = 4.0
 
 
+MAX_PSDU = 4095  # bytes: the 12-bit LENGTH field of the SIGNAL symbol (17.3.4)
+
+
+def _rate(rate_mbps, name: str) -> int:
+    return argcheck.one_of(rate_mbps, name, FrameError, tuple(sorted(RATES)))
+
+
 def airtime_us(frame_bytes: int, rate_mbps: int) -> float:
-    return PREAMBLE_US + SIGNAL_US + SYMBOL_US * n_symbols(frame_bytes, rate_mbps)
+    """Air time in µs of a ``frame_bytes`` (1..4095) byte frame at
+    ``rate_mbps`` (6, 9, 12, 18, 24, 36, 48 or 54 Mbit/s)."""
+    frame_bytes = argcheck.integer(frame_bytes, "frame_bytes", FrameError, lo=1, hi=MAX_PSDU)
+    return PREAMBLE_US + SIGNAL_US + SYMBOL_US * n_symbols(frame_bytes, _rate(rate_mbps, "rate_mbps"))
 
 
 def handshake_frame_len(message: bytes) -> int:
+    """Bytes of the handshake frame that carries EDHOC ``message`` (bytes)."""
+    message = argcheck.byteslike(message, "message", FrameError)
     f = {"type": "handshake", "version": 0, "seq": 0, "net": 0, "dst": 1, "src": 2, "ack_req": False, "mesh": None,
          "options": None, "security": None, "body": {"session": 2, "message_no": 1, "message": message}}
-    return len(encode(f))
+    try:
+        return len(encode(f))
+    except FrameError:
+        raise FrameError(f"message of {len(message)} bytes does not fit in one frame ({F.MAX_FRAME} bytes)") from None
 
 
 def measure(method: int, suite: int) -> list:
-    """[(name, EDHOC message bytes, frame bytes)] of one real handshake."""
+    """[(name, EDHOC message bytes, frame bytes)] of one real handshake with
+    EDHOC ``method`` (edhoc.METHODS) and cipher ``suite`` (edhoc.SUITES)."""
+    method = argcheck.one_of(method, "method", FrameError, edhoc.METHODS)
+    suite = argcheck.one_of(suite, "suite", FrameError, tuple(edhoc.SUITES))
     curve = edhoc.SUITES[suite].curve
     ki, kr = edhoc.generate_keypair(curve), edhoc.generate_keypair(curve)
     ci, cr = edhoc.make_credential("uav", b"\x07", ki), edhoc.make_credential("gs", b"\x01", kr)
@@ -43,6 +65,11 @@ def measure(method: int, suite: int) -> list:
 
 
 def table(rates=(6, 12, 24, 54)) -> str:
+    """Markdown table of message sizes and air times at each of ``rates``
+    (a list or tuple of 1..8 data rates in Mbit/s)."""
+    if not isinstance(rates, (list, tuple)) or not 1 <= len(rates) <= len(RATES):
+        raise FrameError(f"rates must be a list or tuple of 1..{len(RATES)} data rates")
+    rates = [_rate(r, f"rates[{k}]") for k, r in enumerate(rates)]
     head = "| method | suite | message | EDHOC bytes | frame bytes | " + " | ".join(
         f"air time at {r} Mbit/s (µs)" for r in rates) + " |"
     lines = [head, "|" + "---|" * (5 + len(rates))]

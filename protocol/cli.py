@@ -7,11 +7,18 @@
     python -m protocol dissector [--out FILE]
     python -m protocol handshake-sizes
 
-Any error prints one line on stderr and exits with status 1.
+HEX is a frame as hex digits (either case), which may be separated by colons
+or blanks as Wireshark copies bytes; the JSON FILE is the dict form of
+:mod:`protocol.codec`, whose byte fields follow its strict hex grammar
+(lowercase, no separators). Any error (bad file, bad JSON, bad frame, bad
+argument) prints exactly one line on stderr and exits with status 2
+(:func:`argcheck.cli.guard` in ``__main__``); nothing else is printed.
 """
 
 import argparse
 import json
+import os
+import re
 import sys
 
 from protocol import dissector, pcap, vectors
@@ -55,65 +62,134 @@ def describe(frame: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m protocol", description="mesh link frames")
+class _Parser(argparse.ArgumentParser):
+    """argparse whose argument errors are FrameError (not a usage block and SystemExit)."""
+
+    def error(self, message):
+        raise FrameError(f"{message} (see --help)")
+
+
+def _bounded_int(lo: int, hi: int):
+    def parse(text: str) -> int:
+        if not re.fullmatch("-?[0-9]{1,20}", text):
+            raise argparse.ArgumentTypeError(f"expected an integer in {lo}..{hi}")
+        v = int(text)
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer in {lo}..{hi}, got {v}")
+        return v
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="python -m protocol", description="mesh link frames")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("decode", help="decode a frame given as hex")
     p.add_argument("hex")
     p.add_argument("--json", action="store_true", help="print the dict form as JSON")
     p = sub.add_parser("encode", help="encode a frame from its JSON dict form")
     p.add_argument("--json", required=True, metavar="FILE", help="JSON file, or - for stdin")
+    count, seed = _bounded_int(0, vectors.MAX_VECTORS), _bounded_int(0, vectors.MAX_SEED)
     p = sub.add_parser("vectors", help="golden vectors for firmware teams")
-    p.add_argument("-n", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=count, default=100)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--out", default="-")
     p = sub.add_parser("pcap", help="write frames to a pcap file (DLT_USER0)")
     p.add_argument("--out", required=True)
     p.add_argument("--hex", nargs="*", default=None, help="frames as hex (default: generated vectors)")
-    p.add_argument("-n", type=int, default=48)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=count, default=48)
+    p.add_argument("--seed", type=seed, default=0)
     p = sub.add_parser("dissector", help="write the Wireshark Lua dissector")
     p.add_argument("--out", default="-")
     sub.add_parser("handshake-sizes", help="EDHOC message sizes and air time per method and suite")
-    a = ap.parse_args(argv)
-    try:
-        if a.cmd == "decode":
-            frame = decode(_unhex(a.hex))
-            print(json.dumps(to_dict(frame), indent=2) if a.json else describe(frame))
-        elif a.cmd == "encode":
-            text = sys.stdin.read() if a.json == "-" else open(a.json).read()
-            try:
-                d = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise FrameError(f"not JSON: {exc.msg} (line {exc.lineno})") from None
-            print(encode(from_dict(d)).hex())
-        elif a.cmd == "vectors":
-            if a.n < 0:
-                raise FrameError("-n must be >= 0")
-            _write(a.out, json.dumps([{"dict": d, "hex": b.hex()} for d, b in vectors.generate(a.n, a.seed)],
-                                     indent=1) + "\n")
-        elif a.cmd == "pcap":
-            frames = [_unhex(h) for h in a.hex] if a.hex else [b for _, b in vectors.generate(a.n, a.seed)]
-            for fr in frames:
-                decode(fr)  # only valid frames go into a capture
-            print(f"wrote {pcap.write(a.out, frames)} frames to {a.out}")
-        elif a.cmd == "dissector":
-            _write(a.out, dissector.generate())
-        elif a.cmd == "handshake-sizes":
-            from protocol import airtime
+    return ap
 
-            print(airtime.table())
-    except (FrameError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+
+def main(argv=None) -> int:
+    """Run the CLI on ``argv`` (a list of str; None: ``sys.argv[1:]``) and
+    return 0. A bad argument, input file or frame raises FrameError (a file
+    that cannot be read or written too, with the OSError as its cause);
+    ``python -m protocol`` prints it as one line and exits with status 2."""
+    if argv is not None and not (isinstance(argv, (list, tuple)) and all(isinstance(a, str) for a in argv)):
+        raise FrameError(f"argv must be a list of str or None, got {type(argv).__name__}")
+    a = _parser().parse_args(argv)
+    try:
+        _run(a)
+    except OSError as exc:
+        where = f"{os.fsdecode(exc.filename)}: " if isinstance(exc.filename, (str, bytes)) else ""
+        raise FrameError(f"{where}{exc.strerror or exc}") from exc
     return 0
 
 
-def _unhex(text: str) -> bytes:
+def _run(a) -> None:
+    if a.cmd == "decode":
+        frame = decode(_unhex(a.hex, "HEX"))
+        print(json.dumps(to_dict(frame), indent=2) if a.json else describe(frame))
+    elif a.cmd == "encode":
+        print(encode(from_dict(_read_json(a.json))).hex())
+    elif a.cmd == "vectors":
+        _write(a.out, json.dumps(vectors.document(a.n, a.seed), indent=1) + "\n")
+    elif a.cmd == "pcap":
+        if a.hex:
+            frames = [_unhex(h, f"--hex {k + 1}") for k, h in enumerate(a.hex)]
+        else:
+            frames = [b for _, b in vectors.generate(a.n, a.seed)]
+        for fr in frames:
+            decode(fr)  # only valid frames go into a capture
+        print(f"wrote {pcap.write(a.out, frames)} frames to {a.out!r}")
+    elif a.cmd == "dissector":
+        _write(a.out, dissector.generate())
+    elif a.cmd == "handshake-sizes":
+        from protocol import airtime
+
+        print(airtime.table())
+
+
+_CLI_HEX = re.compile("[0-9a-fA-F]*")
+
+
+def _unhex(text: str, what: str) -> bytes:
+    """A frame typed on the command line: hex digits of either case, which may
+    be separated by colons or blanks (as Wireshark copies bytes)."""
+    digits = re.sub(r"[:\s]", "", text)
+    if len(digits) > 2 * F.MAX_FRAME:
+        raise FrameError(f"{what}: more than {F.MAX_FRAME} bytes of hex")
+    if len(digits) % 2 or not _CLI_HEX.fullmatch(digits):
+        raise FrameError(f"{what} is not hex: an even number of digits 0-9a-f, optionally separated by ':' or blanks")
+    return bytes.fromhex(digits)
+
+
+MAX_INPUT = 1 << 20  # bytes of JSON that encode reads (a dict form is a few kB)
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 40:
+        raise FrameError(f"JSON number with {len(text)} digits: no field holds more than 40")
+    return int(text)
+
+
+def _json_constant(name: str):
+    raise FrameError(f"{name} is not JSON (no field is a float)")
+
+
+def _read_json(path: str):
+    """The JSON value of file ``path`` (- for stdin): UTF-8, at most MAX_INPUT bytes."""
+    if path == "-":
+        raw = sys.stdin.buffer.read(MAX_INPUT + 1)
+    else:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_INPUT + 1)
+    if len(raw) > MAX_INPUT:
+        raise FrameError(f"{path}: larger than {MAX_INPUT} bytes")
     try:
-        return bytes.fromhex(text.replace(":", "").replace(" ", ""))
-    except ValueError:
-        raise FrameError("not a hex string") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_int=_json_int, parse_constant=_json_constant)
+    except json.JSONDecodeError as exc:
+        raise FrameError(f"{path}: not JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise FrameError(f"{path}: JSON nested too deeply") from None
 
 
 def _write(path: str, text: str) -> None:

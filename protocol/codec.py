@@ -11,31 +11,84 @@ Two forms of a frame, with the same keys:
 Keys: ``type, version, seq, net, dst, src, ack_req, mesh, options,
 security, body`` and, for a secured frame, ``ciphertext, mic`` (its ``body``
 is None: the body is encrypted). ``mesh``/``options``/``security`` are None
-when absent. Every bad input raises :class:`protocol.errors.FrameError`.
+when absent. The fields of the mesh header, the options and every body are
+those declared in :mod:`protocol.frames` (integer ranges from their
+``construct`` formats), so a body declared there needs no code here.
+
+Hex grammar of the dict form, the same in the firmware codec
+(``firmware_models/mesh_codec.py``): a byte field is a ``str`` of lowercase
+hex digits ``0-9a-f``, two per byte (high nibble first), and nothing else:
+no ``0x`` prefix, no separators or whitespace, no uppercase, an even number
+of digits; ``""`` is zero bytes.
+
+Input rules (every public function): integers are ``int`` (or numpy
+integers), never ``bool``, ``float`` or ``complex`` (``version`` 0.0 or 0j,
+``mic_len`` 4.0 are refused, not coerced); flags are ``bool``; byte fields of
+a frame and the frame bytes are ``bytes``, ``bytearray`` or ``memoryview``.
+Any bad input raises :class:`protocol.errors.FrameError` (a ``ValueError``)
+naming the argument and the field (``frame.body.neighbours[2].rssi_dbm``) and
+the reason; no other exception escapes, whatever the nesting or size of the
+input (the checks walk the declared layout, never the caller's data).
 """
 
+import functools
 import io
+import re
 
 import construct
 
+import argcheck
 from mesh_phy.coding.crc import crc32
 from protocol import frames as F
 from protocol.errors import FrameError
 
 TOP_KEYS = ("type", "version", "seq", "net", "dst", "src", "ack_req", "mesh", "options", "security", "body")
-MESH_KEYS = ("hop_limit", "originator", "final_dst", "mesh_seq")
 SECURITY_KEYS = ("key_id", "counter", "mic_len")
-BODY_KEYS = {
-    "data": ("proto", "payload"),
-    "ack": ("acked_seq",),
-    "beacon": ("capabilities", "neighbours"),
-    "handshake": ("session", "message_no", "message"),
-    "group_key": ("group", "epoch", "key_id", "wrapped_key"),
-}
-ROUTE_KEYS = {"rreq": ("kind", "rreq_id", "origin", "target", "hop_count", "metric"),
-              "rrep": ("kind", "rreq_id", "origin", "target", "hop_count", "metric", "lifetime_s"),
-              "rerr": ("kind", "unreachable")}
-BYTES_FIELDS = ("payload", "message", "wrapped_key", "value", "ciphertext", "mic")
+# Body fields the frame and dict forms carry as names, not codes: {frame type: {field: {code: name}}}.
+ENUM_FIELDS = {"data": {"proto": F.DATA_PROTOCOLS}}
+MAX_OPTIONS = 127  # the options block is at most 255 bytes, each option at least 2
+_HEX = re.compile("(?:[0-9a-f]{2})*")
+_INT_FORMATS = "bBhHiIlLqQ"
+
+
+def _int_range(con) -> tuple | None:
+    """(lo, hi) of an integer FormatField, else None."""
+    if not isinstance(con, construct.FormatField) or con.fmtstr[-1] not in _INT_FORMATS:
+        return None
+    bits = 8 * con.sizeof()
+    return (-(1 << bits - 1), (1 << bits - 1) - 1) if con.fmtstr[-1].islower() else (0, (1 << bits) - 1)
+
+
+@functools.cache
+def _layout(struct) -> tuple:
+    """The fields of a ``construct`` Struct of :mod:`protocol.frames` as
+    ``(name, kind, detail)``: kind "int" with detail ``(lo, hi)``; "bytes"
+    with detail ``(min_len, max_len)`` (GreedyBytes: the rest of the frame,
+    ``Bytes(n)``: exactly n, a count-prefixed byte array: up to the count's
+    maximum); "list" with detail ``(item Struct, max items)``. A declaration
+    of any other shape is a programming error (TypeError on first use)."""
+    out = []
+    for sc in struct.subcons:
+        inner = sc.subcon if isinstance(sc, construct.Renamed) else sc
+        if _int_range(inner):
+            out.append((sc.name, "int", _int_range(inner)))
+        elif inner is construct.GreedyBytes:
+            out.append((sc.name, "bytes", (0, F.MAX_FRAME)))
+        elif isinstance(inner, construct.Bytes) and isinstance(inner.length, int):
+            out.append((sc.name, "bytes", (inner.length, inner.length)))
+        elif isinstance(inner, construct.FocusedSeq) and [c.name for c in inner.subcons] == ["count", "items"] \
+                and _int_range(inner.subcons[0].subcon.subcon):  # PrefixedArray: count / Rebuild(int), items
+            most = min(_int_range(inner.subcons[0].subcon.subcon)[1], F.MAX_FRAME)
+            item = inner.subcons[1].subcon.subcon
+            if isinstance(item, construct.FormatField) and item.fmtstr[-1] == "B":
+                out.append((sc.name, "bytes", (0, most)))
+            elif isinstance(item, construct.Struct):
+                out.append((sc.name, "list", (item, most)))
+            else:
+                raise TypeError(f"protocol.codec: unsupported array {sc.name} in {struct!r}")
+        else:
+            raise TypeError(f"protocol.codec: unsupported field {sc.name} in {struct!r}")
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- decoding
@@ -48,20 +101,20 @@ def _parse(con, stream, what):
         raise FrameError(f"truncated {what}", start) from None
 
 
-def _plain(obj):
-    """construct containers → plain dicts/lists (without construct's _io)."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items() if not k.startswith("_")}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
+def _plain(obj, struct) -> dict:
+    """A parsed construct container of ``struct`` as a plain dict: byte
+    fields as ``bytes``, lists as lists of plain dicts."""
+    out = {}
+    for name, kind, detail in _layout(struct):
+        v = obj[name]
+        out[name] = v if kind == "int" else [_plain(x, detail[0]) for x in v] if kind == "list" else bytes(v)
+    return out
 
 
 def decode(data: bytes) -> dict:
-    """Decode one frame (FCS included). Raises FrameError with the reason and offset."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FrameError(f"frame must be bytes, got {type(data).__name__}")
-    data = bytes(data)
+    """Decode one frame (FCS included; ``data`` is bytes, bytearray or
+    memoryview). Raises FrameError with the reason and offset."""
+    data = argcheck.byteslike(data, "data", FrameError)
     if len(data) < F.MacHeader.sizeof() + 4:
         raise FrameError("frame too short", len(data))
     if len(data) > F.MAX_FRAME:
@@ -82,7 +135,7 @@ def decode(data: bytes) -> dict:
     frame = {"type": ftype, "version": 0, "seq": mac.seq, "net": mac.net, "dst": mac.dst, "src": mac.src,
              "ack_req": bool(fc["ack_req"]), "mesh": None, "options": None, "security": None, "body": None}
     if fc["mesh"]:
-        frame["mesh"] = _plain(_parse(F.MeshHeader, s, "mesh header"))
+        frame["mesh"] = _plain(_parse(F.MeshHeader, s, "mesh header"), F.MeshHeader)
     if fc["options"]:
         start = s.tell()
         total = s.read(1)
@@ -94,8 +147,7 @@ def decode(data: bytes) -> dict:
         opts, bs = [], io.BytesIO(block)
         while bs.tell() < len(block):
             at = start + 1 + bs.tell()
-            o = _parse(F.Option, bs, "option")
-            opts.append({"type": o.type, "value": bytes(o.value)})
+            opts.append(_plain(_parse(F.Option, bs, "option"), F.Option))
             if bs.tell() > len(block):
                 raise FrameError("malformed options", at)
         frame["options"] = opts
@@ -123,202 +175,220 @@ def _decode_body(ftype, s, end):
         if kind not in F.ROUTE_KINDS:
             raise FrameError(f"unknown route message {kind}", at)
         name = F.ROUTE_KINDS[kind]
-        body = {"kind": name, **_plain(_parse(F.ROUTE_BODIES[name], s, f"{name} body"))}
+        body = {"kind": name, **_plain(_parse(F.ROUTE_BODIES[name], s, f"{name} body"), F.ROUTE_BODIES[name])}
     else:
-        body = _plain(_parse(F.BODIES[ftype], s, f"{ftype} body"))
-        if ftype == "data":
-            if body["proto"] not in F.DATA_PROTOCOLS:
-                raise FrameError(f"unknown data protocol {body['proto']}", at)
-            body["proto"] = F.DATA_PROTOCOLS[body["proto"]]
-        for k in ("payload", "message", "wrapped_key"):
-            if k in body:
-                body[k] = bytes(body[k])
+        body = _plain(_parse(F.BODIES[ftype], s, f"{ftype} body"), F.BODIES[ftype])
+        for field, names in ENUM_FIELDS.get(ftype, {}).items():
+            if body[field] not in names:
+                raise FrameError(f"unknown {ftype} {field} {body[field]}", at)
+            body[field] = names[body[field]]
     if s.tell() != end:
         raise FrameError("trailing bytes after the body", s.tell())
     return body
 
 
+# ---------------------------------------------------------------- checking
+
+def _show(key) -> str:
+    return repr(key) if isinstance(key, str) and len(key) <= 40 else type(key).__name__
+
+
+def _keys(obj, keys, name: str) -> None:
+    """``obj`` must be a dict with exactly ``keys``."""
+    if not isinstance(obj, dict):
+        raise FrameError(f"{name} must be a dict, got {type(obj).__name__}")
+    missing = [k for k in keys if k not in obj]
+    unknown = [_show(k) for k in obj if not (isinstance(k, str) and k in keys)]
+    if missing or unknown:
+        more = ", ..." if len(unknown) > 4 else ""
+        raise FrameError(f"{name} has missing keys {missing}, unknown keys [{', '.join(unknown[:4])}{more}]")
+
+
+def _uint(obj, key, bits, name):
+    return argcheck.integer(obj[key], f"{name}.{key}", FrameError, lo=0, hi=(1 << bits) - 1)
+
+
+def _raw(value, name: str, max_len: int) -> bytes:
+    """A byte field of a frame: bytes, bytearray or memoryview."""
+    return argcheck.byteslike(value, name, FrameError, max_len=max_len)
+
+
+def _unhex(value, name: str, max_len: int) -> bytes:
+    """A byte field of the dict form (grammar in the module docstring)."""
+    if not isinstance(value, str):
+        raise FrameError(f"{name} must be a hex string, got {type(value).__name__}")
+    if len(value) > 2 * max_len:
+        raise FrameError(f"{name} must be at most {max_len} bytes ({2 * max_len} hex digits), "
+                         f"got {len(value)} characters")
+    if len(value) % 2:
+        raise FrameError(f"{name} must have an even number of hex digits, got {len(value)}")
+    if not _HEX.fullmatch(value):
+        raise FrameError(f"{name} must be lowercase hex digits 0-9a-f only (no prefix, separator or whitespace)")
+    return bytes.fromhex(value)
+
+
+def _struct(obj, struct, name: str, as_bytes, enums=None) -> dict:
+    """``obj`` checked against a declared Struct: exactly its fields, each
+    integer in its format's range, byte fields through ``as_bytes``, lists of
+    at most their count's maximum; ``enums`` ({field: {code: name}}) fields hold names."""
+    layout = _layout(struct)
+    _keys(obj, tuple(field for field, _, _ in layout), name)
+    out = {}
+    for field, kind, detail in layout:
+        where, v = f"{name}.{field}", obj[field]
+        if enums and field in enums:
+            out[field] = argcheck.one_of(v, where, FrameError, tuple(enums[field].values()))
+        elif kind == "int":
+            out[field] = argcheck.integer(v, where, FrameError, lo=detail[0], hi=detail[1])
+        elif kind == "list":
+            if not isinstance(v, list):
+                raise FrameError(f"{where} must be a list, got {type(v).__name__}")
+            if len(v) > detail[1]:
+                raise FrameError(f"{where} must have at most {detail[1]} items, got {len(v)}")
+            out[field] = [_struct(x, detail[0], f"{where}[{i}]", as_bytes) for i, x in enumerate(v)]
+        else:
+            out[field] = as_bytes(v, where, detail[1])
+            if len(out[field]) < detail[0]:
+                raise FrameError(f"{where} must be {detail[0]} bytes, got {len(out[field])}")
+    return out
+
+
+def _body(ftype: str, body, name: str, as_bytes) -> dict:
+    if ftype == "route":
+        if not isinstance(body, dict):
+            raise FrameError(f"{name} must be a dict, got {type(body).__name__}")
+        kind = argcheck.one_of(body.get("kind"), f"{name}.kind", FrameError, tuple(F.ROUTE_BODIES))
+        fields = _struct({k: v for k, v in body.items() if k != "kind"}, F.ROUTE_BODIES[kind], name, as_bytes)
+        return {"kind": kind, **fields}
+    if ftype not in F.BODIES:
+        raise FrameError(f"{name}: frame type {ftype} has no body declared in protocol.frames")
+    return _struct(body, F.BODIES[ftype], name, as_bytes, ENUM_FIELDS.get(ftype))
+
+
+def _check(frame, name: str, as_bytes) -> dict:
+    """``frame`` (or a dict form, by ``as_bytes``) checked field by field and
+    returned normalized: plain ints and bools, bytes, keys in declared order."""
+    secured = isinstance(frame, dict) and frame.get("security") is not None
+    _keys(frame, TOP_KEYS + (("ciphertext", "mic") if secured else ()), name)
+    ftype = argcheck.one_of(frame["type"], f"{name}.type", FrameError, tuple(F.FRAME_TYPE_CODES))
+    out = {"type": ftype, "version": argcheck.one_of(frame["version"], f"{name}.version", FrameError, (0,)),
+           "seq": _uint(frame, "seq", 8, name), "net": _uint(frame, "net", 16, name),
+           "dst": _uint(frame, "dst", 16, name), "src": _uint(frame, "src", 16, name),
+           "ack_req": argcheck.flag(frame["ack_req"], f"{name}.ack_req", FrameError),
+           "mesh": None, "options": None, "security": None, "body": None}
+    if frame["mesh"] is not None:
+        out["mesh"] = _struct(frame["mesh"], F.MeshHeader, f"{name}.mesh", as_bytes)
+    if frame["options"] is not None:
+        opts = frame["options"]
+        if not isinstance(opts, list):
+            raise FrameError(f"{name}.options must be a list or None, got {type(opts).__name__}")
+        if len(opts) > MAX_OPTIONS:
+            raise FrameError(f"{name}.options must have at most {MAX_OPTIONS} options, got {len(opts)}")
+        out["options"] = [_struct(o, F.Option, f"{name}.options[{i}]", as_bytes) for i, o in enumerate(opts)]
+    if not secured:
+        out["body"] = _body(ftype, frame["body"], f"{name}.body", as_bytes)
+        return out
+    sec, where = frame["security"], f"{name}.security"
+    _keys(sec, SECURITY_KEYS, where)
+    mic_len = argcheck.one_of(sec["mic_len"], f"{where}.mic_len", FrameError, tuple(F.MIC_CODES))
+    out["security"] = {"key_id": _uint(sec, "key_id", 8, where), "counter": _uint(sec, "counter", 32, where),
+                       "mic_len": mic_len}
+    if frame["body"] is not None:
+        raise FrameError(f"{name}.body must be None in a secured frame (the body is the ciphertext)")
+    out["ciphertext"] = as_bytes(frame["ciphertext"], f"{name}.ciphertext", F.MAX_FRAME)
+    out["mic"] = as_bytes(frame["mic"], f"{name}.mic", mic_len)
+    if len(out["mic"]) != mic_len:
+        raise FrameError(f"{name}.mic must be {mic_len} bytes (security.mic_len), got {len(out['mic'])}")
+    return out
+
+
 # ---------------------------------------------------------------- encoding
-
-def _need(d, keys, where):
-    if not isinstance(d, dict):
-        raise FrameError(f"{where} must be a dict")
-    extra = set(d) - set(keys)
-    missing = [k for k in keys if k not in d]
-    if missing or extra:
-        raise FrameError(f"{where}: missing {missing} / unknown {sorted(extra)} keys")
-
-
-def _uint(d, key, bits, where):
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 1 << bits:
-        raise FrameError(f"{where}.{key} must be an integer in 0..{(1 << bits) - 1}, got {v!r}")
-    return v
-
-
-def _bytes(d, key, where, maxlen=None):
-    v = d[key]
-    if not isinstance(v, (bytes, bytearray)):
-        raise FrameError(f"{where}.{key} must be bytes")
-    if maxlen is not None and len(v) > maxlen:
-        raise FrameError(f"{where}.{key} longer than {maxlen} bytes")
-    return bytes(v)
-
 
 def _build(con, obj, where):
     try:
         return con.build(obj)
-    except construct.ConstructError as exc:
+    except construct.ConstructError as exc:  # not reached after _check: a declaration the checks do not cover
         raise FrameError(f"{where}: {exc}") from None
 
 
-def encode(frame: dict) -> bytes:
-    """Encode a frame (bytes fields as bytes) to its bytes, FCS included."""
-    secured = isinstance(frame, dict) and frame.get("security") is not None
-    _need(frame, TOP_KEYS + (("ciphertext", "mic") if secured else ()), "frame")
-    ftype = frame["type"]
-    if ftype not in F.FRAME_TYPE_CODES:
-        raise FrameError(f"unknown frame type {ftype!r}")
-    if frame["version"] != 0 or isinstance(frame["version"], bool):
-        raise FrameError("version must be 0")
-    if not isinstance(frame["ack_req"], bool):
-        raise FrameError("ack_req must be a bool")
-    fc = (F.FRAME_TYPE_CODES[ftype] << 2) | (secured << 6) | (frame["ack_req"] << 7) \
-        | ((frame["mesh"] is not None) << 8) | ((frame["options"] is not None) << 9)
-    out = _build(F.MacHeader, {"fc": fc, "seq": _uint(frame, "seq", 8, "frame"),
-                               "net": _uint(frame, "net", 16, "frame"), "dst": _uint(frame, "dst", 16, "frame"),
-                               "src": _uint(frame, "src", 16, "frame")}, "MAC header")
-    if frame["mesh"] is not None:
-        m = frame["mesh"]
-        _need(m, MESH_KEYS, "mesh")
-        out += _build(F.MeshHeader, {"hop_limit": _uint(m, "hop_limit", 8, "mesh"),
-                                     **{k: _uint(m, k, 16, "mesh") for k in MESH_KEYS[1:]}}, "mesh header")
-    if frame["options"] is not None:
-        if not isinstance(frame["options"], list):
-            raise FrameError("options must be a list or None")
-        block = b""
-        for o in frame["options"]:
-            _need(o, ("type", "value"), "option")
-            block += _build(F.Option, {"type": _uint(o, "type", 8, "option"),
-                                       "value": list(_bytes(o, "value", "option", 255))}, "option")
+def _body_bytes(ftype: str, body: dict) -> bytes:
+    if ftype == "route":
+        code = {v: k for k, v in F.ROUTE_KINDS.items()}[body["kind"]]
+        return bytes([code]) + _build(F.ROUTE_BODIES[body["kind"]], body, f"{body['kind']} body")
+    fields = dict(body)
+    for field, names in ENUM_FIELDS.get(ftype, {}).items():
+        fields[field] = {v: k for k, v in names.items()}[fields[field]]
+    return _build(F.BODIES[ftype], fields, f"{ftype} body")
+
+
+def _frame_bytes(f: dict, name: str) -> bytes:
+    """The bytes of a checked frame, FCS included."""
+    secured = f["security"] is not None
+    fc = (F.FRAME_TYPE_CODES[f["type"]] << 2) | (secured << 6) | (f["ack_req"] << 7) \
+        | ((f["mesh"] is not None) << 8) | ((f["options"] is not None) << 9)
+    out = _build(F.MacHeader, {"fc": fc, "seq": f["seq"], "net": f["net"], "dst": f["dst"], "src": f["src"]},
+                 "MAC header")
+    if f["mesh"] is not None:
+        out += _build(F.MeshHeader, f["mesh"], "mesh header")
+    if f["options"] is not None:
+        block = b"".join(_build(F.Option, o, "option") for o in f["options"])
         if len(block) > 255:
-            raise FrameError("options longer than 255 bytes")
+            raise FrameError(f"{name}.options take {len(block)} bytes, more than 255")
         out += bytes([len(block)]) + block
     if secured:
-        sec = frame["security"]
-        _need(sec, SECURITY_KEYS, "security")
-        if sec["mic_len"] not in F.MIC_CODES or isinstance(sec["mic_len"], bool):
-            raise FrameError(f"security.mic_len must be 4, 8 or 16, got {sec['mic_len']!r}")
-        if frame["body"] is not None:
-            raise FrameError("a secured frame carries ciphertext, not a body")
-        mic = _bytes(frame, "mic", "frame")
-        if len(mic) != sec["mic_len"]:
-            raise FrameError(f"MIC is {len(mic)} bytes, security.mic_len says {sec['mic_len']}")
-        out += _build(F.SecurityHeader, {"mic_code": F.MIC_CODES[sec["mic_len"]],
-                                         "key_id": _uint(sec, "key_id", 8, "security"),
-                                         "counter": _uint(sec, "counter", 32, "security")}, "security header")
-        out += _bytes(frame, "ciphertext", "frame") + mic
+        s = f["security"]
+        out += _build(F.SecurityHeader, {"mic_code": F.MIC_CODES[s["mic_len"]], "key_id": s["key_id"],
+                                         "counter": s["counter"]}, "security header")
+        out += f["ciphertext"] + f["mic"]
     else:
-        out += _encode_body(ftype, frame["body"])
+        out += _body_bytes(f["type"], f["body"])
     if len(out) + 4 > F.MAX_FRAME:
-        raise FrameError(f"frame of {len(out) + 4} bytes exceeds {F.MAX_FRAME}")
+        raise FrameError(f"{name} of {len(out) + 4} bytes exceeds {F.MAX_FRAME}")
     return out + crc32(out).to_bytes(4, "little")
 
 
-def _encode_body(ftype, body):
-    if ftype == "route":
-        if not isinstance(body, dict) or body.get("kind") not in ROUTE_KEYS:
-            raise FrameError("route body needs kind rreq, rrep or rerr")
-        _need(body, ROUTE_KEYS[body["kind"]], "body")
-        kind = body["kind"]
-        if kind == "rerr":
-            items = body["unreachable"]
-            if not isinstance(items, list) or len(items) > 255:
-                raise FrameError("body.unreachable must be a list of at most 255")
-            for u in items:
-                _need(u, ("addr", "seq"), "unreachable")
-                _uint(u, "addr", 16, "unreachable")
-                _uint(u, "seq", 16, "unreachable")
-            fields = {"unreachable": items}
-        else:
-            fields = {k: _uint(body, k, 8 if k == "hop_count" else 16, "body") for k in ROUTE_KEYS[kind][1:]}
-        code = {v: k for k, v in F.ROUTE_KINDS.items()}[kind]
-        return bytes([code]) + _build(F.ROUTE_BODIES[kind], fields, "route body")
-    _need(body, BODY_KEYS[ftype], "body")
-    b = dict(body)
-    if ftype == "data":
-        codes = {v: k for k, v in F.DATA_PROTOCOLS.items()}
-        if b["proto"] not in codes:
-            raise FrameError(f"body.proto must be one of {sorted(codes)}")
-        b = {"proto": codes[b["proto"]], "payload": _bytes(b, "payload", "body")}
-    elif ftype == "ack":
-        _uint(b, "acked_seq", 8, "body")
-    elif ftype == "beacon":
-        _uint(b, "capabilities", 8, "body")
-        if not isinstance(b["neighbours"], list) or len(b["neighbours"]) > 255:
-            raise FrameError("body.neighbours must be a list of at most 255")
-        for nb in b["neighbours"]:
-            _need(nb, ("addr", "link_quality", "rssi_dbm"), "neighbour")
-            _uint(nb, "addr", 16, "neighbour")
-            _uint(nb, "link_quality", 8, "neighbour")
-            r = nb["rssi_dbm"]
-            if isinstance(r, bool) or not isinstance(r, int) or not -128 <= r <= 127:
-                raise FrameError("neighbour.rssi_dbm must be an integer in -128..127")
-    elif ftype == "handshake":
-        _uint(b, "session", 16, "body")
-        _uint(b, "message_no", 8, "body")
-        b["message"] = _bytes(b, "message", "body")
-    elif ftype == "group_key":
-        _uint(b, "group", 16, "body")
-        _uint(b, "epoch", 32, "body")
-        _uint(b, "key_id", 8, "body")
-        b["wrapped_key"] = list(_bytes(b, "wrapped_key", "body", 255))
-    return _build(F.BODIES[ftype], b, f"{ftype} body")
+def encode(frame: dict) -> bytes:
+    """Encode a frame (byte fields as bytes) to its bytes, FCS included."""
+    return _frame_bytes(_check(frame, "frame", _raw), "frame")
 
 
 def encode_body(ftype: str, body: dict) -> bytes:
     """The body bytes a frame of type ``ftype`` carries (the plaintext that
     link-layer security encrypts)."""
-    if ftype not in F.FRAME_TYPE_CODES:
-        raise FrameError(f"unknown frame type {ftype!r}")
-    return _encode_body(ftype, body)
+    ftype = argcheck.one_of(ftype, "ftype", FrameError, tuple(F.FRAME_TYPE_CODES))
+    return _body_bytes(ftype, _body(ftype, body, "body", _raw))
 
 
 def decode_body(ftype: str, data: bytes) -> dict:
-    """Inverse of :func:`encode_body` (FrameError on anything malformed)."""
-    if ftype not in F.FRAME_TYPE_CODES:
-        raise FrameError(f"unknown frame type {ftype!r}")
-    return _decode_body(ftype, io.BytesIO(bytes(data)), len(data))
+    """Inverse of :func:`encode_body` (FrameError on anything malformed;
+    offsets count from the start of the body)."""
+    ftype = argcheck.one_of(ftype, "ftype", FrameError, tuple(F.FRAME_TYPE_CODES))
+    data = argcheck.byteslike(data, "data", FrameError, max_len=F.MAX_FRAME)
+    return _decode_body(ftype, io.BytesIO(data), len(data))
 
 
 # ---------------------------------------------------------------- dict form
 
-def _convert(obj, to_hex: bool, key=None):
+def _hexify(obj):
+    """A checked frame with its byte fields as lowercase hex (its depth is that of the declarations)."""
     if isinstance(obj, dict):
-        return {k: _convert(v, to_hex, k) for k, v in obj.items()}
+        return {k: _hexify(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_convert(v, to_hex) for v in obj]
-    if key in BYTES_FIELDS:
-        if to_hex:
-            return bytes(obj).hex() if isinstance(obj, (bytes, bytearray)) else obj
-        if isinstance(obj, str):
-            if obj != obj.lower():
-                raise FrameError(f"{key}: hex must be lowercase")
-            try:
-                return bytes.fromhex(obj)
-            except ValueError:
-                raise FrameError(f"{key}: not a hex string") from None
-        raise FrameError(f"{key} must be a lowercase hex string")
-    return obj
+        return [_hexify(v) for v in obj]
+    return obj.hex() if isinstance(obj, bytes) else obj
 
 
 def to_dict(frame: dict) -> dict:
-    """The JSON-able dict form: byte fields as lowercase hex strings."""
-    return _convert(frame, True)
+    """The JSON-able dict form of a frame: byte fields as lowercase hex
+    strings. The frame is checked as :func:`encode` checks it."""
+    f = _check(frame, "frame", _raw)
+    _frame_bytes(f, "frame")
+    return _hexify(f)
 
 
-def from_dict(d: dict) -> dict:
-    """The frame of a dict form (validated when encoded)."""
-    if not isinstance(d, dict):
-        raise FrameError("frame dict must be a dict")
-    return _convert(d, False)
+def from_dict(form: dict) -> dict:
+    """The frame of a dict form, checked as :func:`encode` checks it (so it
+    encodes); byte fields must follow the hex grammar of the module docstring."""
+    f = _check(form, "form", _unhex)
+    _frame_bytes(f, "form")
+    return f

@@ -1,4 +1,7 @@
-"""Golden test vectors: ``generate(n, seed) -> [(dict_form, bytes)]``.
+"""Golden test vectors: ``generate(n, seed) -> [(dict_form, bytes)]``, and
+``document(n, seed)``, the golden vector file (what ``python -m protocol
+vectors`` writes): the generator's name, :data:`GENERATOR_VERSION` and seed
+with the vectors, so a firmware team can tell which generator made a file.
 
 Vector k has frame type k mod 6, and its optional parts (mesh header,
 options, security) follow the bits of k // 6, so any 48 consecutive vectors
@@ -7,14 +10,25 @@ through RREQ, RREP and RERR, data frames through raw and MAVLink 2 payloads,
 secured frames through MIC lengths 4, 8 and 16. Field values are random
 (seeded), addresses include broadcast and multicast groups, and options
 include types no decoder knows.
+
+Values are physically plausible: a beacon neighbour's RSSI is -100..-20 dBm,
+hop counts and hop limits 0..15, the timestamp option 8 bytes (µs, little-
+endian, under 10^12 µs of uptime), the transmit-power option one signed byte
+of -10..+30 dBm, only frames to a single node request an ack, and sources,
+neighbours and route origins and targets are node addresses (never a group).
 """
 
 import random
 
+import argcheck
 from protocol import frames as F
 from protocol.codec import encode, to_dict
+from protocol.errors import FrameError
 
 TYPES = ["data", "ack", "beacon", "route", "handshake", "group_key"]
+GENERATOR_VERSION = 2  # 2: plausible RSSI, option values, hop counts and ack requests; 1: uniform random
+MAX_VECTORS = 100_000
+MAX_SEED = 2**64 - 1
 
 
 def _addr(rng):
@@ -23,6 +37,10 @@ def _addr(rng):
         return F.BROADCAST
     if r < 0.3:
         return rng.randint(F.MULTICAST_FIRST, F.MULTICAST_LAST)
+    return _node(rng)
+
+
+def _node(rng):
     return rng.randint(0, F.MULTICAST_FIRST - 1)
 
 
@@ -33,15 +51,15 @@ def _body(ftype, k, rng):
         return {"acked_seq": rng.randint(0, 255)}
     if ftype == "beacon":
         return {"capabilities": rng.randint(0, 255),
-                "neighbours": [{"addr": _addr(rng), "link_quality": rng.randint(0, 255),
-                                "rssi_dbm": rng.randint(-128, 127)} for _ in range(rng.randint(0, 6))]}
+                "neighbours": [{"addr": _node(rng), "link_quality": rng.randint(0, 255),
+                                "rssi_dbm": rng.randint(-100, -20)} for _ in range(rng.randint(0, 6))]}
     if ftype == "route":
         kind = ("rreq", "rrep", "rerr")[(k // 6) % 3]
         if kind == "rerr":
-            return {"kind": kind, "unreachable": [{"addr": _addr(rng), "seq": rng.randint(0, 65535)}
+            return {"kind": kind, "unreachable": [{"addr": _node(rng), "seq": rng.randint(0, 65535)}
                                                   for _ in range(rng.randint(0, 5))]}
-        body = {"kind": kind, "rreq_id": rng.randint(0, 65535), "origin": _addr(rng), "target": _addr(rng),
-                "hop_count": rng.randint(0, 255), "metric": rng.randint(0, 65535)}
+        body = {"kind": kind, "rreq_id": rng.randint(0, 65535), "origin": _node(rng), "target": _node(rng),
+                "hop_count": rng.randint(0, 15), "metric": rng.randint(0, 65535)}
         if kind == "rrep":
             body["lifetime_s"] = rng.randint(0, 65535)
         return body
@@ -52,18 +70,34 @@ def _body(ftype, k, rng):
             "key_id": rng.randint(0, 255), "wrapped_key": rng.randbytes(rng.choice((0, 24, 40)))}
 
 
+def _option(rng):
+    kind = rng.choice((1, 2, 77, 200))
+    if kind == 1:
+        value = rng.randrange(10**12).to_bytes(8, "little")
+    elif kind == 2:
+        value = rng.randint(-10, 30).to_bytes(1, "little", signed=True)
+    else:
+        value = rng.randbytes(rng.choice((0, 1, 4, 9)))
+    return {"type": kind, "value": value}
+
+
 def frame(k: int, rng: random.Random) -> dict:
+    """Vector number ``k`` (>= 0) as a frame, its random values drawn from ``rng``."""
+    k = argcheck.integer(k, "k", FrameError, lo=0)
+    if not isinstance(rng, random.Random):
+        raise FrameError(f"rng must be a random.Random, got {type(rng).__name__}")
     ftype = TYPES[k % 6]
     combo = (k // 6) % 8
+    dst = _addr(rng)
     f = {"type": ftype, "version": 0, "seq": rng.randint(0, 255), "net": rng.randint(0, 65535),
-         "dst": _addr(rng), "src": rng.randint(0, F.MULTICAST_FIRST - 1), "ack_req": rng.random() < 0.5,
+         "dst": dst, "src": _node(rng),
+         "ack_req": dst < F.MULTICAST_FIRST and rng.random() < 0.5,
          "mesh": None, "options": None, "security": None, "body": None}
     if combo & 1:
         f["mesh"] = {"hop_limit": rng.randint(0, 15), "originator": f["src"], "final_dst": _addr(rng),
                      "mesh_seq": rng.randint(0, 65535)}
     if combo & 2:
-        f["options"] = [{"type": rng.choice((1, 2, 77, 200)), "value": rng.randbytes(rng.choice((0, 1, 4, 9)))}
-                        for _ in range(rng.randint(0, 3))]
+        f["options"] = [_option(rng) for _ in range(rng.randint(0, 3))]
     if combo & 4:
         mic = (4, 8, 16)[(k // 48) % 3]
         f["security"] = {"key_id": rng.randint(0, 255), "counter": rng.getrandbits(32), "mic_len": mic}
@@ -75,10 +109,20 @@ def frame(k: int, rng: random.Random) -> dict:
 
 
 def generate(n: int, seed: int = 0) -> list:
-    """n vectors as (dict form, encoded bytes)."""
-    rng = random.Random(seed)
+    """``n`` (0..MAX_VECTORS) vectors as (dict form, encoded bytes), drawn
+    with ``random.Random(seed)``, seed 0..2^64-1."""
+    n = argcheck.integer(n, "n", FrameError, lo=0, hi=MAX_VECTORS)
+    rng = random.Random(argcheck.integer(seed, "seed", FrameError, lo=0, hi=MAX_SEED))
     out = []
     for k in range(n):
         f = frame(k, rng)
         out.append((to_dict(f), encode(f)))
     return out
+
+
+def document(n: int, seed: int = 0) -> dict:
+    """The golden vector file: ``{"generator", "version", "seed", "count",
+    "vectors": [{"dict", "hex"}]}`` (JSON-able)."""
+    vecs = generate(n, seed)
+    return {"generator": "protocol.vectors", "version": GENERATOR_VERSION, "seed": int(seed), "count": len(vecs),
+            "vectors": [{"dict": d, "hex": b.hex()} for d, b in vecs]}

@@ -196,14 +196,47 @@ def test_cli(tmp_path):
     (tmp_path / "f.json").write_text(json.dumps(d))
     assert _cli("encode", "--json", str(tmp_path / "f.json")).stdout.strip() == b.hex()
     assert _cli("encode", "--json", "-", stdin=json.dumps(d)).stdout.strip() == b.hex()
-    r = _cli("vectors", "-n", "12", "--seed", "3")
-    assert [(v["dict"], v["hex"]) for v in json.loads(r.stdout)] == [(x, y.hex()) for x, y in vectors.generate(12, 3)]
+    doc = json.loads(_cli("vectors", "-n", "12", "--seed", "3").stdout)
+    assert (doc["generator"], doc["version"], doc["seed"], doc["count"]) == ("protocol.vectors", 2, 3, 12)
+    assert [(v["dict"], v["hex"]) for v in doc["vectors"]] == [(x, y.hex()) for x, y in vectors.generate(12, 3)]
     r = _cli("pcap", "--out", str(tmp_path / "x.pcap"), "-n", "10")
     assert r.returncode == 0 and (tmp_path / "x.pcap").stat().st_size > 24
     for args in (("decode", "zz"), ("decode", b[:-1].hex()), ("encode", "--json", "/nonexistent"),
                  ("encode", "--json", "-")):
         r = _cli(*args, stdin="{not json")
-        assert r.returncode == 1 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+        assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_vectors_are_physically_plausible():
+    """Issue 13: generated values a real link could produce (RSSI of a heard
+    neighbour -100..-20 dBm, hop counts within a 15-hop mesh, option values of
+    their declared size, acks only requested from one node, node addresses
+    where a node is meant)."""
+    seen = {"rssi": 0, "timestamp": 0, "tx_power": 0}
+    for d, _ in VECTORS:
+        assert d["src"] < 0xFE00
+        if d["ack_req"]:
+            assert d["dst"] < 0xFE00
+        if d["mesh"]:
+            assert 0 <= d["mesh"]["hop_limit"] <= 15
+        for o in d["options"] or []:
+            v = bytes.fromhex(o["value"])
+            if o["type"] == 1:
+                assert len(v) == 8 and int.from_bytes(v, "little") < 10**12
+                seen["timestamp"] += 1
+            elif o["type"] == 2:
+                assert len(v) == 1 and -10 <= int.from_bytes(v, "little", signed=True) <= 30
+                seen["tx_power"] += 1
+        body = d["body"] or {}
+        for nb in body.get("neighbours", []):
+            assert -100 <= nb["rssi_dbm"] <= -20 and nb["addr"] < 0xFE00
+            seen["rssi"] += 1
+        if "hop_count" in body:
+            assert 0 <= body["hop_count"] <= 15
+            assert body["origin"] < 0xFE00 and body["target"] < 0xFE00
+        for u in body.get("unreachable", []):
+            assert u["addr"] < 0xFE00
+    assert min(seen.values()) > 50
 
 
 def test_committed_dissector_is_generated_from_the_declarations():
