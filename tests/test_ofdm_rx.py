@@ -127,9 +127,15 @@ def test_bad_signal_fields_are_refused(rng):
     reserved[17] ^= 1  # parity kept even
     unknown = good.copy()
     unknown[:4] = [1, 0, 0, 0]  # not in Table 80; two bits changed from 1011, parity stays even
-    for bits, why in [(parity, "parity"), (reserved, "reserved"), (unknown, "RATE")]:
+    zero = good.copy()
+    zero[5:17] = 0  # LENGTH 0 (100 = 0b1100100 has three ones: parity flips)
+    zero[17] ^= 1
+    for bits, why in [(parity, "parity"), (reserved, "reserved"), (unknown, "RATE"), (zero, "LENGTH")]:
         with pytest.raises(SignalError, match=why):
             rx.receive(channel(_with_signal(bits), rng, lead=100, snr_db=30))
+    # a valid SIGNAL claiming more octets than the samples hold
+    with pytest.raises(Truncated, match="4095 octets"):
+        rx.receive(channel(_with_signal(signal_field.bits(36, 4095)), rng, lead=100, snr_db=30))
 
 
 def test_search_continues_after_a_bad_signal(rng):
