@@ -33,9 +33,10 @@ from pathlib import Path
 import micropython_harness as mp
 import numpy as np
 import pytest
-from hostile import HOSTILE, public_callables, sweep
+from hostile import HOSTILE
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
+from typed_inputs import BYTES, INT, NONE, PAIR, TEXT, check_entry, junk, public_api, swept_names
 
 import protocol
 from protocol import airtime, cli, codec, dissector, errors, pcap, vectors
@@ -51,15 +52,11 @@ BEACON = next(i for i, d in enumerate(FORMS) if d["type"] == "beacon" and d["mes
 
 # ---------------------------------------------------------------- sweeps
 
-# What each argument accepts by *type*; every hostile value outside it must be refused.
+# What each argument accepts by *type* (tests/typed_inputs.py has the common ones);
+# every hostile value outside it must be refused.
 DICT = ("dict", lambda v: isinstance(v, dict))
-BYTES = ("bytes", lambda v: isinstance(v, (bytes, bytearray, memoryview)))
-INT = ("int", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
 REAL = ("real", lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)))
-TEXT = ("str", lambda v: isinstance(v, str))
 PATH = ("str or bytes path", lambda v: isinstance(v, (str, bytes)))
-SEQ = ("list or tuple", lambda v: isinstance(v, (list, tuple)))
-NONE = ("nothing in HOSTILE", lambda v: False)
 
 
 def _entries(tmp: Path) -> dict:
@@ -83,18 +80,19 @@ def _entries(tmp: Path) -> dict:
         ],
         pcap: [
             ("write", pcap.write, {"path": str(tmp / "s.pcap"), "frames": [raw], "start_s": 0.0, "interval_s": 1e-3},
-             {"path": PATH, "frames": SEQ, "start_s": REAL, "interval_s": REAL}),
+             {"path": PATH, "frames": PAIR, "start_s": REAL, "interval_s": REAL}),
         ],
         airtime: [
             ("airtime_us", airtime.airtime_us, {"frame_bytes": 100, "rate_mbps": 6},
              {"frame_bytes": INT, "rate_mbps": INT}),
             ("handshake_frame_len", airtime.handshake_frame_len, {"message": b"m1"}, {"message": BYTES}),
             ("measure", airtime.measure, {"method": 0, "suite": 2}, {"method": INT, "suite": INT}),
-            ("table", airtime.table, {"rates": (6,)}, {"rates": SEQ}),
+            ("table", airtime.table, {"rates": (6,)}, {"rates": PAIR}),
         ],
         cli: [
             ("describe", cli.describe, {"frame": frame}, {"frame": DICT}),
-            ("main", cli.main, {"argv": ["dissector", "--out", str(tmp / "m.lua")]}, {"argv": SEQ}),
+            # argv=None (in HOSTILE) parses sys.argv: pytest's arguments, refused like any other
+            ("main", cli.main, {"argv": ["dissector", "--out", str(tmp / "m.lua")]}, {"argv": PAIR}),
         ],
         dissector: [("generate", dissector.generate, {}, {}), ("field_names", dissector.field_names, {}, {})],
     }
@@ -105,8 +103,6 @@ EXCLUDED = {
     errors: {"FrameError": "the package's error type itself: protocol constructs it (str reason, int offset); "
                            "it handles no user input"},
 }
-# cli.main(argv=None) reads sys.argv: the sweep does not try None there (it is the documented default).
-SKIP = {"main": {"argv": (None,)}}
 
 
 def _all(tmp):
@@ -120,20 +116,10 @@ def test_hostile_values_raise_only_frame_error(index, tmp_path, monkeypatch, cap
     another exception; each argument refuses every value of a type it does not
     take (bool or 4.0 for an integer, str for bytes, ...)."""
     monkeypatch.chdir(tmp_path)  # pcap.write / cli.main given "x" as a path write it here
-    module, (name, func, good, kinds) = _all(tmp_path)[index]
-    assert set(kinds) == set(good)
-    skip = SKIP.get(name, {})
-    refused = sweep(func, good, FrameError, skip=skip)
-    wrong_total = 0
-    for arg, (kind, accepts) in kinds.items():
-        wrong = tuple(v for v in HOSTILE if not accepts(v) and not any(v is s for s in skip.get(arg, ())))
-        only = {o: HOSTILE for o in good if o != arg}
-        assert sweep(func, good, FrameError, skip=only, values=wrong) == len(wrong), (
-            f"{module}.{name}: {arg} (takes {kind}) accepted a value of another type")
-        wrong_total += len(wrong)
-    if good:
-        assert refused > 0
-    tried = sum(len(HOSTILE) - len(skip.get(a, ())) for a in good)
+    module, entry = _all(tmp_path)[index]
+    tried, refused = check_entry(entry, FrameError)
+    name, kinds = entry[0], entry[3]
+    wrong_total = sum(not accepts(v) for _, accepts in kinds.values() for v in HOSTILE)
     with capsys.disabled():
         print(f"\n{module}.{name}: tried {tried}, refused {refused} ({wrong_total} of a wrong type)", end="")
 
@@ -145,11 +131,11 @@ def test_every_public_callable_is_swept():
     rework's own tests."""
     entries = _entries(Path("/nonexistent"))
     for module in (protocol, codec, cli, vectors, pcap, airtime, dissector, errors):
-        swept = {e[0] for e in entries.get(module, [])}
-        public = public_callables(module) - set(EXCLUDED.get(module, {}))
+        swept = swept_names(entries.get(module, []))
+        public = public_api(module, EXCLUDED.get(module, {}))
         assert public == swept, f"{module.__name__}: not swept {sorted(public - swept)}, stale {sorted(swept - public)}"
     for module, reasons in EXCLUDED.items():
-        assert set(reasons) <= public_callables(module) and all(len(r) > 20 for r in reasons.values())
+        assert set(reasons) <= public_api(module) and all(len(r) > 20 for r in reasons.values())
 
 
 @pytest.mark.parametrize("call, words", [
@@ -312,8 +298,7 @@ JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-2
 JSON_JUNK = st.recursive(JSON_SCALARS, lambda c: st.one_of(
     st.lists(c, max_size=3), st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(BMP, max_size=4)), c,
                                              max_size=3)), max_leaves=8)
-PY_JUNK = st.one_of(JSON_JUNK, st.sampled_from(HOSTILE), st.binary(max_size=20), st.complex_numbers(),
-                    st.floats(), st.text(max_size=8), st.integers(min_value=2**60, max_value=2**4000),
+PY_JUNK = st.one_of(JSON_JUNK, junk(), st.sampled_from(HOSTILE), st.integers(min_value=2**60, max_value=2**4000),
                     st.dictionaries(st.integers(), st.none(), max_size=2))
 
 
