@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+import argcheck
 from mesh_phy.bits import bits_to_bytes
 from mesh_phy.coding import interleaver, scrambler, viterbi
 from mesh_phy.errors import DataError, NoPacket, PhyError, SignalError, Truncated
@@ -122,32 +123,9 @@ class Reception(NamedTuple):
     channel: np.ndarray  # 64-bin channel estimate, same convention as Genie.channel
 
 
-def _is_real_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
 def _check_samples(samples) -> np.ndarray:
-    try:
-        x = np.asarray(samples)
-    except Exception as exc:  # ragged nested sequences and the like
-        raise PhyError(f"samples: not an array ({exc})") from None
-    if x.dtype == bool or not (np.issubdtype(x.dtype, np.number)):
-        raise PhyError(f"samples must be real or complex numbers, got dtype {x.dtype}")
-    if x.ndim != 1:
-        raise PhyError(f"samples must be 1-D, got shape {x.shape}")
-    x = x.astype(np.complex128, copy=False)
-    if not np.all(np.isfinite(x)):
-        raise PhyError("samples contain NaN or infinity")
-    return x
-
-
-def _scale(x) -> float:
-    """A power of two that brings the samples' peak near 1 when it is so large
-    or small that squares would overflow or underflow (1.0 otherwise)."""
-    peak = max(float(np.max(np.abs(x.real))), float(np.max(np.abs(x.imag)))) if x.size else 0.0
-    if peak == 0.0 or 1e-100 < peak < 1e100:
-        return 1.0
-    return float(2.0 ** -np.round(np.log2(peak)))
+    x = argcheck.array(samples, "samples", PhyError, kind="c", ndim=1)
+    return x.astype(np.complex128, copy=False)
 
 
 def _check_genie(genie, n: int) -> Genie:
@@ -157,24 +135,25 @@ def _check_genie(genie, n: int) -> Genie:
         raise PhyError(f"genie must be a mesh_phy.rx.Genie or None, got {type(genie).__name__}")
     start, cfo, ch = genie
     if start is not None:
-        if not _is_real_number(start) or not float(start).is_integer() or isinstance(start, (float, np.floating)):
-            raise PhyError(f"genie.start must be an int, got {start!r}")
-        if not 0 <= int(start) < n:
-            raise PhyError(f"genie.start {start} is outside the {n} samples")
-        start = int(start)
+        start = argcheck.integer(start, "genie.start", PhyError, lo=0, hi=n - 1)
     if cfo is not None:
-        if not _is_real_number(cfo) or not np.isfinite(cfo) or abs(cfo) >= FS_HZ / 2:
-            raise PhyError(f"genie.cfo_hz must be a finite number of Hz below fs/2, got {cfo!r}")
-        cfo = float(cfo)
+        cfo = argcheck.real(cfo, "genie.cfo_hz", PhyError, lo=-FS_HZ / 2, hi=FS_HZ / 2, lo_open=True, hi_open=True)
     if ch is not None:
-        c = np.asarray(ch)
-        if c.shape != (N_FFT,) or c.dtype == bool or not np.issubdtype(c.dtype, np.number):
-            raise PhyError(f"genie.channel must be 64 complex bins, got shape {c.shape}, dtype {c.dtype}")
-        c = c.astype(np.complex128)
-        if not np.all(np.isfinite(c)) or np.any(c[USED_BINS] == 0):
-            raise PhyError("genie.channel must be finite and non-zero on the 52 used subcarriers")
-        ch = c
+        ch = argcheck.array(ch, "genie.channel", PhyError, kind="c", ndim=1).astype(np.complex128)
+        if ch.shape != (N_FFT,):
+            raise PhyError(f"genie.channel must hold 64 bins, got {ch.size}")
+        if np.any(ch[USED_BINS] == 0):
+            raise PhyError("genie.channel must be non-zero on the 52 used subcarriers")
     return Genie(start, cfo, ch)
+
+
+def _scale(x) -> float:
+    """A power of two that brings the samples' peak near 1 when it is so large
+    or small that squares would overflow or underflow (1.0 otherwise)."""
+    peak = max(float(np.max(np.abs(x.real))), float(np.max(np.abs(x.imag)))) if x.size else 0.0
+    if peak == 0.0 or 1e-100 < peak < 1e100:
+        return 1.0
+    return float(2.0 ** -np.round(np.log2(peak)))
 
 
 class _NotAPreamble(Exception):
@@ -265,7 +244,7 @@ def receive(samples, *, fs_hz: float = FS_HZ, genie: Genie | None = None) -> Rec
     all are :class:`PhyError`. After a SIGNAL or truncation failure the search
     continues after that preamble; the first such error is raised if nothing
     later decodes."""
-    if not _is_real_number(fs_hz) or float(fs_hz) != FS_HZ:
+    if argcheck.real(fs_hz, "fs_hz", PhyError) != FS_HZ:
         raise PhyError(f"fs_hz must be 20e6 (the 802.11a 20 MHz channel); got {fs_hz!r}")
     x = _check_samples(samples)
     genie = _check_genie(genie, x.size)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+import argcheck
 from mesh_phy.bits import bytes_to_bits
 from mesh_phy.coding import conv, interleaver, scrambler
 from mesh_phy.errors import PhyError
@@ -83,7 +84,6 @@ def ppdu(psdu: bytes, rate_mbps: int, *, seed: int = 0x5D) -> np.ndarray:
     order in :mod:`mesh_phy.coding.scrambler`; Annex G uses 1011101 = 0x5D).
     Scaling as IEEE 802.11a-1999 Table G.24 (constellation RMS 1 per
     subcarrier, samples = ``numpy.fft.ifft`` of the bins)."""
-    if isinstance(psdu, (bytes, bytearray)) and len(psdu) == 0:
-        raise PhyError("PSDU must hold 1..4095 bytes (SIGNAL LENGTH 0 is not allowed, 17.3.4.2)")
+    psdu = argcheck.byteslike(psdu, "psdu", PhyError, min_len=1, max_len=signal_field.MAX_LENGTH)
     d = data_field(psdu, rate_mbps, seed)
     return assemble(signal_field.bits(rate_mbps, len(psdu)), d.symbols)

@@ -9,6 +9,7 @@ N_CBPS 48), so the receiver decodes it with the DATA decoder at rate 6.
 
 import numpy as np
 
+import argcheck
 from mesh_phy.coding import conv, interleaver
 from mesh_phy.errors import SignalError
 from mesh_phy.modulation import mapper
@@ -23,13 +24,11 @@ _RATE_OF = {v: k for k, v in RATE_BITS.items()}
 
 def bits(rate_mbps: int, length: int) -> np.ndarray:
     """The 24 SIGNAL bits (uint8) for ``rate_mbps`` and a LENGTH of 1..4095 octets."""
-    if isinstance(rate_mbps, bool) or not isinstance(rate_mbps, (int, np.integer)) or rate_mbps not in RATES:
-        raise SignalError(f"unknown data rate {rate_mbps!r} Mbit/s; valid: {sorted(RATES)}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 1 <= length <= MAX_LENGTH:
-        raise SignalError(f"LENGTH must be an int in 1..{MAX_LENGTH}, got {length!r}")
+    rate_mbps = argcheck.one_of(rate_mbps, "rate_mbps", SignalError, sorted(RATES))
+    length = argcheck.integer(length, "LENGTH", SignalError, lo=1, hi=MAX_LENGTH)
     out = np.zeros(BITS, dtype=np.uint8)
     out[:4] = [int(c) for c in RATE_BITS[rate_mbps]]
-    out[5:17] = (int(length) >> np.arange(12)) & 1
+    out[5:17] = (length >> np.arange(12)) & 1
     out[17] = out[:17].sum() & 1
     return out
 
