@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mesh_phy.modulation import mapper
-from mesh_phy.ofdm import fft_fixed
+from mesh_phy.ofdm import detect_fixed, fft_fixed
 from sensor_dsp import cordic
 
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
@@ -49,6 +49,16 @@ def _fft_params(in_w: int, out_w: int, tw_w: int, scale: int) -> dict:
     return {"IN_W": in_w, "OUT_W": out_w, "TW_W": tw_w, "SCALE": scale, "TW": f"{64 * 2 * tw_w}'h{table:x}"}
 
 
+def _detect_params(**kw) -> dict:
+    # Detector parameters validated by its golden model; the CORDIC's constants
+    # are the CORDIC model's, for the normalised correlation (MW bits) it gets.
+    p = detect_fixed.params(**kw)
+    c = _cordic_params(p.metric_width, p.angle_width, p.cordic_iterations)
+    return {"IN_W": p.in_width, "L": p.window, "M": p.plateau, "THR": p.thr, "TF": p.thr_frac, "PMIN": p.p_min,
+            "HOLD": p.holdoff, "MW": p.metric_width, "IDX_W": p.index_width, "AW": p.angle_width,
+            **{k: c[k] for k in ("ITER", "G", "ZW", "ANGLES", "KINV")}}
+
+
 BLOCKS = {
     b.name: b
     for b in (
@@ -66,6 +76,10 @@ BLOCKS = {
               (_cordic_params(16, 16, 16), _cordic_params(12, 14, 10))),
         Block("fft64", ("fft64_stage.sv", "fft64_twiddle.sv", "fft64_reorder.sv", "fft64.sv"),
               "rtl_verif.tb.test_fft64", (_fft_params(16, 16, 16, 0b111111), _fft_params(12, 16, 12, 0b010101))),
+        Block("preamble_detect", ("cordic_atan2.sv", "preamble_detect.sv"), "rtl_verif.tb.test_preamble_detect",
+              (_detect_params(),
+               _detect_params(in_width=10, window=48, plateau=8, thr=150, p_min=2000, holdoff=100,
+                              metric_width=14, index_width=12, angle_width=12, cordic_iterations=12))),
     )
 }
 
