@@ -50,18 +50,28 @@ CODE_RATE = {"1/2": 0.5, "2/3": 2 / 3, "3/4": 0.75}
 CURVES = ("uncoded", "soft", "hard")
 
 
+def _reals(x, name: str) -> np.ndarray:
+    return argcheck.array(x, name, PhyError, kind="f").astype(float)
+
+
 def qfunc(x):
-    return 0.5 * erfc(np.asarray(x, dtype=float) / math.sqrt(2))
+    """Q(x) = ½ erfc(x/√2), the Gaussian tail probability (real x, any shape)."""
+    return 0.5 * erfc(_reals(x, "x") / math.sqrt(2))
 
 
 def theory_uncoded_bpsk(ebn0_db):
     """Q(√(2 Eb/N0)): BPSK (and Gray QPSK) bit error rate in AWGN."""
-    return qfunc(np.sqrt(2 * 10 ** (np.asarray(ebn0_db, float) / 10)))
+    e = _reals(ebn0_db, "ebn0_db")
+    with np.errstate(over="ignore"):
+        return qfunc(np.sqrt(2 * 10 ** (e / 10)))
 
 
 def union_bound(ebn0_db, decision: str = "soft", rate: float = 0.5):
     """Union bound on the decoded BER of the K=7 rate-1/2 code with BPSK."""
-    g = 10 ** (np.asarray(ebn0_db, float) / 10)
+    decision = argcheck.one_of(decision, "decision", PhyError, ("soft", "hard"))
+    rate = argcheck.real(rate, "rate", PhyError, lo=0.0, lo_open=True, hi=1.0)
+    with np.errstate(over="ignore"):
+        g = 10 ** (_reals(ebn0_db, "ebn0_db") / 10)
     total = np.zeros_like(g)
     p = qfunc(np.sqrt(2 * rate * g))
     for d, c in SPECTRUM.items():
@@ -160,21 +170,28 @@ def simulate_point(curve, rate_mbps, ebn0_db, rng, *, target_errors=100, max_bit
 
 
 def theory(curve: str, ebn0_db, rate_mbps: int):
+    """The theory line drawn beside a measured curve (NaN where there is none)."""
+    curve = argcheck.one_of(curve, "curve", PhyError, CURVES)
     if curve == "uncoded":
         return theory_uncoded_bpsk(ebn0_db)
     if rate_params(rate_mbps).coding_rate == "1/2":
         return union_bound(ebn0_db, curve)
-    return np.full(np.shape(ebn0_db), np.nan)
+    return np.full(np.shape(_reals(ebn0_db, "ebn0_db")), np.nan)
 
 
 def crossing(points, level: float = 1e-5):
     """Eb/N0 (dB) where a measured curve crosses ``level``, by log-linear
     interpolation between the points around it; None when not bracketed."""
+    if not isinstance(points, (list, tuple)) or not all(isinstance(p, Point) for p in points):
+        raise PhyError("points must be a list of ber.Point")
     return stats.crossing([p.ebn0_db for p in points], [p.ber for p in points], level)
 
 
 def curve_name(curve: str, rate_mbps) -> str:
     """The name (and seed) of a BER curve in the link runner."""
+    curve = argcheck.one_of(curve, "curve", PhyError, CURVES)
+    if curve != "uncoded":
+        rate_mbps = rate_params(rate_mbps).mbps
     return f"ber/{curve}" if curve == "uncoded" else f"ber/{curve}/{rate_mbps}"
 
 
@@ -184,8 +201,10 @@ def sweep(curves, rate_mbps, ebn0_list, *, seed=None, progress=True, target_erro
     seeds from ``seed``; a curve stops at its first point with no error)."""
     base = fresh_base_seed() if seed is None else seed
     rate = rate_params(rate_mbps).mbps
-    spec = [runner.Curve(curve_name(c, rate), tuple(ebn0_list), partial(BerLink, c, rate, **batch_options))
-            for c in curves]
+    if not isinstance(curves, (list, tuple)):
+        raise PhyError("curves must be a list of curve names")
+    xs = tuple(argcheck.array(ebn0_list, "ebn0_list", PhyError, kind="f", ndim=1).astype(float))
+    spec = [runner.Curve(curve_name(c, rate), xs, partial(BerLink, c, rate, **batch_options)) for c in curves]
     pts = runner.sweep(spec, base_seed=base, target_errors=target_errors, max_trials=max_bits,
                        progress=progress, jobs=jobs)
     by_name = {curve_name(c, rate): c for c in curves}

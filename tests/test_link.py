@@ -133,3 +133,29 @@ def test_ber_csv_keeps_its_columns(tmp_path):
     assert header.split(",")[:6] == ["curve", "ebn0_db", "errors", "bits", "ber", "theory"]
     lo, hi = stats.wilson(100, 1000)
     assert row.split(",")[-2:] == [f"{lo:.4e}", f"{hi:.4e}"]
+
+
+# ---------------------------------------------------------------- typed errors
+_GOOD_POINTS = [ber.Point("soft", 4.0, 1000, 10**7), ber.Point("soft", 4.5, 10, 10**7)]
+HOSTILE_CASES = [
+    (ber.qfunc, dict(x=1.0)),
+    (ber.theory_uncoded_bpsk, dict(ebn0_db=1.0)),
+    (ber.union_bound, dict(ebn0_db=1.0, decision="soft", rate=0.5)),
+    (ber.theory, dict(curve="soft", ebn0_db=1.0, rate_mbps=6)),
+    (ber.crossing, dict(points=_GOOD_POINTS, level=1e-5)),
+    (ber.curve_name, dict(curve="soft", rate_mbps=6)),
+    (ber.parse_range, dict(text="0:1:3")),
+    (ber.simulate_point, dict(curve="uncoded", rate_mbps=6, ebn0_db=3.0, rng=np.random.default_rng(1),
+                              target_errors=10, max_bits=1000)),
+    (stats.wilson, dict(errors=1, trials=10)),
+    (stats.crossing, dict(xs=[1.0, 2.0], rates=[0.5, 0.01], level=0.1)),
+    (seeds.point_seed, dict(base_seed=1, curve="a", index=0)),
+    (runner.measure, dict(curve=_fake_curve(), index=0, base_seed=1, target_errors=5, max_trials=20)),
+]
+
+
+@pytest.mark.parametrize("func,good", HOSTILE_CASES, ids=[f.__qualname__ for f, _ in HOSTILE_CASES])
+def test_hostile_arguments_raise_phy_error(func, good):
+    import hostile
+
+    assert hostile.sweep(func, good, PhyError) > 0

@@ -12,9 +12,10 @@ def parse_range(text, what: str = "SNR") -> list[float]:
     """The values of ``text`` (see module docstring), rounded to 1e-6; a bad
     or empty range, a step ≤ 0, non-finite values or more than 10,000 points
     raise :class:`PhyError` naming ``what``."""
-    bad = PhyError(f"bad {what} range {text!r}; use start:step:stop (e.g. 0:0.5:8), a value, or a,b,c")
-    if not isinstance(text, str) or len(text) > 10_000:
-        raise bad
+    if not isinstance(what, str) or not isinstance(text, str) or len(text) > 10_000:
+        raise PhyError(f"a {what if isinstance(what, str) else 'sweep'} range must be a string of at most 10,000 "
+                       f"characters")
+    bad = PhyError(f"bad {what} range {text[:40]!r}; use start:step:stop (e.g. 0:0.5:8), a value, or a,b,c")
     try:
         if ":" in text:
             a, step, b = (float(v) for v in text.split(":"))

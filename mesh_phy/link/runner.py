@@ -30,6 +30,7 @@ from multiprocessing import get_context
 from typing import NamedTuple
 
 import argcheck
+from mesh_phy.channel import signal
 from mesh_phy.errors import PhyError
 from mesh_phy.link import seeds, stats
 
@@ -82,6 +83,7 @@ class Link(abc.ABC):
         """Errors and trials of this batch."""
 
     def batch(self, rng) -> Batch:
+        rng = signal.generator(rng)
         sent = self.transmit(rng)
         return self.count(sent, self.receive(self.channel(sent, rng)))
 
@@ -97,12 +99,22 @@ class Curve:
     xs: tuple
     make_link: Callable[[float], Link]
 
+    def __post_init__(self):
+        argcheck.text(self.name, "name", PhyError, max_len=1000)
+        xs = argcheck.array(self.xs, "xs", PhyError, kind="f", ndim=1)
+        object.__setattr__(self, "xs", tuple(float(v) for v in xs))
+        if not callable(self.make_link):
+            raise PhyError("make_link must be callable")
+
 
 def run_point(link: Link, rng, *, target_errors: int, max_trials: int) -> tuple[int, int, dict]:
     """Batches of ``link`` until ``target_errors`` errors or ``max_trials``
     trials (a batch is never cut): ``(errors, trials, tally)``."""
-    target = argcheck.integer(target_errors, "target_errors", PhyError, lo=1)
-    cap = argcheck.integer(max_trials, "max_trials", PhyError, lo=1)
+    if not isinstance(link, Link):
+        raise PhyError(f"link must be a mesh_phy.link.runner.Link, got {type(link).__name__}")
+    rng = signal.generator(rng)
+    target = argcheck.integer(target_errors, "target_errors", PhyError, lo=1, hi=2**62)
+    cap = argcheck.integer(max_trials, "max_trials", PhyError, lo=1, hi=2**62)
     errors = trials = 0
     tally: Counter = Counter()
     while errors < target and trials < cap:
@@ -116,7 +128,9 @@ def run_point(link: Link, rng, *, target_errors: int, max_trials: int) -> tuple[
 
 def measure(curve: Curve, index: int, base_seed: int, *, target_errors: int, max_trials: int) -> Point:
     """Point ``index`` of ``curve``, on its own seed (see module docstring)."""
-    x = curve.xs[index]
+    if not isinstance(curve, Curve):
+        raise PhyError(f"curve must be a mesh_phy.link.runner.Curve, got {type(curve).__name__}")
+    x = curve.xs[argcheck.integer(index, "index", PhyError, lo=0, hi=len(curve.xs) - 1)]
     rng = seeds.point_rng(base_seed, curve.name, index)
     e, n, tally = run_point(curve.make_link(x), rng, target_errors=target_errors, max_trials=max_trials)
     return Point(curve.name, x, e, n, tally)
@@ -140,6 +154,8 @@ def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_tr
     point with no error or with a rate below ``floor``. ``jobs`` > 1 runs
     different curves' points in that many processes; the points (and so the
     results) are the same as with one."""
+    if not isinstance(curves, (list, tuple)) or not all(isinstance(c, Curve) for c in curves):
+        raise PhyError("curves must be a list of mesh_phy.link.runner.Curve")
     names = [c.name for c in curves]
     if len(set(names)) != len(names):
         raise PhyError("curve names must be distinct (they seed the points)")

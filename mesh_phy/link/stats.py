@@ -15,6 +15,8 @@ then ``z²/(n + z²)`` (≈ 3.84/n), the figure to quote for a point with no err
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 import argcheck
 from mesh_phy.errors import PhyError
 
@@ -24,7 +26,7 @@ Z95 = 1.959963984540054
 def wilson(errors, trials, z: float = Z95) -> tuple[float, float]:
     """``(low, high)`` Wilson score interval of the error rate ``errors/trials``
     (``(0, 1)`` when there were no trials)."""
-    n = argcheck.integer(trials, "trials", PhyError, lo=0)
+    n = argcheck.integer(trials, "trials", PhyError, lo=0, hi=2**62)
     k = argcheck.integer(errors, "errors", PhyError, lo=0, hi=n)
     z = argcheck.real(z, "z", PhyError, lo=0.0, lo_open=True, hi=10.0)
     if n == 0:
@@ -44,7 +46,11 @@ def crossing(xs: Sequence[float], rates: Sequence[float], level: float) -> float
     measured points around it (points with rate 0 have no logarithm and are
     skipped); None when no pair of points brackets ``level``."""
     lv = argcheck.real(level, "level", PhyError, lo=0.0, lo_open=True, hi=1.0)
-    pts = [(float(x), float(r)) for x, r in zip(xs, rates, strict=True) if r > 0]
+    x = argcheck.array(xs, "xs", PhyError, kind="f", ndim=1).astype(float)
+    r = argcheck.array(rates, "rates", PhyError, kind="f", ndim=1).astype(float)
+    if x.shape != r.shape or np.any(r < 0) or np.any(r > 1):
+        raise PhyError("xs and rates must have the same length, rates within 0..1")
+    pts = [(a, b) for a, b in zip(x, r, strict=True) if b > 0]
     for (xa, ra), (xb, rb) in zip(pts, pts[1:], strict=False):
         if ra >= lv >= rb:
             la, lb = math.log10(ra), math.log10(rb)

@@ -1,0 +1,365 @@
+"""Packet error rate versus SNR (or SIR) for every 802.11a rate and channel.
+
+Each point sends whole PPDUs through :class:`mesh_phy.link.packet.PacketLink`
+(the transmitter, the channel chain and the receiver, with the channel and
+genie modes described there) with the shared link runner
+(:mod:`mesh_phy.link.runner`): a point stops after ``--errors`` lost packets
+or ``--max-packets`` packets, a curve after its first point with a PER below
+``--floor`` (or none lost); every point has its own seed from (``--seed``,
+curve name, point index), so results do not depend on order or ``--jobs``.
+
+SNR is the transmitted burst's measured mean power over the noise power in
+20 MHz (per-sample noise variance at 20 Msample/s); SIR likewise over the
+jammer's power (:mod:`mesh_phy.channel.awgn`, :mod:`mesh_phy.channel.interference`).
+Jammer channels (``tone``, ``partial``, ``ofdm``) sweep the SIR at a fixed
+SNR (``--jam-snr``, 30 dB); the others sweep the SNR.
+
+The 802.11a sensitivity test (IEEE 802.11a-1999, 17.3.10.1) uses 1000-byte
+PSDUs and asks for PER ≤ 10 % at the minimum input levels of its table. With
+thermal noise of −101 dBm in 20 MHz and a 10 dB noise figure, those levels
+imply the SNRs in :data:`REQUIRED_SNR_DB` (sensitivity + 91 dB): a receiver
+meets them with a margin of ``required − measured`` SNR at 10 % PER.
+
+CLI (writes ``<out>/per_<channel>[_<n>B].csv`` and ``.png``, prints the SNR
+at 10 % PER of each curve, the margins and the implementation losses)::
+
+    python -m mesh_phy.per --channel awgn --genie all --seed 1
+    python -m mesh_phy.per --channel a2g2,a2g3 --rates 6,12,24
+    python -m mesh_phy.per --channel tone,partial,ofdm --rates 6,12,24
+    python -m mesh_phy.per --table --psdu-bytes 1000,100   # the package-data table
+    python -m mesh_phy.per --quick --rates 6               # seconds: a smoke run
+
+The default PER table (AWGN, full synchronisation, CFO within ±100 kHz) is
+package data, ``mesh_phy/data/per_awgn.csv``: read it with :func:`load_table`
+and :func:`interpolate`.
+"""
+
+import csv
+import io
+import math
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+import argcheck
+from argcheck import cli
+from mesh_phy.errors import PhyError
+from mesh_phy.link import grid, runner, seeds, stats
+from mesh_phy.link.packet import CHANNELS, GENIE_MODES, JAMMERS, Along, LinkConfig
+from mesh_phy.rates import RATES
+
+# 17.3.10.1, Table 91: minimum sensitivity (dBm) for PER ≤ 10 % with 1000-byte PSDUs
+SENSITIVITY_DBM = {6: -82, 9: -81, 12: -79, 18: -77, 24: -74, 36: -70, 48: -66, 54: -65}
+NOISE_DBM = -101 + 10  # kT·20 MHz at 290 K plus a 10 dB noise figure
+REQUIRED_SNR_DB = {r: s - NOISE_DBM for r, s in SENSITIVITY_DBM.items()}  # 9, 10, 12, 14, 17, 21, 25, 26
+REQUIRED_MARGIN_DB = 3.0
+PER_TARGET = 0.1
+
+# SNR (dB) near which each rate's AWGN curve crosses 10 % PER (a coarse first sweep), to centre the default grids
+_CENTRE_DB = {6: 0.8, 9: 2.6, 12: 3.4, 18: 5.8, 24: 8.0, 36: 12.0, 48: 16.3, 54: 17.3}
+TABLE = "per_awgn.csv"
+TABLE_COLUMNS = ["rate_mbps", "psdu_bytes", "snr_db", "packets", "errors", "per", "per_low", "per_high"]
+
+
+def default_grid(channel: str, rate_mbps: int, *, psdu_bytes: int = 1000, quick: bool = False) -> list[float]:
+    """The default x values (dB): SNR for the propagation channels, SIR for jammers; shorter PSDUs start lower
+    (one dB per decade of length below 1000 bytes)."""
+    channel = argcheck.one_of(channel, "channel", PhyError, CHANNELS)
+    c = _CENTRE_DB[argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))]
+    quick = argcheck.flag(quick, "quick", PhyError)
+    c -= max(0.0, math.log10(1000 / argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)))
+    if channel == "awgn":
+        lo, hi, step = c - 1.5, c + 3.0, 0.25
+    elif channel in JAMMERS:
+        lo, hi, step = c - 12, c + 24, 2.0
+    else:
+        lo, hi, step = c - 2, c + 24, 2.0
+    if quick:
+        step *= 4 if channel == "awgn" else 2
+    return [round(lo + k * step, 6) for k in range(int(round((hi - lo) / step)) + 1)]
+
+
+def curve_name(cfg: LinkConfig, jam_snr_db: float) -> str:
+    """Stable curve name (it seeds the points)."""
+    name = f"per/{cfg.channel}/{cfg.rate_mbps}/{cfg.psdu_bytes}/{cfg.genie}"
+    return f"{name}/snr{jam_snr_db:g}" if cfg.channel in JAMMERS else name
+
+
+def make_curves(channel: str, rates, genies, psdu_bytes: int, xs_for, *, jam_snr_db: float = 30.0,
+                cfo_max_hz: float = 100e3) -> list[runner.Curve]:
+    """One curve per (rate, genie mode) on ``channel``; ``xs_for(rate)`` gives its grid."""
+    if not isinstance(rates, (list, tuple)) or not isinstance(genies, (list, tuple)) or not callable(xs_for):
+        raise PhyError("rates and genies must be lists and xs_for a function of the rate")
+    curves = []
+    for rate in rates:
+        for g in genies:
+            cfg = LinkConfig(rate_mbps=rate, psdu_bytes=psdu_bytes, channel=channel, genie=g,
+                             snr_db=jam_snr_db, cfo_max_hz=cfo_max_hz).checked()
+            axis = "sir_db" if channel in JAMMERS else "snr_db"
+            curves.append(runner.Curve(curve_name(cfg, jam_snr_db), tuple(xs_for(rate)), Along(cfg, axis)))
+    return curves
+
+
+def _rows(points, curves) -> list[dict]:
+    """CSV rows of measured points (with the curve's channel, rate, genie, PSDU length)."""
+    by_name = {c.name: c.make_link.config for c in curves}
+    out = []
+    for p in points:
+        cfg = by_name[p.curve]
+        jam = cfg.channel in JAMMERS
+        lo, hi = p.ci
+        causes = ";".join(f"{k}:{v}" for k, v in sorted(p.tally.items()))
+        out.append(dict(channel=cfg.channel, rate_mbps=cfg.rate_mbps, psdu_bytes=cfg.psdu_bytes, genie=cfg.genie,
+                        snr_db=cfg.snr_db if jam else p.x, sir_db=p.x if jam else "", packets=p.trials,
+                        errors=p.errors, per=p.rate, per_low=lo, per_high=hi, causes=causes))
+    return out
+
+
+COLUMNS = ["channel", "rate_mbps", "psdu_bytes", "genie", "snr_db", "sir_db", "packets", "errors", "per",
+           "per_low", "per_high", "causes"]
+
+
+def _write_csv(table: list[dict], path: Path, columns=COLUMNS):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        for r in table:
+            w.writerow({k: (f"{v:.4e}" if isinstance(v, float) and k.startswith("per") else
+                            f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def _x(r: dict) -> float:
+    return float(r["sir_db"]) if r["channel"] in JAMMERS else float(r["snr_db"])
+
+
+def _snr_at_target(table: list[dict], level: float = PER_TARGET) -> dict:
+    """{(channel, rate, psdu_bytes, genie): x at PER = level (None if not bracketed)}."""
+    groups: dict = {}
+    for r in table:
+        groups.setdefault((r["channel"], r["rate_mbps"], r["psdu_bytes"], r["genie"]), []).append(r)
+    return {k: stats.crossing([_x(r) for r in v], [r["per"] for r in v], level) for k, v in groups.items()}
+
+
+def _summary(table: list[dict]) -> str:
+    """Text: x at 10 % PER per curve; for AWGN the margins against the
+    sensitivity-implied SNR and the implementation loss of each genie step."""
+    at = _snr_at_target(table)
+    lines = [f"{'channel':<9} {'rate':>4} {'bytes':>5} {'genie':<11} {'x@10%PER':>9}"]
+    for (ch, rate, nb, g), x in sorted(at.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
+                                                                   GENIE_MODES.index(kv[0][3]))):
+        lines.append(f"{ch:<9} {rate:>4} {nb:>5} {g:<11} {'n/a' if x is None else f'{x:9.2f}':>9}")
+    awgn_full = {(r, nb): x for (ch, r, nb, g), x in at.items() if ch == "awgn" and g == "full"}
+    if any(nb == 1000 for _, nb in awgn_full):
+        lines.append("")
+        lines.append("AWGN, 1000-byte PSDU, full sync, CFO ±100 kHz: SNR at 10 % PER against 17.3.10.1")
+        lines.append(f"{'rate':>4} {'sens dBm':>8} {'required':>8} {'measured':>8} {'margin':>7} {'>=3 dB':>6} "
+                     f"{'ideal':>6} {'loss':>5} {'<=1.5':>5}")
+        for rate in sorted(RATES):
+            x = awgn_full.get((rate, 1000))
+            if x is None and (rate, 1000) not in awgn_full:
+                continue
+            req = REQUIRED_SNR_DB[rate]
+            ideal = at.get(("awgn", rate, 1000, "ideal"))
+            m = None if x is None else req - x
+            loss = None if x is None or ideal is None else x - ideal
+
+            def f(v, w=8):
+                return f"{'n/a':>{w}}" if v is None else f"{v:{w}.2f}"
+
+            ok = "n/a" if m is None else ("yes" if m >= REQUIRED_MARGIN_DB else "NO")
+            ok2 = "n/a" if loss is None else ("yes" if loss <= 1.5 else "NO")
+            lines.append(f"{rate:>4} {SENSITIVITY_DBM[rate]:>8} {req:>8.1f} {f(x)} {f(m, 7)} {ok:>6} "
+                         f"{f(ideal, 6)} {f(loss, 5)} {ok2:>5}")
+        steps = [("timing", "full"), ("timing+cfo", "timing"), ("ideal", "timing+cfo")]
+        names = {"full": "timing (sync) loss", "timing": "CFO loss", "timing+cfo": "channel-estimate loss"}
+        if any(("awgn", r, 1000, "ideal") in at for r in RATES):
+            lines.append("")
+            lines.append("implementation loss of each step (dB at 10 % PER, 1000-byte, AWGN)")
+            lines.append(f"{'rate':>4} " + " ".join(f"{names[b]:>22}" for _, b in steps) + f" {'total':>6}")
+            for rate in sorted(RATES):
+                vals = [at.get(("awgn", rate, 1000, g)) for g in GENIE_MODES]
+                if all(v is None for v in vals):
+                    continue
+                diffs = [None if at.get(("awgn", rate, 1000, b)) is None or at.get(("awgn", rate, 1000, a)) is None
+                         else at[("awgn", rate, 1000, b)] - at[("awgn", rate, 1000, a)] for a, b in steps]
+                tot = None if vals[0] is None or vals[3] is None else vals[0] - vals[3]
+                lines.append(f"{rate:>4} " + " ".join(f"{'n/a':>22}" if d is None else f"{d:>22.2f}" for d in diffs)
+                             + (f" {'n/a':>6}" if tot is None else f" {tot:>6.2f}"))
+    return "\n".join(lines)
+
+
+def _plot(table: list[dict], path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = sorted({r["rate_mbps"] for r in table})
+    genies = [g for g in GENIE_MODES if any(r["genie"] == g for r in table)]
+    jam = table[0]["channel"] in JAMMERS
+    colors = dict(zip(sorted(RATES), plt.cm.viridis(np.linspace(0, 0.95, len(RATES))), strict=True))
+    styles = dict(zip(GENIE_MODES, ["o-", "s--", "^-.", "d:"], strict=True))
+    several = len(genies) > 1 and len(rates) > 1
+    if several:
+        cols = min(4, len(rates))
+        rows_ = math.ceil(len(rates) / cols)
+        fig, axes = plt.subplots(rows_, cols, figsize=(3.6 * cols, 3.2 * rows_), sharey=True, squeeze=False)
+        axes = axes.ravel()
+    else:
+        fig, ax = plt.subplots(figsize=(8, 5.5))
+        axes = [ax] * len(rates)
+    for i, rate in enumerate(rates):
+        ax = axes[i]
+        for g in genies:
+            pts = [r for r in table if r["rate_mbps"] == rate and r["genie"] == g]
+            if not pts:
+                continue
+            x = np.array([_x(r) for r in pts])
+            p = np.array([r["per"] for r in pts])
+            lo = np.array([r["per_low"] for r in pts])
+            hi = np.array([r["per_high"] for r in pts])
+            shown = np.maximum(p, 1e-4)
+            label = g if several else (f"{rate} Mbit/s" + ("" if len(genies) == 1 else f" {g}"))
+            ax.errorbar(x, shown, yerr=[shown - np.maximum(lo, 1e-4), np.maximum(hi, 1e-4) - shown],
+                        fmt=styles[g], color=colors[rate], ms=3.5, lw=1.2, capsize=2, label=label)
+        if table[0]["channel"] == "awgn" and table[0]["psdu_bytes"] == 1000:
+            ax.axvline(REQUIRED_SNR_DB[rate], color=colors[rate], ls=":", lw=1)
+        if several:
+            ax.set_title(f"{rate} Mbit/s", fontsize=9)
+            ax.legend(fontsize=7)
+    for ax in set(axes):
+        ax.set_yscale("log")
+        ax.set_ylim(1e-3, 1.05)
+        ax.axhline(PER_TARGET, color="gray", lw=0.8)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_xlabel("SIR (dB)" if jam else "SNR (dB, signal / noise in 20 MHz)")
+        ax.set_ylabel("PER (95 % Wilson CI)")
+    if not several:
+        axes[0].legend(fontsize=8, ncol=2)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ package-data table
+def _table_rows(table: list[dict]) -> list[dict]:
+    """The AWGN, full-synchronisation rows in the package table's columns."""
+    return [{k: r[k] for k in TABLE_COLUMNS} for r in table if r["channel"] == "awgn" and r["genie"] == "full"]
+
+
+def load_table(text: str | None = None) -> dict:
+    """The PER table as ``{(rate_mbps, psdu_bytes): (snr_db array, per array)}``,
+    from ``text`` (CSV with :data:`TABLE_COLUMNS`) or the package data."""
+    if text is None:
+        text = resources.files("mesh_phy.data").joinpath(TABLE).read_text()
+    text = argcheck.text(text, "text", PhyError, max_len=10_000_000)
+    out: dict = {}
+    try:
+        for r in csv.DictReader(io.StringIO(text)):
+            out.setdefault((int(r["rate_mbps"]), int(r["psdu_bytes"])), []).append((float(r["snr_db"]),
+                                                                                    float(r["per"])))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PhyError(f"PER table is malformed: {exc}") from None
+    return {k: (np.array([s for s, _ in sorted(v)]), np.array([p for _, p in sorted(v)])) for k, v in out.items()}
+
+
+def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> float:
+    """PER at ``snr_db`` for ``rate_mbps`` and ``psdu_bytes`` from the table:
+    log10(PER) linear in SNR between measured points, made non-increasing in
+    SNR, PER 1 below the first point, and beyond the last point with errors the
+    value there (a point with no error bounds nothing: it is not extrapolated).
+    A PSDU length without its own table row uses the nearest tabulated length
+    L with independent errors per byte: 1 − (1 − PER_L)^(psdu_bytes / L)."""
+    snr = argcheck.real(snr_db, "snr_db", PhyError, allow_inf=True)
+    rate = argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))
+    nbytes = argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)
+    tab = load_table() if table is None else table
+    if not isinstance(tab, dict):
+        raise PhyError(f"table must be a dict from load_table, got {type(tab).__name__}")
+    lengths = sorted(nb for r, nb in tab if r == rate)
+    if not lengths:
+        raise PhyError(f"the PER table has no rows for {rate} Mbit/s")
+    ref = min(lengths, key=lambda nb: (abs(math.log(nb / nbytes)), nb))
+    s, p = tab[(rate, ref)]
+    p = np.minimum.accumulate(p)
+    keep = p > 0
+    if not keep.any():
+        per = 0.0
+    elif snr <= s[0]:
+        per = 1.0 if snr < s[0] else float(p[0])
+    else:
+        ls, lp = s[keep], np.log10(p[keep])
+        per = float(10 ** np.interp(snr, ls, lp)) if snr <= ls[-1] else float(10 ** lp[-1])
+    return per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref)
+
+
+def main(argv=None) -> int:
+    ap = cli.Parser(prog="python -m mesh_phy.per", description="PER versus SNR/SIR for 802.11a rates and channels")
+    ap.add_argument("--rates", default=",".join(str(r) for r in sorted(RATES)), help="e.g. 6,12,24")
+    ap.add_argument("--channel", default="awgn", help=f"comma list of {', '.join(CHANNELS)}")
+    ap.add_argument("--genie", default="full", help=f"comma list of {', '.join(GENIE_MODES)}, or all")
+    ap.add_argument("--snr", default=None, help="start:step:stop (dB); SIR for jammer channels")
+    ap.add_argument("--psdu-bytes", default="1000", help="PSDU length(s), e.g. 1000,100")
+    ap.add_argument("--errors", type=int, default=50, help="stop a point after this many lost packets")
+    ap.add_argument("--max-packets", type=int, default=1000, help="and after at most this many packets")
+    ap.add_argument("--floor", type=float, default=0.01, help="end a curve after a point with PER below this")
+    ap.add_argument("--jam-snr", type=float, default=30.0, help="SNR (dB) under the jammer sweeps")
+    ap.add_argument("--cfo", type=float, default=100e3, help="CFO uniform within ± this (Hz)")
+    ap.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
+    ap.add_argument("--quick", action="store_true", help="coarse grid, 10 errors / 60 packets: seconds")
+    ap.add_argument("--out", default="docs", help="folder for the CSV and PNG files")
+    ap.add_argument("--table", action="store_true", help=f"AWGN full sync: also write mesh_phy/data/{TABLE}")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = ap.parse_args(argv)
+    rates = [argcheck.one_of(int(v) if v.strip().isdigit() else v.strip(), "rate", PhyError, sorted(RATES))
+             for v in a.rates.split(",")]
+    channels = [argcheck.one_of(c.strip(), "channel", PhyError, CHANNELS) for c in a.channel.split(",")]
+    genies = list(GENIE_MODES) if a.genie == "all" else \
+        [argcheck.one_of(g.strip(), "genie", PhyError, GENIE_MODES) for g in a.genie.split(",")]
+    lengths = [argcheck.one_of(int(v) if v.strip().isdigit() else v, "psdu bytes", PhyError, range(1, 4096))
+               for v in a.psdu_bytes.split(",")]
+    errors = argcheck.integer(a.errors, "--errors", PhyError, lo=1)
+    max_packets = argcheck.integer(a.max_packets, "--max-packets", PhyError, lo=1)
+    if a.quick:
+        errors, max_packets = min(errors, 10), min(max_packets, 60)
+    floor = argcheck.real(a.floor, "--floor", PhyError, lo=0.0, hi=1.0)
+    jam_snr = argcheck.real(a.jam_snr, "--jam-snr", PhyError, lo=-50.0, hi=100.0)
+    cfo = argcheck.real(a.cfo, "--cfo", PhyError, lo=0.0, hi=1e6)
+    seed = seeds.fresh_base_seed() if a.seed is None else argcheck.integer(a.seed, "--seed", PhyError, lo=0,
+                                                                           hi=seeds.MAX_SEED)
+    fixed = None if a.snr is None else grid.parse_range(a.snr, "SNR")
+    if a.table and "awgn" not in channels:
+        raise PhyError("--table needs --channel awgn (the table is AWGN, full synchronisation)")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"seed {seed}; {errors} errors / {max_packets} packets a point; floor {floor}")
+    table_out = []
+    for ch in channels:
+        for nb in lengths:
+            curves = make_curves(ch, rates, genies, nb,
+                                 (lambda r: fixed) if fixed else
+                                 (lambda r, ch=ch, nb=nb: default_grid(ch, r, psdu_bytes=nb, quick=a.quick)),
+                                 jam_snr_db=jam_snr, cfo_max_hz=cfo)
+            pts = runner.sweep(curves, base_seed=seed, target_errors=errors, max_trials=max_packets, floor=floor,
+                               progress=not a.quiet, jobs=a.jobs)
+            table = _rows(pts, curves)
+            stem = f"per_{ch}" + ("" if nb == 1000 else f"_{nb}B")
+            _write_csv(table, out / f"{stem}.csv")
+            what = f"SIR sweep at SNR {jam_snr:g} dB" if ch in JAMMERS else "SNR sweep"
+            _plot(table, out / f"{stem}.png", f"802.11a PER, {ch}, {nb}-byte PSDU, CFO ±{cfo / 1e3:g} kHz, {what}")
+            print(f"\n== {ch}, {nb}-byte PSDU: wrote {out / stem}.csv and .png")
+            print(_summary(table))
+            table_out += _table_rows(table)
+    if a.table:
+        dest = Path(str(resources.files("mesh_phy.data").joinpath(TABLE)))
+        _write_csv(table_out, dest, TABLE_COLUMNS)
+        print(f"\nwrote {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.guard(main, prog="python -m mesh_phy.per"))
