@@ -3,34 +3,49 @@ windows, and frame-counter exhaustion.
 
 A secured frame carries its security header (MIC length, key id, 32-bit
 frame counter) after the other headers; the body is encrypted with CCM*
-(13-byte nonce, MIC of 4, 8 or 16 bytes) under SM4 or AES:
+(13-byte nonce, MIC of 4, 8 or 16 bytes) under SM4 or AES
+(:class:`crypto.aead.CCMStar`, byte-identical with the golden
+:func:`crypto.modes.ccm_star_encrypt`):
 
 * nonce = src (2) ‖ network id (2) ‖ key id (1) ‖ frame counter (4) ‖
   security level (1: the MIC length code) ‖ 00 00 00, all big-endian — unique
   per sender, key and counter;
 * associated data = every header byte before the ciphertext (MAC, mesh,
-  options and security headers), so none of them can be altered;
+  options and security headers), so none of them — destination included —
+  can be altered;
 * plaintext = the body's bytes (:func:`protocol.codec.encode_body`).
 
-Receiving checks, in order: known key, replay window (sliding 64-frame bitmap
-per sender and key: a late frame inside the window is accepted once, anything
-older or repeated is refused), MIC; only a verified frame moves the window.
+Every key is bound to the one address it serves: a pairwise key to the
+neighbour it is shared with, a group key to its multicast group address
+(``frames.MULTICAST_FIRST..LAST``). A frame to group G is checked under G's
+key only; a frame to this node under the pairwise key of its source only.
+
+Receiving checks, in order: a key for (group | source), its key id and MIC
+length, the sender's replay window if it has one (sliding 64-frame bitmap
+per sender and key: a late frame inside the window is accepted once,
+anything older or repeated is refused), the sender cap, the MIC. Only a
+verified frame creates or moves a window, so forged frames leave no state
+behind; a key takes at most ``max_senders`` windows (a verified frame from
+one sender more is refused: evicting a window would reopen its replays).
 A sender's counter never wraps: at 2^32 - 1 it raises :class:`RekeyRequired`.
+Installing a key starts a new counter space and drops the old key's windows.
 """
 
 from typing import NamedTuple
 
-from crypto import modes
-from crypto.aes import AES
+import argcheck
+from crypto.aead import CCMStar
 from crypto.errors import AuthenticationError
-from crypto.sm4 import SM4
+from mesh_phy.coding.crc import crc32
 from protocol import codec
 from protocol import frames as F
 from protocol.errors import FrameError
 
-CIPHERS = {"sm4": SM4, "aes": AES}
+CIPHER_NAMES = ("sm4", "aes")
+MIC_LENS = (4, 8, 16)
 MAX_COUNTER = 2**32 - 1
 WINDOW = 64
+MAX_SENDERS = 256  # replay windows per key
 
 
 class SecurityError(FrameError):
@@ -48,26 +63,61 @@ class LinkKey(NamedTuple):
     mic_len: int = 8
 
 
+def check_key(key) -> LinkKey:
+    """``key`` if it is a usable :class:`LinkKey`, else SecurityError saying why."""
+    if not isinstance(key, LinkKey):
+        raise SecurityError(f"key must be a LinkKey, got {type(key).__name__}")
+    argcheck.integer(key.key_id, "key_id", SecurityError, lo=0, hi=255)
+    argcheck.byteslike(key.key, "key", SecurityError, length=16)
+    argcheck.one_of(key.cipher, "cipher", SecurityError, CIPHER_NAMES)
+    argcheck.one_of(key.mic_len, "mic_len", SecurityError, MIC_LENS)
+    return key
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_group(address) -> bool:
+    """True for a multicast group address (anything else, any type: False)."""
+    return _is_int(address) and F.MULTICAST_FIRST <= address <= F.MULTICAST_LAST
+
+
+def is_unicast(address) -> bool:
+    """True for a node's address: not multicast, not broadcast."""
+    return _is_int(address) and (0 <= address < F.MULTICAST_FIRST or F.MULTICAST_LAST < address < F.BROADCAST)
+
+
 def nonce(src: int, net: int, key_id: int, counter: int, mic_len: int) -> bytes:
-    return (src.to_bytes(2, "big") + net.to_bytes(2, "big") + bytes([key_id]) + counter.to_bytes(4, "big")
-            + bytes([F.MIC_CODES[mic_len]]) + bytes(3))
+    """The 13-byte CCM* nonce (layout in the module docstring)."""
+    for v, name, hi in ((src, "src", 0xFFFF), (net, "net", 0xFFFF), (key_id, "key_id", 255),
+                        (counter, "counter", MAX_COUNTER)):
+        argcheck.integer(v, name, SecurityError, lo=0, hi=hi)
+    mic_len = argcheck.one_of(mic_len, "mic_len", SecurityError, MIC_LENS)
+    return (int(src).to_bytes(2, "big") + int(net).to_bytes(2, "big") + bytes([int(key_id)])
+            + int(counter).to_bytes(4, "big") + bytes([F.MIC_CODES[mic_len]]) + bytes(3))
 
 
 class ReplayWindow:
     """Sliding window of the last ``size`` counters of one sender and key."""
 
     def __init__(self, size: int = WINDOW):
-        self.size = size
+        self.size = argcheck.integer(size, "size", SecurityError, lo=1, hi=4096)
         self.highest = -1
         self.bitmap = 0  # bit k set: counter highest - k already accepted
 
     def fresh(self, counter: int) -> bool:
+        """True if ``counter`` (0..2^32-1) was never accepted and is not
+        ``size`` or more behind the highest accepted."""
+        counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
         if counter > self.highest:
             return True
         age = self.highest - counter
         return age < self.size and not (self.bitmap >> age) & 1
 
     def accept(self, counter: int) -> None:
+        """Record ``counter`` as accepted (call only after :meth:`fresh`)."""
+        counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
         if counter > self.highest:
             shift = counter - self.highest
             self.bitmap = ((self.bitmap << shift) | 1) & ((1 << self.size) - 1)
@@ -78,79 +128,126 @@ class ReplayWindow:
 
 class SecureLink:
     """One node's link-layer security state: pairwise keys by neighbour
-    address, group keys by key id, send counters per key, and the replay
-    windows of everything received."""
+    address, group keys by group address, a send counter per key, and the
+    replay windows of verified senders (``windows[(key address, src)]``)."""
 
-    def __init__(self, address: int):
-        self.address = address
+    def __init__(self, address: int, *, max_senders: int = MAX_SENDERS):
+        self.address = argcheck.integer(address, "address", SecurityError, lo=0, hi=F.BROADCAST)
+        if not is_unicast(self.address):
+            raise SecurityError(f"a node's address must be unicast, got {self.address:#06x}")
+        self.max_senders = argcheck.integer(max_senders, "max_senders", SecurityError, lo=1)
         self.pairwise: dict = {}  # neighbour address -> LinkKey
-        self.group: dict = {}  # key id -> LinkKey
-        self.tx_counter: dict = {}  # (peer or None, key id) -> next counter
-        self.windows: dict = {}  # (src, key id, key bytes) -> ReplayWindow
+        self.group: dict = {}  # group address -> LinkKey
+        self.tx_counter: dict = {}  # key address -> next counter
+        self.windows: dict = {}  # (key address, src) -> ReplayWindow
+        self._senders: dict = {}  # key address -> number of windows
+        self._aead: dict = {}  # key address -> CCMStar
 
-    def install(self, key: LinkKey, peer: int | None = None) -> None:
-        """Install a pairwise key (``peer`` given) or a group key; a new key
-        starts a new counter space."""
-        if peer is None:
-            self.group[key.key_id] = key
-        else:
-            self.pairwise[peer] = key
-        self.tx_counter[(peer, key.key_id)] = 0
+    def _table(self, address: int) -> dict:
+        address = argcheck.integer(address, "address", SecurityError, lo=0, hi=F.BROADCAST)
+        if is_group(address):
+            return self.group
+        if is_unicast(address) and address != self.address:
+            return self.pairwise
+        raise SecurityError(f"no key can serve address {address:#06x} (broadcast or this node)")
 
-    def remove_group(self, key_id: int) -> None:
-        self.group.pop(key_id, None)
-        self.tx_counter.pop((None, key_id), None)
+    def key_for(self, address: int) -> LinkKey | None:
+        """The key installed for a neighbour or a group, or None."""
+        return self._table(address).get(address)
 
-    def protect(self, frame: dict, key: LinkKey, peer: int | None = None) -> bytes:
+    def install(self, key: LinkKey, address: int) -> None:
+        """Install ``key`` for ``address``: a neighbour (pairwise key) or a
+        multicast group (group key). A new key starts a new counter space and
+        drops the replay windows of the key it replaces; installing the same
+        key bytes again is refused (its counters would start over)."""
+        key = check_key(key)
+        table = self._table(address)
+        old = table.get(address)
+        if old is not None and old.key == key.key:
+            raise SecurityError(f"the key for {address:#06x} is already installed: a rekey needs a new key")
+        self.remove(address)
+        table[address] = key
+        self.tx_counter[address] = 0
+        self._aead[address] = CCMStar(key.key, key.cipher, key.mic_len)
+
+    def remove(self, address: int) -> None:
+        """Forget the key for ``address``, its counter and its windows."""
+        self._table(address).pop(address, None)
+        self.tx_counter.pop(address, None)
+        self._aead.pop(address, None)
+        if self._senders.pop(address, 0):
+            for k in [k for k in self.windows if k[0] == address]:
+                del self.windows[k]
+
+    def protect(self, frame: dict, key: LinkKey | None = None, peer: int | None = None) -> bytes:
         """Encode ``frame`` (unsecured form: its ``body`` set) as a secured
-        frame under ``key`` (the pairwise key of ``peer``, or a group key)."""
-        slot = (peer, key.key_id)
-        if slot not in self.tx_counter:
-            raise SecurityError("key not installed")
-        counter = self.tx_counter[slot]
+        frame under the key installed for ``peer`` (a neighbour) or, without
+        ``peer``, for the frame's destination (a neighbour or a group). A
+        ``key`` given must be that installed key."""
+        if not isinstance(frame, dict) or "dst" not in frame or "src" not in frame or "net" not in frame:
+            raise SecurityError("frame must be a frame dict (with dst, src, net and body)")
+        address = frame["dst"] if peer is None else argcheck.integer(peer, "peer", SecurityError, lo=0, hi=0xFFFF)
+        if peer is not None and not (_is_int(frame["dst"]) and peer == frame["dst"]):
+            raise SecurityError(f"peer {peer:#06x} is not the frame's destination")
+        if key is not None:
+            check_key(key)
+        installed = self.key_for(address)
+        if installed is None or (key is not None and key != installed):
+            raise SecurityError(f"key not installed for {address:#06x}")
+        counter = self.tx_counter[address]
         if counter > MAX_COUNTER:
-            raise RekeyRequired(f"frame counter of key {key.key_id} exhausted: rekey before sending")
-        self.tx_counter[slot] = counter + 1
-        body = codec.encode_body(frame["type"], frame["body"])
-        sec = {**{k: v for k, v in frame.items() if k != "body"}, "body": None,
-               "security": {"key_id": key.key_id, "counter": counter, "mic_len": key.mic_len},
-               "ciphertext": bytes(len(body)), "mic": bytes(key.mic_len)}
-        header = codec.encode(sec)[:-(4 + len(body) + key.mic_len)]
-        ct, mic = modes.ccm_star_encrypt(CIPHERS[key.cipher](key.key),
-                                         nonce(frame["src"], frame["net"], key.key_id, counter, key.mic_len),
-                                         body, header, key.mic_len)
-        return codec.encode({**sec, "ciphertext": ct, "mic": mic})
+            raise RekeyRequired(f"frame counter of the key for {address:#06x} exhausted: rekey before sending")
+        body = codec.encode_body(frame.get("type"), frame.get("body"))
+        k = installed
+        sec = {**{n: v for n, v in frame.items() if n != "body"}, "body": None,
+               "security": {"key_id": k.key_id, "counter": counter, "mic_len": k.mic_len},
+               "ciphertext": bytes(len(body)), "mic": bytes(k.mic_len)}
+        header = codec.encode(sec)[:-(4 + len(body) + k.mic_len)]  # the encoder checks every header field
+        sealed = self._aead[address].encrypt(nonce(frame["src"], frame["net"], k.key_id, counter, k.mic_len),
+                                             body, header)
+        self.tx_counter[address] = counter + 1
+        out = header + sealed  # the same layout the encoder wrote, with the real ciphertext and MIC
+        return out + crc32(out).to_bytes(4, "little")
 
     def unprotect(self, data: bytes) -> dict:
         """Verify and decrypt a secured frame; returns it in unsecured form
         with ``key_id`` and ``counter`` added. Raises SecurityError (nothing
-        delivered) when the key is unknown, the frame replayed or forged."""
+        delivered, no state changed) when the key is unknown, the frame
+        replayed or forged."""
         frame = codec.decode(data)
         sec = frame["security"]
         if sec is None:
             raise SecurityError("frame is not secured")
-        dst = frame["dst"]
-        if dst == F.BROADCAST or F.MULTICAST_FIRST <= dst <= F.MULTICAST_LAST:
-            key = self.group.get(sec["key_id"])
+        src, dst = frame["src"], frame["dst"]
+        if is_group(dst):
+            address = dst
+        elif dst == self.address and is_unicast(src) and src != self.address:
+            address = src
         else:
-            key = self.pairwise.get(frame["src"])
+            raise SecurityError(f"no key for a secured frame from {src:#06x} to {dst:#06x}")
+        key = self._table(address).get(address)
         if key is None or key.key_id != sec["key_id"] or key.mic_len != sec["mic_len"]:
             raise SecurityError(f"no key {sec['key_id']} ({sec['mic_len']}-byte MIC) for this sender")
-        window = self.windows.setdefault((frame["src"], key.key_id, key.key), ReplayWindow())
-        if not window.fresh(sec["counter"]):
-            raise SecurityError(f"replayed or too old frame counter {sec['counter']} from {frame['src']:#06x}")
-        ct_len = len(frame["ciphertext"])
-        header = bytes(data[:len(data) - 4 - ct_len - key.mic_len])
+        window = self.windows.get((address, src))
+        if window is not None and not window.fresh(sec["counter"]):
+            raise SecurityError(f"replayed or too old frame counter {sec['counter']} from {src:#06x}")
+        if window is None and self._senders.get(address, 0) >= self.max_senders:
+            raise SecurityError(f"key for {address:#06x} already has {self.max_senders} senders")
+        ct, mic = frame["ciphertext"], frame["mic"]
+        header = bytes(data[:len(data) - 4 - len(ct) - len(mic)])
         try:
-            body = modes.ccm_star_decrypt(CIPHERS[key.cipher](key.key),
-                                          nonce(frame["src"], frame["net"], key.key_id, sec["counter"], key.mic_len),
-                                          frame["ciphertext"], frame["mic"], header)
+            body = self._aead[address].decrypt(nonce(src, frame["net"], key.key_id, sec["counter"], key.mic_len),
+                                               ct + mic, header)
         except AuthenticationError:
             raise SecurityError("MIC does not verify: frame forged or corrupted") from None
+        decoded = codec.decode_body(frame["type"], body)
+        if window is None:
+            window = self.windows[(address, src)] = ReplayWindow()
+            self._senders[address] = self._senders.get(address, 0) + 1
         window.accept(sec["counter"])
         out = {k: v for k, v in frame.items() if k not in ("ciphertext", "mic", "security")}
         out["security"] = None
-        out["body"] = codec.decode_body(frame["type"], body)
+        out["body"] = decoded
         out["key_id"] = key.key_id
         out["counter"] = sec["counter"]
         return out

@@ -1,0 +1,173 @@
+"""Key management of one node: what it knows and which keys it holds,
+learned only from what verified.
+
+* the trust anchor (the authority's public key), given at enrolment;
+* the revocation list: its serial and every revoked address, from
+  ``meshlink-crl`` statements — a list whose serial is not above the one held
+  changes nothing, nor does one that drops an address already revoked;
+* per neighbour, the certificate a completed handshake authenticated for it
+  and the pairwise key bound to it;
+* per group, the charter of its current epoch (``meshlink-group``) and, once
+  the group's controller has sent it over its pairwise link, that epoch's
+  key.
+
+A group key is accepted only from the charter's controller (the source of a
+frame verified under the pairwise key bound to the controller's
+certificate), only for the charter's group (a multicast address), epoch and
+key id, only when 16 bytes long and only once per epoch. A new charter drops
+the previous epoch's key at once; a revocation drops the revoked node's
+pairwise key and the key of every group it was in (their next epoch comes
+from the controller). Group frames are refused from any source that is not a
+member or the controller of the group's current epoch.
+"""
+
+from typing import NamedTuple
+
+import argcheck
+from crypto import edhoc
+from protocol.fleet import statements as st
+from protocol.security import LinkKey, SecureLink, SecurityError, is_group
+
+SUITE_CIPHER = {edhoc.SUITE_2: "aes", edhoc.SUITE_SM: "sm4"}  # the link cipher of each EDHOC suite
+LINK_MIC = 8
+GROUP_KEY_BYTES = 16
+
+
+def _address(v, name: str) -> int:
+    return argcheck.integer(v, name, SecurityError, lo=0, hi=0xFFFF)
+
+
+def pairwise_key_id(a: int, b: int) -> int:
+    """Key id of the pair's link key: 1..127 (0 and ≥ 128 are group keys)."""
+    lo, hi = sorted((_address(a, "a"), _address(b, "b")))
+    return 1 + (lo * 31 + hi) % 127
+
+
+class Group(NamedTuple):
+    """A group as this node knows it: the current epoch's charter and
+    whether its key is installed."""
+
+    charter: st.Charter
+    keyed: bool
+
+    @property
+    def epoch(self) -> int:
+        return self.charter.epoch
+
+    @property
+    def senders(self) -> frozenset:
+        return self.charter.members | {self.charter.controller}
+
+
+class KeyManager:
+    """Keys and trust state of the node at ``address``; the keys themselves
+    live in ``link`` (:class:`protocol.security.SecureLink`)."""
+
+    def __init__(self, address: int, anchor: st.TrustAnchor, link: SecureLink):
+        self.address = _address(address, "address")
+        self.anchor = st.check_anchor(anchor)
+        if not isinstance(link, SecureLink) or link.address != self.address:
+            raise SecurityError("link must be the SecureLink of this address")
+        self.link = link
+        self.cipher = SUITE_CIPHER[anchor.suite]
+        self.crl_serial = 0
+        self.revoked: frozenset = frozenset()
+        self.peers: dict = {}  # neighbour -> Certificate bound to its pairwise key
+        self.groups: dict = {}  # group address -> Group
+
+    # ------------------------------------------------------------ statements
+    def accept_statement(self, data: bytes) -> str:
+        """Apply an authority statement (a revocation list or a group
+        charter); returns its kind. SecurityError, and nothing changed, if it
+        is stale, not for this node, malformed or not signed by the authority
+        (cheap checks first: a stale statement costs no signature check)."""
+        kind = st.statement_kind(data)
+        if kind == st.CRL:
+            self._apply_crl(st.open_crl(data, self.anchor, self._fresh_crl))
+        elif kind == st.GROUP:
+            charter = st.open_charter(data, self.anchor, self._fresh_charter)
+            self.link.remove(charter.group)  # the old epoch's key goes now, not when the new one comes
+            self.groups[charter.group] = Group(charter, False)
+        else:
+            raise SecurityError("not a revocation list or a group charter")
+        return kind
+
+    def _fresh_crl(self, crl: st.RevocationList) -> None:
+        if crl.serial <= self.crl_serial:
+            raise SecurityError(f"stale revocation list: serial {crl.serial} <= {self.crl_serial}")
+        if not crl.revoked >= self.revoked:
+            raise SecurityError("revocation list drops revoked addresses")
+
+    def _fresh_charter(self, charter: st.Charter) -> None:
+        held = self.groups.get(charter.group)
+        if held is not None and charter.epoch <= held.epoch:
+            raise SecurityError(f"stale charter of group {charter.group:#06x}: epoch {charter.epoch}")
+        if self.address not in charter.members and self.address != charter.controller:
+            raise SecurityError(f"charter of group {charter.group:#06x} does not name this node")
+        if charter.controller in self.revoked or charter.members & self.revoked:
+            raise SecurityError("charter names a revoked node")
+
+    def _apply_crl(self, crl: st.RevocationList) -> None:
+        newly = crl.revoked - self.revoked
+        self.crl_serial, self.revoked = crl.serial, crl.revoked
+        for address in newly:
+            self.drop_peer(address)
+        for group, g in list(self.groups.items()):
+            if g.senders & newly:
+                self.link.remove(group)
+                self.groups[group] = g._replace(keyed=False)
+
+    # ------------------------------------------------------------ pairwise
+    def is_revoked(self, address: int) -> bool:
+        return _address(address, "address") in self.revoked
+
+    def bind_peer(self, peer: int, cert: st.Certificate, key: bytes) -> None:
+        """Install the pairwise key a handshake derived with ``peer``, whose
+        authenticated certificate is ``cert`` (issued for ``peer``)."""
+        peer = _address(peer, "peer")
+        if not isinstance(cert, st.Certificate):
+            raise SecurityError("cert must be a Certificate")
+        if cert.address != peer or peer in self.revoked:
+            raise SecurityError(f"certificate issued for {cert.address:#06x} cannot key {peer:#06x}")
+        self.link.install(LinkKey(pairwise_key_id(self.address, peer), key, self.cipher, LINK_MIC), peer)
+        self.peers[peer] = cert
+
+    def drop_peer(self, address: int) -> None:
+        """Forget ``address``'s certificate and pairwise key."""
+        if _address(address, "address") in self.peers:
+            self.link.remove(address)
+            del self.peers[address]
+
+    # ------------------------------------------------------------ groups
+    def install_group_key(self, source: int, body: dict) -> None:
+        """A group_key body (group, epoch, key_id, wrapped_key) received from
+        ``source`` over its pairwise link (or this node's own, when it is the
+        controller): installed only if it is exactly what the charter allows."""
+        source = _address(source, "source")
+        if not isinstance(body, dict) or set(body) != {"group", "epoch", "key_id", "wrapped_key"}:
+            raise SecurityError("body must be a group_key body (group, epoch, key_id, wrapped_key)")
+        group = body["group"]
+        g = self.groups.get(group) if is_group(group) else None
+        if g is None:
+            raise SecurityError(f"group key for {group:#06x}: no charter of that multicast group")
+        c = g.charter
+        if source != c.controller or (source != self.address and self.peers.get(source) is None):
+            raise SecurityError(f"group key for {group:#06x} not from its controller {c.controller:#06x}")
+        if (body["epoch"], body["key_id"]) != (c.epoch, c.key_id) or g.keyed:
+            raise SecurityError(f"group key for {group:#06x} is not the one of epoch {c.epoch} (or came twice)")
+        key = argcheck.byteslike(body["wrapped_key"], "wrapped_key", SecurityError)
+        if len(key) != GROUP_KEY_BYTES:
+            raise SecurityError(f"group key must be {GROUP_KEY_BYTES} bytes, got {len(key)}")
+        self.link.install(LinkKey(c.key_id, key, self.cipher, LINK_MIC), group)
+        self.groups[group] = g._replace(keyed=True)
+
+    def check_sender(self, src: int, dst: int) -> None:
+        """Refuse, before any MIC is checked, a frame from a revoked source or
+        to a group from a source that is not in the group's current epoch."""
+        src, dst = _address(src, "src"), _address(dst, "dst")
+        if src in self.revoked:
+            raise SecurityError(f"frame from revoked node {src:#06x}")
+        if is_group(dst):
+            g = self.groups.get(dst)
+            if g is None or src not in g.senders:
+                raise SecurityError(f"{src:#06x} is not a member of group {dst:#06x}")
