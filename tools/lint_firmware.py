@@ -36,5 +36,7 @@ def check(paths) -> int:
 
 
 if __name__ == "__main__":
-    targets = sys.argv[1:] or sorted((ROOT / "firmware_models").glob("*.py"))
+    from firmware_models.__main__ import firmware_sources  # every MicroPython file, subfolders too (not host tools)
+
+    targets = sys.argv[1:] or firmware_sources()
     sys.exit(check(targets))

