@@ -549,7 +549,7 @@ def test_every_public_function_and_method_is_swept():
     assert public == swept, f"not swept {public - swept}, stale {swept - public}"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_junk_anywhere_raises_only_edhoc_error(data):
     """Hypothesis: nested junk (tests/typed_inputs.junk) in one argument of

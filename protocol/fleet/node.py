@@ -15,7 +15,8 @@ Everything else it learns from frames that verified:
 
 Refused frames raise :class:`protocol.security.SecurityError` (a
 ``FrameError``; :class:`HandshakeError` for handshakes) and change nothing.
-Frames for other nodes or groups are ignored (``[]``). The node's clock
+Frames for other nodes or groups, and frames bearing this node's own source
+address (its own transmissions heard back), are ignored (``[]``). The node's clock
 (seconds, ``time.monotonic`` unless given) times handshakes out; a
 simulator passes its own.
 """
@@ -114,10 +115,8 @@ class Node:
         """Process one frame; returns the frames to send in reply."""
         frame = decode(data)
         dst, src = frame["dst"], frame["src"]
-        if dst not in (self.address, F.BROADCAST) and dst not in self.keys.groups:
-            return []
-        if src == self.address:
-            raise SecurityError("frame claims this node's own address as its source")
+        if src == self.address or (dst not in (self.address, F.BROADCAST) and dst not in self.keys.groups):
+            return []  # not for this node, or its own frame heard back (or a spoof of it): nothing to do
         self.keys.check_sender(src, dst)
         if frame["security"] is None:
             if frame["type"] != "handshake" or dst != self.address:
