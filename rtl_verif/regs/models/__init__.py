@@ -1,0 +1,1 @@
+"""Generated register models, one module per SystemRDL file (``REGMAP``)."""
