@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 from mesh_phy.modulation import mapper
 from mesh_phy.ofdm import detect_fixed, fft_fixed
+from rtl_verif import soc
+from rtl_verif.soc import memory_map
 from sensor_dsp import cordic
 
 RTL_DIR = Path(__file__).resolve().parent / "rtl"
@@ -17,6 +19,7 @@ class Block(NamedTuple):
     sources: tuple  # file names under rtl/
     test_module: str
     param_sets: tuple  # tuple of dicts; the first is the default
+    prepare: object = None  # callable run before the build (the SoC builds its firmware); absolute sources allowed
 
 
 def _mapper_params(width: int) -> dict:
@@ -81,6 +84,7 @@ BLOCKS = {
               (_detect_params(),
                _detect_params(in_width=10, window=48, plateau=8, thr=150, p_min=2000, holdoff=100,
                               metric_width=14, index_width=12, angle_width=12, cordic_iterations=12))),
+        Block("soc", soc.sources(), "rtl_verif.soc.tb_soc", (memory_map.rtl_params(),), soc.prepare),
     )
 }
 

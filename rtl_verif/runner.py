@@ -119,6 +119,8 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
         block = BLOCKS[block_name]
     except KeyError:
         raise RunnerError(f"unknown block {block_name!r}; choose from {sorted(BLOCKS)}") from None
+    if block.prepare is not None:  # e.g. the SoC's firmware images
+        block.prepare()
     params = dict(block.param_sets[0] if params is None else params)
     if seed is None:  # always pass one, so every report can name it
         seed = int.from_bytes(os.urandom(4), "little")

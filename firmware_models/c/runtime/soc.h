@@ -1,0 +1,46 @@
+/* The SoC as firmware sees it: register access, the control block (console,
+ * exit, cycle counter, bus-error latch) and the arguments the testbench
+ * patches into the image (crt0.S).
+ *
+ * Addresses come from soc_map.h, generated from rtl_verif/soc/memory_map.py
+ * at build time. */
+#ifndef SOC_H
+#define SOC_H
+
+#include <stdint.h>
+
+#include "soc_map.h"
+
+static inline void mmio_write(uintptr_t addr, uint32_t value)
+{
+    *(volatile uint32_t *)addr = value;
+}
+
+static inline uint32_t mmio_read(uintptr_t addr)
+{
+    return *(volatile uint32_t *)addr;
+}
+
+/* Arguments patched into the image by the testbench (0 when not patched). */
+extern volatile uint32_t fw_seed;
+extern volatile uint32_t fw_count;
+
+/* Clocks since reset (the control block's 64-bit counter). */
+uint64_t soc_cycles(void);
+
+/* Low word of the counter only: enough for intervals below 2^32 clocks. */
+static inline uint32_t soc_cycles32(void)
+{
+    return mmio_read(SOC_CTRL_BASE + SOC_CTRL_CYCLE_LO);
+}
+
+/* Write the exit code (0 = success) and stop. */
+void soc_exit(int code) __attribute__((noreturn));
+
+/* The bus-error latch: nonzero when a transaction got an error response. */
+static inline uint32_t soc_bus_error(void)
+{
+    return mmio_read(SOC_CTRL_BASE + SOC_CTRL_BUSERR) & 1u;
+}
+
+#endif

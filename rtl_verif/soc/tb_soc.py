@@ -1,0 +1,190 @@
+"""cocotb testbench of the SoC: each test loads one firmware program into the
+RAM, runs the PicoRV32 until the program writes EXIT, captures the console,
+and checks every printed result against the golden models.
+
+A run fails — with the program's whole output, the seed and the command to
+reproduce — on a wrong result, a nonzero exit code, a bus error (the
+control block's sticky latch, set by any DECERR/SLVERR response) unless the
+program expects one, a trap of the core (illegal instruction, misaligned
+access, ebreak), or a timeout (no EXIT within the program's clock budget).
+
+Testplan (one cocotb test per program, firmware_models/c/programs/):
+* test_buserr — unmapped read and write answer DECERR, the control block
+  answers SLVERR on an unmapped offset, the latch records each and clears.
+* test_sensor — the angle chain's per-sample update on the CPU, every output
+  sample against rtl_verif.soc.golden_sensor; clocks per update.
+
+Seeds: the program's pseudo-random inputs come from the seed patched into
+the image (word 2), derived from COCOTB_RANDOM_SEED (``SEED=``). Icarus runs
+the core about 100× slower than Verilator, so the long programs use a
+smaller iteration count there (word 3; see COUNTS).
+
+Figures (clocks per second of simulation, clocks per update, ...) are
+logged and written to build/results/soc_figures-<sim>.json.
+"""
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
+
+from rtl_verif.soc import firmware, golden_sensor, memory_map
+
+CLK_NS = 10
+MAGIC = 0x31415746
+SIM = cocotb.SIM_NAME.lower() if cocotb.SIM_NAME else "unknown"
+ICARUS = "icarus" in SIM
+# iteration counts (0 = the program's default) and clock budgets, per simulator
+COUNTS = {"sensor": 40 if ICARUS else 0}
+BUDGET = {"buserr": 20_000, "sensor": 3_000_000}
+FIGURES = firmware.ROOT / "build" / "results" / f"soc_figures-{SIM}.json"
+
+
+def seed() -> int:
+    return int(os.environ.get("COCOTB_RANDOM_SEED", cocotb.RANDOM_SEED))
+
+
+def variant() -> str:
+    return os.environ.get("SOC_FW_VARIANT", "default")
+
+
+class RunResult(NamedTuple):
+    lines: list
+    exit_code: int | None
+    reason: str  # "exit", "bus_error", "trap", "timeout"
+    clocks: int
+    wall_s: float
+    seed: int
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def records(self, tag: str) -> list:
+        """Fields of every console line starting with ``tag``."""
+        return [ln.split()[1:] for ln in self.lines if ln.split()[:1] == [tag]]
+
+
+def patched_image(program: str, prog_seed: int, count: int) -> str:
+    """The program's RAM image with the seed and count words set."""
+    img = firmware.load(variant())[program]
+    words = img.hex.read_text().splitlines()
+    if int(words[1], 16) != MAGIC:
+        raise AssertionError(f"{img.hex}: no argument block (word 1 is {words[1]})")
+    words[2] = f"{prog_seed & 0xFFFFFFFF:08x}"
+    words[3] = f"{count & 0xFFFFFFFF:08x}"
+    return "\n".join(words) + "\n"
+
+
+async def _console(dut, sink: list):
+    while True:
+        await RisingEdge(dut.console_valid)
+        await ReadOnly()
+        sink.append(dut.console_data.value.to_unsigned())
+
+
+async def run_program(dut, program: str, *, expect_bus_error: bool = False) -> RunResult:
+    """Load ``program``, run it to EXIT (or a failure), return what it printed."""
+    prog_seed = random.getrandbits(32)  # cocotb seeds random per test from COCOTB_RANDOM_SEED
+    count = COUNTS.get(program, 0)
+    Path("firmware.hex").write_text(patched_image(program, prog_seed, count))
+    Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start(start_high=False)
+    dut.rst.value = 1
+    dut.fw_load.value = 1
+    await RisingEdge(dut.clk)
+    dut.fw_load.value = 0
+    await ClockCycles(dut.clk, 3)
+    chars = []
+    cocotb.start_soon(_console(dut, chars))
+    dut.rst.value = 0
+    t0, c0 = time.monotonic(), time.process_time()
+    start_ns = cocotb.utils.get_sim_time("ns")
+    waits = [RisingEdge(dut.exit_valid), RisingEdge(dut.trap), Timer(BUDGET[program] * CLK_NS, unit="ns")]
+    if not expect_bus_error:
+        waits.append(RisingEdge(dut.bus_error))
+    fired = await First(*waits)
+    await ReadOnly()
+    wall, cpu = time.monotonic() - t0, time.process_time() - c0
+    clocks = int((cocotb.utils.get_sim_time("ns") - start_ns) // CLK_NS)
+    if fired is waits[0]:
+        reason, code = "exit", dut.exit_code.value.to_unsigned()
+    elif fired is waits[1]:
+        reason, code = "trap", None
+    elif fired is waits[2]:
+        reason, code = "timeout", None
+    else:
+        reason, code = "bus_error", None
+    text = bytes(chars).decode("ascii", "replace")
+    res = RunResult(text.splitlines(), code, reason, clocks, wall, prog_seed)
+    dut._log.info("%s: %s after %d clocks, %.1f s wall, %.1f s CPU (%.0f clocks per CPU second); output:\n%s",
+                  program, reason, clocks, wall, cpu, clocks / max(cpu, 1e-9), text)
+    record(f"{program}.clocks", clocks)
+    record(f"{program}.cpu_s", round(cpu, 2))
+    return res
+
+
+def check(res: RunResult, ok: bool, what: str):
+    """Fail with the program's output, the seed and how to rerun."""
+    if not ok:
+        raise AssertionError(
+            f"{what}\n--- ended by {res.reason} (exit code {res.exit_code}) after {res.clocks} clocks; "
+            f"program seed {res.seed:#010x}; rerun with SEED={seed()} --- output:\n{res.text()}")
+
+
+def check_exit(res: RunResult):
+    check(res, res.reason == "exit" and res.exit_code == 0, "the program did not exit with 0")
+
+
+def record(key: str, value):
+    """Add one figure to build/results/soc_figures-<sim>.json."""
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+    data[key] = value
+    FIGURES.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def _s16(text: str) -> int:
+    v = int(text, 16)
+    return v - (1 << 16) if v & 0x8000 else v
+
+
+@cocotb.test()
+async def test_buserr(dut):
+    """DECERR for unmapped addresses, SLVERR for an unmapped control offset, latch and clear."""
+    res = await run_program(dut, "buserr", expect_bus_error=True)
+    check_exit(res)
+    unmapped = memory_map.unmapped_example()
+    ctrl = memory_map.window("CTRL").base
+    # status: [0] ERR, [1] WRITE, [3:2] RESP (3 = DECERR, 2 = SLVERR)
+    expected = [[f"{1 | 3 << 2:08x}", f"{unmapped:08x}"],
+                [f"{1 | 1 << 1 | 3 << 2:08x}", f"{unmapped + 4:08x}"],
+                [f"{1 | 2 << 2:08x}", f"{ctrl + 0x100:08x}"]]
+    check(res, res.records("buserr") == expected, f"bus-error records differ from {expected}")
+
+
+@cocotb.test()
+async def test_sensor(dut):
+    """Every per-sample output of the CPU's angle update against the golden update."""
+    res = await run_program(dut, "sensor")
+    check_exit(res)
+    upd = golden_sensor.AngleUpdate(golden_sensor.params())
+    rows = res.records("ang")
+    n_expected = COUNTS["sensor"] or firmware.SENSOR_SAMPLES
+    check(res, len(rows) == n_expected, f"{len(rows)} samples printed, expected {n_expected}")
+    for k, (s, c, ang, om, mag, flags) in enumerate(rows):
+        g = upd.step(_s16(s), _s16(c))
+        got = (int(ang, 16), int(om, 16), int(mag, 16), int(flags, 16))
+        exp = (g.angle, g.omega & (2**64 - 1), g.mag, g.flags)
+        check(res, got == exp, f"sample {k}: (angle, omega, mag, flags) = {got}, golden {exp}")
+    cyc = res.records("sensor_cycles")
+    check(res, len(cyc) == 1, "no sensor_cycles record")
+    n, clocks = int(cyc[0][0]), int(cyc[0][1])
+    per = clocks / n
+    record("sensor.clocks_per_update", round(per, 1))
+    dut._log.info("sensor: %d samples compared; %.0f clocks per update = %.2f %% of a 100 MHz core at %g Hz",
+                  len(rows), per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)
