@@ -541,3 +541,18 @@ def test_junk_anywhere_raises_only_frame_errors(data):
 
 
 SWEEP = _sweep_entries()
+
+
+@pytest.mark.parametrize("field", ["group", "epoch", "key_id", "wrapped_key"])
+def test_group_key_body_fields_take_hostile_values(field):
+    """A group_key body arrives decoded, but install_group_key is public: any
+    hostile value in any field is refused with SecurityError."""
+    from hostile import HOSTILE, assert_typed
+
+    a = fleet.FleetAuthority(suite=edhoc.SUITE_2)
+    gs, n1 = a.enrol(1), a.enrol(0x10)
+    _handshake(gs, n1)
+    body = {"group": 0xFE01, "epoch": 1, "key_id": 128, "wrapped_key": bytes(16)}
+    refused = sum(assert_typed(lambda v=v: n1.keys.install_group_key(1, {**body, field: v}), S.SecurityError)
+                  for v in HOSTILE)
+    assert refused == len(HOSTILE)  # no charter for 0xFE01 at n1: even well-typed values are refused

@@ -103,7 +103,7 @@ class _PeerCheck:
 
 
 class _Session(NamedTuple):
-    party: edhoc._Party
+    party: edhoc.Initiator | edhoc.Responder
     check: _PeerCheck
     started: float
 

@@ -146,16 +146,18 @@ class KeyManager:
         source = _address(source, "source")
         if not isinstance(body, dict) or set(body) != {"group", "epoch", "key_id", "wrapped_key"}:
             raise SecurityError("body must be a group_key body (group, epoch, key_id, wrapped_key)")
-        group = body["group"]
+        group = _address(body["group"], "group")
+        epoch = argcheck.integer(body["epoch"], "epoch", SecurityError, lo=0, hi=2**32 - 1)
+        key_id = argcheck.integer(body["key_id"], "key_id", SecurityError, lo=0, hi=255)
+        key = argcheck.byteslike(body["wrapped_key"], "wrapped_key", SecurityError)
         g = self.groups.get(group) if is_group(group) else None
         if g is None:
             raise SecurityError(f"group key for {group:#06x}: no charter of that multicast group")
         c = g.charter
         if source != c.controller or (source != self.address and self.peers.get(source) is None):
             raise SecurityError(f"group key for {group:#06x} not from its controller {c.controller:#06x}")
-        if (body["epoch"], body["key_id"]) != (c.epoch, c.key_id) or g.keyed:
+        if (epoch, key_id) != (c.epoch, c.key_id) or g.keyed:
             raise SecurityError(f"group key for {group:#06x} is not the one of epoch {c.epoch} (or came twice)")
-        key = argcheck.byteslike(body["wrapped_key"], "wrapped_key", SecurityError)
         if len(key) != GROUP_KEY_BYTES:
             raise SecurityError(f"group key must be {GROUP_KEY_BYTES} bytes, got {len(key)}")
         self.link.install(LinkKey(c.key_id, key, self.cipher, LINK_MIC), group)

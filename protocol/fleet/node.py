@@ -36,6 +36,11 @@ MSG_STATEMENT = 16  # handshake message_no of an authority statement
 
 
 class Node:
+    """The node at ``address`` with its key pair ``key`` and certificate
+    ``cred``; from ``authority`` (a FleetAuthority or its TrustAnchor) it
+    keeps only the public trust anchor. ``clock`` gives seconds for handshake
+    timeouts; ``limits`` bounds what unauthenticated senders can make it hold."""
+
     def __init__(self, address: int, key: edhoc.KeyPair, cred: edhoc.Credential, authority, *,
                  clock=time.monotonic, limits: Limits = DEFAULT_LIMITS):
         anchor = getattr(authority, "anchor", authority)  # keep the public anchor, never the authority
