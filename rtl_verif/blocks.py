@@ -71,13 +71,13 @@ BLOCKS = {
         Block("conv_enc", ("conv_enc.sv",), "rtl_verif.tb.test_conv_enc", ({},)),
         Block("interleaver", ("interleaver.sv",), "rtl_verif.tb.test_interleaver", ({},)),
         Block("qam_mapper", ("qam_mapper.sv",), "rtl_verif.tb.test_qam_mapper",
-              (_mapper_params(16), _mapper_params(12))),
+              (_mapper_params(16), {"W": 12})),  # the second: the RTL's generated default scales
         Block("viterbi_dec", ("viterbi_dec.sv",), "rtl_verif.tb.test_viterbi_dec",
               ({"SOFT_W": 6, "TB_LEN": 64}, {"SOFT_W": 3, "TB_LEN": 24})),
         Block("sm4_core", ("sm4_sbox.sv", "sm4_t.sv", "sm4_key.sv", "sm4_round.sv", "sm4_core_regs.sv",
                            "sm4_core.sv"), "rtl_verif.tb.test_sm4_core", ({},)),
         Block("cordic_atan2", ("cordic_atan2.sv",), "rtl_verif.tb.test_cordic_atan2",
-              (_cordic_params(16, 16, 16), _cordic_params(12, 14, 10))),
+              (_cordic_params(16, 16, 16), {"IN_W": 12, "OUT_W": 14, "ITER": 10})),  # 2nd: RTL defaults
         Block("fft64", ("fft64_stage.sv", "fft64_twiddle.sv", "fft64_reorder.sv", "fft64.sv"),
               "rtl_verif.tb.test_fft64", (_fft_params(16, 16, 16, 0b111111), _fft_params(12, 16, 12, 0b010101))),
         Block("preamble_detect", ("cordic_atan2.sv", "preamble_detect.sv"), "rtl_verif.tb.test_preamble_detect",

@@ -146,3 +146,44 @@ def test_missing_region_markers_are_refused():
 
     with pytest.raises(RegsError, match="BEGIN GENERATED x"):
         fill_region("module m; endmodule\n", "x", ["// body"], "src", "m.sv")
+
+
+# ---- generated cross-boundary constants ----
+
+def test_cordic_rtl_tables_give_every_golden_angle():
+    """cordic_atan2.sv's default ANGLES/KINV come from generated tables; every
+    angle of every out_width (4..30) and iteration count (1..30) the golden
+    model accepts is reproduced bit for bit (the RTL itself is run with
+    defaults in its second regression parameter set)."""
+    from rtl_verif.regs import consts
+
+    assert consts.check_cordic_tables() == sum(range(1, 31)) * 27
+
+
+def test_cordic_table_difference_is_caught(monkeypatch):
+    from rtl_verif.regs import consts
+
+    real = consts.atan_turns
+    monkeypatch.setattr(consts, "atan_turns", lambda i: real(i) + (1 << 60) * (i == 7))
+    with pytest.raises(RegsError, match="cordic angles differ"):
+        consts.check_cordic_tables()
+
+
+def test_firmware_phy_codes(files):
+    """SIGNAL RATE bits against IEEE 802.11a-1999 Table 80 (R1..R4: 6 Mb/s
+    1101, 54 Mb/s 0011) and the golden SIGNAL encoder; tuser codes against
+    the golden tables."""
+    from mesh_phy.coding import conv
+    from mesh_phy.modulation import mapper
+    from mesh_phy.ofdm import signal_field
+
+    fw = {}
+    exec(files[generate.FW_REGS / "phy_codes.py"], fw)
+    assert fw["RATE_6MBPS"] == 0b1011 and fw["RATE_54MBPS"] == 0b1100  # R1 in bit 0
+    for mbps in (6, 9, 12, 18, 24, 36, 48, 54):
+        sig = signal_field.bits(mbps, 100)
+        assert [(fw[f"RATE_{mbps}MBPS"] >> i) & 1 for i in range(4)] == list(sig[:4])
+    assert {m: fw[f"MOD_{m.upper()}"] for m in mapper.MOD_CODE} == mapper.MOD_CODE
+    assert [fw[f"CODE_RATE_{r.replace('/', '_')}"] for r in conv.PUNCTURE] == [0, 1, 2]
+    header = files[generate.C_INCLUDE / "phy_codes.h"]
+    assert "#define PHY_RATE_6MBPS 11u" in header and "#define PHY_MOD_64QAM 3u" in header

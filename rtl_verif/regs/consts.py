@@ -127,8 +127,8 @@ def cordic_region() -> list:
     body += _case_function("atan_turns", TURN_BITS, "i",
                            [(f"{i}", atan_turns(i)) for i in range(MAX_ITER)], "96'h0")
     body.append("// round(2^16 / K_n), K_n = prod_i sqrt(1 + 2^-2i), n = 1..30 iterations")
-    body += _case_function("kinv_of", 17, "n",
-                           [(f"{n}", cordic.params(4, 4, n).kinv) for n in range(1, MAX_ITER + 1)], "17'h0")
+    body += _case_function("kinv_of", 32, "n",
+                           [(f"{n}", cordic.params(4, 4, n).kinv) for n in range(1, MAX_ITER + 1)], "32'h0")
     return body
 
 

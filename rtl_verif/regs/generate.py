@@ -51,6 +51,9 @@ KIND_DOC = {
 # (file, region, golden source, body)
 REGIONS = (
     ("sm4_key.sv", "sm4_key_consts", "crypto/sm4.py (FK, CK)", consts.sm4_key_region),
+    ("cordic_atan2.sv", "cordic_consts", "sensor_dsp/cordic.py (atan table, KINV)", consts.cordic_region),
+    ("qam_mapper.sv", "qam_mapper_consts", "mesh_phy/modulation/mapper.py (MOD_CODE, fixed_scale)",
+     consts.mapper_region),
 )
 PHY_SOURCE = "mesh_phy/modulation/mapper.py, mesh_phy/coding/conv.py, mesh_phy/ofdm/signal_field.py"
 
@@ -77,6 +80,9 @@ def outputs() -> dict:
     for fname, region, source, body in REGIONS:
         path = RTL / fname
         out[path] = consts.fill_region(path.read_text(), region, body(), source, fname)
+    codes = consts.phy_codes()
+    out[FW_REGS / "phy_codes.py"] = python_model.firmware_phy_codes(codes, PHY_SOURCE)
+    out[C_INCLUDE / "phy_codes.h"] = docs.c_phy_codes(codes, PHY_SOURCE)
     return out
 
 
