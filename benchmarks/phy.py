@@ -77,11 +77,11 @@ def run_viterbi() -> list:
     out.append(row("  same frame as 6-bit integers (no quantiser)", n / t / 1e6, "Mbit/s"))
     _, _, llr34 = _noisy_frame(rng, n, "3/4", 4.0)
     t = best_time(lambda: viterbi.decode(llr34, "3/4"))
-    out.append(row(f"viterbi.decode, one {n}-bit frame, rate 3/4, 4 dB", n / t / 1e6, "Mbit/s"))
+    out.append(row("viterbi.decode, same size, rate 3/4, 4 dB", n / t / 1e6, "Mbit/s"))
     long_n = 120_000
     _, _, llr_long = _noisy_frame(rng, long_n, "1/2", 2.0)
     t = best_time(lambda: viterbi.decode(llr_long), repeat=3)
-    out.append(row(f"viterbi.decode, one {long_n}-bit frame, rate 1/2", long_n / t / 1e6, "Mbit/s"))
+    out.append(row(f"viterbi.decode, one {long_n // 1000}k-bit frame, rate 1/2", long_n / t / 1e6, "Mbit/s"))
     batch = np.stack([_noisy_frame(rng, n, "1/2", 2.0)[2] for _ in range(64)])
     t = best_time(lambda: viterbi.decode(batch), repeat=3)
     out.append(row(f"viterbi.decode, 64 such frames, {numba.get_num_threads()} cores", batch.shape[0] * n / t / 1e6,

@@ -49,6 +49,7 @@ import numpy as np
 from numba import njit, prange
 
 import argcheck
+from mesh_phy.bits import as_soft
 from mesh_phy.coding import conv
 from mesh_phy.errors import PhyError
 from mesh_phy.modulation import demapper
@@ -221,28 +222,28 @@ def _soft_bits(soft_bits, hard: bool) -> int:
     return HARD_SOFT_BITS if hard else bits
 
 
-def to_soft(soft, soft_bits: int, hard: bool = False) -> np.ndarray:
-    """Decoder input from LLRs, same shape, int8: floats are quantised with
-    :func:`mesh_phy.modulation.demapper.quantize` (hard: sign only, ±1, and 0
-    stays an erasure); NaN is refused, ±inf is a certainty (saturates to ±Q).
-    Integers are taken as already-quantised soft values and must lie in ±Q,
-    Q = 2^(soft_bits-1) - 1 (±1 when ``hard``). Bools, complex and non-numeric
-    values are refused."""
-    width = _soft_bits(soft_bits, argcheck.flag(hard, "hard", PhyError))
-    arr = argcheck.array(soft, "soft", PhyError, kind="f", finite=False)
-    if arr.ndim == 0:
-        raise PhyError("soft values must be an array, got a scalar")
+def _quantised(arr: np.ndarray, width: int, hard: bool) -> np.ndarray:
+    """:func:`to_soft` on an array already checked by :func:`mesh_phy.bits.as_soft`."""
     if arr.dtype.kind in "iu":
         q = demapper.soft_max(width)
         if arr.size and (arr.min() < -q or arr.max() > q):
             raise PhyError(f"integer soft values must lie in ±{q} "
                            + ("for hard decisions" if hard else f"for soft_bits={width}"))
         return arr.astype(np.int8)
-    if np.isnan(arr).any():
-        raise PhyError("soft values contain NaN")
     if hard:
         return np.sign(arr).astype(np.int8)
     return demapper.quantize(arr, width)
+
+
+def to_soft(soft, soft_bits: int, hard: bool = False) -> np.ndarray:
+    """Decoder input from LLRs, same shape, int8: floats are quantised with
+    :func:`mesh_phy.modulation.demapper.quantize` (hard: sign only, ±1, and 0
+    stays an erasure); NaN is refused, ±inf is a certainty (saturates to ±Q).
+    Integers are taken as already-quantised soft values and must lie in ±Q,
+    Q = 2^(soft_bits-1) - 1 (±1 when ``hard``). Bools, complex, non-numeric
+    values and scalars are refused."""
+    hard = argcheck.flag(hard, "hard", PhyError)
+    return _quantised(as_soft(soft, "soft"), _soft_bits(soft_bits, hard), hard)
 
 
 def decode(soft, rate: str = "1/2", *, traceback: int = DEFAULT_TRACEBACK,
@@ -264,17 +265,18 @@ def decode(soft, rate: str = "1/2", *, traceback: int = DEFAULT_TRACEBACK,
     """
     tb = argcheck.integer(traceback, "traceback", PhyError, lo=1, hi=MAX_TRACEBACK)
     term = argcheck.flag(terminated, "terminated", PhyError)
+    hard = argcheck.flag(hard, "hard", PhyError)
+    width = _soft_bits(soft_bits, hard)
     keep = conv.puncture_mask(rate).astype(np.int64)
-    arr = argcheck.array(soft, "soft", PhyError, kind="f", finite=False)
-    if arr.ndim not in (1, 2):
+    arr = as_soft(soft, "soft")
+    if arr.ndim > 2:
         raise PhyError(f"soft values must be 1-D or 2-D, got shape {arr.shape}")
     kept = int(keep.sum())
     if arr.shape[-1] % kept:
         raise PhyError(f"{arr.shape[-1]} soft values is not a multiple of {kept} for rate {rate}")
     if arr.shape[-1] == 0:
         raise PhyError("no soft values to decode")
-    q = np.ascontiguousarray(to_soft(arr, soft_bits, hard))
-    width = _soft_bits(soft_bits, hard)
+    q = np.ascontiguousarray(_quantised(arr, width, hard))
     qmax = demapper.soft_max(width)
     n = q.shape[-1] // kept * keep.size // 2
     args = (keep, qmax, pm_bits(width), tb, term, SIGN_A, SIGN_B)
