@@ -59,13 +59,18 @@ def test_moving_sums_match_the_definition(rng):
     p = D.params()
     re, im = rng.integers(-2048, 2048, 300), rng.integers(-2048, 2048, 300)
     mt = D.metric(re, im, p)
-    r = np.r_[np.zeros(p.window + 15, complex), re + 1j * im]  # samples before the frame are zero
+    # Exact integer reference (Python ints): a float |r|² can land a hair
+    # below the integer and truncate to the wrong value.
+    pad = [0] * (p.window + 15)  # samples before the frame are zero
+    xr, xi = pad + [int(v) for v in re], pad + [int(v) for v in im]
     for m in (0, 5, 16, 40, 47, 48, 100, 299):
         n = m  # index n in the zero-padded r corresponds to m - L - 15 in the frame
-        k = np.arange(p.window)
-        c = np.sum(r[n + k] * np.conj(r[n + k + 16]))
-        pw = np.sum(np.abs(r[n + k + 16]) ** 2)
-        assert (mt.c_re[m], mt.c_im[m], mt.p[m]) == (int(c.real), int(c.imag), int(pw))
+        ks = range(n, n + p.window)
+        # r[k]·conj(r[k+16]) = (a + jb)(c - jd) = (ac + bd) + j(bc - ad)
+        c_re = sum(xr[k] * xr[k + 16] + xi[k] * xi[k + 16] for k in ks)
+        c_im = sum(xi[k] * xr[k + 16] - xr[k] * xi[k + 16] for k in ks)
+        pw = sum(xr[k + 16] ** 2 + xi[k + 16] ** 2 for k in ks)
+        assert (int(mt.c_re[m]), int(mt.c_im[m]), int(mt.p[m])) == (c_re, c_im, pw)
 
 
 def test_dc_fires_once_at_the_predicted_sample():
