@@ -56,6 +56,14 @@ class RekeyRequired(SecurityError):
     """The frame counter of this key is exhausted: derive a new key first."""
 
 
+class ReplayError(SecurityError):
+    """A frame counter already accepted, or older than the replay window."""
+
+
+class ForgeryError(SecurityError):
+    """A MIC that does not verify: the frame is forged or corrupted."""
+
+
 class LinkKey(NamedTuple):
     key_id: int  # 0..255, carried in the frame
     key: bytes  # 16 bytes
@@ -230,7 +238,7 @@ class SecureLink:
             raise SecurityError(f"no key {sec['key_id']} ({sec['mic_len']}-byte MIC) for this sender")
         window = self.windows.get((address, src))
         if window is not None and not window.fresh(sec["counter"]):
-            raise SecurityError(f"replayed or too old frame counter {sec['counter']} from {src:#06x}")
+            raise ReplayError(f"replayed or too old frame counter {sec['counter']} from {src:#06x}")
         if window is None and self._senders.get(address, 0) >= self.max_senders:
             raise SecurityError(f"key for {address:#06x} already has {self.max_senders} senders")
         ct, mic = frame["ciphertext"], frame["mic"]
@@ -239,7 +247,7 @@ class SecureLink:
             body = self._aead[address].decrypt(nonce(src, frame["net"], key.key_id, sec["counter"], key.mic_len),
                                                ct + mic, header)
         except AuthenticationError:
-            raise SecurityError("MIC does not verify: frame forged or corrupted") from None
+            raise ForgeryError("MIC does not verify: frame forged or corrupted") from None
         decoded = codec.decode_body(frame["type"], body)
         if window is None:
             window = self.windows[(address, src)] = ReplayWindow()

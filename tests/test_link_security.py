@@ -472,6 +472,8 @@ def _sweep_entries():
 FLEET_SWEEP_EXCLUDED = {
     "SecurityError": "an error type: any message is a valid argument",
     "RekeyRequired": "an error type: any message is a valid argument",
+    "ReplayError": "an error type: any message is a valid argument",
+    "ForgeryError": "an error type: any message is a valid argument",
     "HandshakeError": "an error type: any message is a valid argument",
     "LinkKey": "a record (NamedTuple); check_key checks it wherever one is taken",
     "TrustAnchor": "a record; check_anchor checks it wherever one is taken",
