@@ -17,7 +17,12 @@ class CodecError(ValueError):
     pass
 
 
-TYPES = ("data", "ack", "beacon", "route", "handshake", "group_key")
+TYPES = ("data", "ack", "beacon", "route", "handshake", "group_key", "telemetry")
+TELEMETRY_KEYS = ("time_ms", "forgeries", "replays", "evictions", "latency", "neighbours")
+BIN_KEYS = ("upper_us", "samples")
+STATS_KEYS = ("addr", "heard", "received", "lost", "duplicates", "replays", "rssi_avg_dbm", "rssi_min_dbm",
+              "rssi_max_dbm", "snr_avg_db", "snr_min_db", "age_ms")
+STATS_FORMAT = "<HHHHHHbbbbbH"  # STATS_KEYS in order, 19 bytes
 MIC_LEN = {1: 4, 2: 8, 3: 16}
 MIC_CODE = {4: 1, 8: 2, 16: 3}
 PROTOS = ("raw", "mavlink2")
@@ -198,6 +203,17 @@ def _decode_body(ftype, r):
     if ftype == "handshake":
         return {"session": r.u16("handshake body"), "message_no": r.u8("handshake body"),
                 "message": _hex(r.rest())}
+    if ftype == "telemetry":
+        t = struct.unpack("<IIII", r.take(16, "telemetry body"))
+        bins = []
+        for _ in range(r.u8("telemetry body")):
+            bins.append({"upper_us": r.u32("telemetry body"), "samples": r.u16("telemetry body")})
+        nbs = []
+        for _ in range(r.u8("telemetry body")):
+            v = struct.unpack(STATS_FORMAT, r.take(19, "telemetry body"))
+            nbs.append({k: v[i] for i, k in enumerate(STATS_KEYS)})
+        return {"time_ms": t[0], "forgeries": t[1], "replays": t[2], "evictions": t[3], "latency": bins,
+                "neighbours": nbs}
     grp = r.u16("group_key body")
     ep = r.u32("group_key body")
     kid = r.u8("group_key body")
@@ -220,6 +236,13 @@ def _keys(d, keys, where):
 def _u(d, k, bits):
     v = d[k]
     if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v >= (1 << bits):
+        raise CodecError(k + " out of range")
+    return v
+
+
+def _s8(d, k):
+    v = d[k]
+    if isinstance(v, bool) or not isinstance(v, int) or v < -128 or v > 127:
         raise CodecError(k + " out of range")
     return v
 
@@ -331,6 +354,23 @@ def _encode_body(ftype, b):
     if ftype == "handshake":
         _keys(b, ("session", "message_no", "message"), "body")
         return struct.pack("<HB", _u(b, "session", 16), _u(b, "message_no", 8)) + _unhex(b["message"], "message")
+    if ftype == "telemetry":
+        _keys(b, TELEMETRY_KEYS, "body")
+        out = struct.pack("<IIII", _u(b, "time_ms", 32), _u(b, "forgeries", 32), _u(b, "replays", 32),
+                          _u(b, "evictions", 32))
+        for key, keys in (("latency", BIN_KEYS), ("neighbours", STATS_KEYS)):
+            items = b[key]
+            if not isinstance(items, list) or len(items) > 255:
+                raise CodecError(key + " must be a list of at most 255")
+            out += bytes([len(items)])
+            for x in items:
+                _keys(x, keys, key)
+                if key == "latency":
+                    out += struct.pack("<IH", _u(x, "upper_us", 32), _u(x, "samples", 16))
+                else:  # STATS_FORMAT: six u16, five i8, one u16
+                    out += struct.pack(STATS_FORMAT, *[_s8(x, k) if 6 <= i < 11 else _u(x, k, 16)
+                                                       for i, k in enumerate(keys)])
+        return out
     _keys(b, ("group", "epoch", "key_id", "wrapped_key"), "body")
     wk = _unhex(b["wrapped_key"], "wrapped_key")
     if len(wk) > 255:

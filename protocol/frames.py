@@ -16,6 +16,10 @@ multipoint), everything else a node (point to point).
 
 Options are type-length-value: a decoder keeps an option type it does not
 know as raw bytes and skips over it, so newer firmware's frames still decode.
+
+A telemetry frame carries a node's link statistics (:mod:`protocol.linkstats`):
+latency bins (each with its upper edge in µs, 0xFFFFFFFF unbounded) and one
+entry per neighbour.
 """
 
 from construct import (
@@ -32,7 +36,7 @@ BROADCAST = 0xFFFF
 MULTICAST_FIRST = 0xFE00
 MULTICAST_LAST = 0xFEFF
 
-FRAME_TYPES = {0: "data", 1: "ack", 2: "beacon", 3: "route", 4: "handshake", 5: "group_key"}
+FRAME_TYPES = {0: "data", 1: "ack", 2: "beacon", 3: "route", 4: "handshake", 5: "group_key", 6: "telemetry"}
 FRAME_TYPE_CODES = {v: k for k, v in FRAME_TYPES.items()}
 MIC_LENGTHS = {1: 4, 2: 8, 3: 16}
 MIC_CODES = {v: k for k, v in MIC_LENGTHS.items()}
@@ -85,8 +89,16 @@ HandshakeBody = Struct("session" / Int16ul, "message_no" / Int8ul, "message" / G
 GroupKeyBody = Struct("group" / Int16ul, "epoch" / Int32ul, "key_id" / Int8ul,
                       "wrapped_key" / PrefixedArray(Int8ul, Int8ul))
 
+LatencyBin = Struct("upper_us" / Int32ul, "samples" / Int16ul)
+NeighbourStats = Struct("addr" / Int16ul, "heard" / Int16ul, "received" / Int16ul, "lost" / Int16ul,
+                        "duplicates" / Int16ul, "replays" / Int16ul, "rssi_avg_dbm" / Int8sl, "rssi_min_dbm" / Int8sl,
+                        "rssi_max_dbm" / Int8sl, "snr_avg_db" / Int8sl, "snr_min_db" / Int8sl, "age_ms" / Int16ul)
+TelemetryBody = Struct("time_ms" / Int32ul, "forgeries" / Int32ul, "replays" / Int32ul, "evictions" / Int32ul,
+                       "latency" / PrefixedArray(Int8ul, LatencyBin),
+                       "neighbours" / PrefixedArray(Int8ul, NeighbourStats))
+
 BODIES = {"data": DataBody, "ack": AckBody, "beacon": BeaconBody, "handshake": HandshakeBody,
-          "group_key": GroupKeyBody}
+          "group_key": GroupKeyBody, "telemetry": TelemetryBody}
 ROUTE_BODIES = {"rreq": RouteRequest, "rrep": RouteReply, "rerr": RouteError}
 RouteKind = Struct("kind" / Int8ul)
 
