@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import protocol
 from mesh_phy.coding.crc import crc32
 from protocol import dissector, pcap, vectors
+from protocol import frames as F
 from protocol.codec import to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "firmware_models"))
@@ -24,6 +25,35 @@ import mesh_codec as fw  # noqa: E402  (the firmware module, run here under CPyt
 import micropython_harness as mp  # noqa: E402
 
 VECTORS = vectors.generate(1200, seed=20261129)
+
+
+def _telemetry_vectors(seed):
+    """Telemetry frames whose bodies the golden link statistics made from
+    seeded events: no neighbour, a few, a full table; with and without a
+    mesh header and options."""
+    from protocol.linkstats import LinkStats
+
+    rng = random.Random(seed)
+    out = []
+    for k, n in enumerate((0, 3, 8, 12)):
+        stats = LinkStats()
+        nodes = [rng.randrange(0xFE00) for _ in range(n)]
+        for t in range(40 * n):
+            stats.on_frame(rng.choice(nodes), rng.randrange(256), rng.randint(-100, -20), rng.randint(-10, 40), t)
+            stats.on_latency(rng.randrange(12000))
+        for _ in range(k):
+            stats.on_replay(rng.choice(nodes or [1]))
+            stats.on_forgery()
+        f = {"type": "telemetry", "version": 0, "seq": rng.randrange(256), "net": 0x2A, "dst": F.BROADCAST,
+             "src": rng.randrange(0xFE00), "ack_req": False,
+             "options": [{"type": 1, "value": bytes(8)}] if k % 2 else None,
+             "mesh": {"hop_limit": 3, "originator": 7, "final_dst": F.BROADCAST, "mesh_seq": k} if k > 1 else None,
+             "security": None, "body": stats.telemetry(40 * n)}
+        out.append((to_dict(f), protocol.encode(f)))
+    return out
+
+
+TELEMETRY = _telemetry_vectors(13)
 
 
 def test_round_trip_every_vector():
@@ -107,7 +137,8 @@ def test_firmware_codec_under_real_micropython():
     """Every vector, and 2000 mutated frames, through the firmware codec on
     MicroPython 1.27: identical bytes, identical dicts, identical rejections."""
     mutated = _mutations(2000, 7)
-    cases = [{"hex": b.hex(), "dict": d} for d, b in VECTORS] + [{"hex": m.hex(), "dict": None} for m in mutated]
+    cases = [{"hex": b.hex(), "dict": d} for d, b in VECTORS + TELEMETRY] + [{"hex": m.hex(), "dict": None}
+                                                                             for m in mutated]
     results = mp.run_codec_cases(cases)
     rejected = 0
     for case, res in zip(cases, results, strict=True):
@@ -304,7 +335,7 @@ def test_tshark_decodes_every_field(tmp_path):
     assert tshark, "tshark missing: apt-get install tshark (make setup installs it as root)"
     lua = tmp_path / "meshlink.lua"
     lua.write_text(dissector.generate())
-    chosen = VECTORS[:144]  # three times every type × option combination
+    chosen = VECTORS[:144] + TELEMETRY  # three times every type × option combination, and telemetry
     pcap.write(tmp_path / "v.pcap", [b for _, b in chosen])
     r = subprocess.run([tshark, "-X", f"lua_script:{lua}", "-r", str(tmp_path / "v.pcap"), "-T", "json",
                         "--no-duplicate-keys"], capture_output=True, text=True)
@@ -326,5 +357,95 @@ def test_tshark_decodes_every_field(tmp_path):
                 value = _as(v, shown)
             assert value == v, f"{k}: tshark {got[k]!r}, golden {v!r} (frame {b.hex()})"
             compared += 1
-        assert "_ws.expert" not in pkt["_source"]["layers"], "dissector flagged a valid frame as malformed"
+        assert "_ws.expert" not in json.dumps(pkt), "dissector flagged a valid frame"
+        assert got["fcs.status"] == "1"
     assert compared > 2000
+
+
+def _tshark(tmp_path, frames, *args):
+    lua = tmp_path / "meshlink.lua"
+    lua.write_text(dissector.generate())
+    pcap.write(tmp_path / "f.pcap", frames)
+    r = subprocess.run(["tshark", "-X", f"lua_script:{lua}", "-r", str(tmp_path / "f.pcap"), *args],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def _kind(a: int) -> str:
+    """An address's kind by the address plan of protocol.frames."""
+    if a == 0xFFFF:
+        return "broadcast"
+    return f"multicast group {a - 0xFE00}" if 0xFE00 <= a <= 0xFEFF else "node"
+
+
+def test_tshark_shows_names_address_kinds_and_the_info_column(tmp_path):
+    """Issue 13: names where the CLI prints names, hex addresses with their
+    kind, and an Info summary, for every type × option combination and the
+    telemetry frames."""
+    import xml.etree.ElementTree as ET
+
+    chosen = VECTORS[:48] + TELEMETRY
+    frames = [b for _, b in chosen]
+    infos = _tshark(tmp_path, frames, "-T", "fields", "-e", "_ws.col.Info").splitlines()
+    pdml = ET.fromstring(_tshark(tmp_path, frames, "-T", "pdml"))
+    shown = 0
+    for (d, _), info, pkt in zip(chosen, infos, pdml.iter("packet"), strict=True):
+        expect = f"{d['type']} frame, seq {d['seq']}, src 0x{d['src']:04x} ({_kind(d['src'])}) -> " \
+                 f"dst 0x{d['dst']:04x} ({_kind(d['dst'])})"
+        if d["type"] == "route" and d["body"]:
+            expect += f", {d['body']['kind']}"
+        if d["security"]:
+            expect += ", secured"
+        assert info == expect
+        fields = [(f.get("name").removeprefix("meshlink."), f.get("showname")) for f in pkt.iter("field")
+                  if f.get("name", "").startswith("meshlink.")]
+        by_name = {}
+        for name, text in fields:
+            by_name.setdefault(name, []).append(text)
+        code = {n: c for c, n in F.FRAME_TYPES.items()}[d["type"]]
+        assert by_name["fc.type"][0].endswith(f"fc.type: {d['type']} ({code})")
+        if d["body"] and "proto" in d["body"]:
+            assert by_name["data.proto"] == [f"data.proto: {d['body']['proto']} ({int(d['body']['proto'] != 'raw')})"]
+        if d["body"] and d["type"] == "route":
+            code = {n: c for c, n in F.ROUTE_KINDS.items()}[d["body"]["kind"]]
+            assert by_name["route.kind"] == [f"route.kind: {d['body']['kind']} ({code})"]
+        if d["security"]:
+            n = d["security"]["mic_len"]
+            assert by_name["security.mic_code"] == [f"security.mic_code: {n}-byte MIC ({ {4: 1, 8: 2, 16: 3}[n]})"]
+        for o, text in zip(d["options"] or [], by_name.get("options.type", []), strict=True):
+            name = {1: "timestamp_us", 2: "tx_power_dbm"}.get(o["type"], "Unknown")
+            assert text == f"options.type: {name} ({o['type']})"
+        for name in dissector.ADDRESSES:
+            for text in by_name.get(name, []):
+                value = int(text.split(": ")[1].split()[0], 16)
+                assert text == f"{name}: 0x{value:04x} ({_kind(value)})"
+                shown += 1
+    assert shown > 150
+
+
+def test_tshark_marks_the_fcs_and_refuses_what_the_decoder_refuses(tmp_path):
+    """A frame with its FCS flipped shows fcs.status bad, a checksum expert
+    and "bad FCS" in Info; mutated frames (FCS recomputed, so the parse goes
+    deep) carry an expert exactly when the golden decoder refuses them."""
+    good = [b for _, b in VECTORS[:24]]
+    flipped = [b[:-1] + bytes([b[-1] ^ 0x80]) for b in good]
+    mutated = _mutations(400, 11)
+    frames = good + flipped + mutated
+    packets = json.loads(_tshark(tmp_path, frames, "-T", "json", "--no-duplicate-keys"))
+    infos = _tshark(tmp_path, frames, "-T", "fields", "-e", "_ws.col.Info").splitlines()
+    assert len(packets) == len(infos) == len(frames)
+    refused = 0
+    for k, (b, pkt, info) in enumerate(zip(frames, packets, infos, strict=True)):
+        text = json.dumps(pkt)
+        layer = pkt["_source"]["layers"]["meshlink"]
+        if k < 24:
+            assert layer["meshlink.fcs.status"] == "1" and "_ws.expert" not in text
+        elif k < 48:
+            assert layer["meshlink.fcs.status"] == "0" and '"_ws.expert.message": "Bad FCS"' in text
+            assert info.endswith(", bad FCS")
+        else:
+            golden_refuses = _golden(b) is None
+            refused += golden_refuses
+            assert ("_ws.expert" in text) == golden_refuses, b.hex()
+    assert 100 < refused < 380
