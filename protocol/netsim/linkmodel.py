@@ -1,0 +1,85 @@
+"""Packet error rate of one reception from its rate, SINR and length.
+
+The PER tables are those of :mod:`mesh_phy.per` (measured by sending whole
+PPDUs through the golden transmitter, channel and receiver): the package
+data ``mesh_phy/data/per_awgn.csv`` read with :func:`mesh_phy.per.load_table`
+and interpolated by :func:`mesh_phy.per.interpolate` (log-PER linear in
+SNR, lengths without their own row scaled as independent byte errors).
+Interference is treated as Gaussian noise: the table's SNR axis is used at
+the reception's SINR (signal over noise plus interference plus jamming in
+the 20 MHz channel), with the frame's block-fading gain applied to the
+signal.
+
+**Provisional table.** Until ``per_awgn.csv`` is in the package, a
+stand-in is used and :data:`TABLE_SOURCE` says so: for each rate, 1000-byte
+PSDUs with PER = 0.1 · 10^(−(SNR − c)/0.75) (capped at 1) around the SNR c
+at which the first coarse AWGN sweep of :mod:`mesh_phy.per` crossed 10 %
+PER (``mesh_phy.per._CENTRE_DB``), i.e. a waterfall of one decade per
+0.75 dB. It is not a measurement; switch by adding the CSV.
+
+Lookups are fast: for each (rate, length bucket) a PER grid over SINR
+−10…45 dB in 0.1 dB steps is built once from the table; a lookup rounds
+the SINR down to the grid and the length up to its bucket (a multiple of
+8 bytes up to 128, of 32 beyond): both pessimistic, by < 0.1 dB and
+< 32 bytes.
+"""
+
+from importlib import resources
+
+import numpy as np
+
+from mesh_phy import per as per_model
+
+GRID_LO_DB = -10.0
+GRID_HI_DB = 45.0
+GRID_STEP_DB = 0.1
+_PROVISIONAL_SLOPE_DB = 0.75
+
+
+def _provisional_csv() -> str:
+    rows = ["rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high"]
+    for rate, c in sorted(per_model._CENTRE_DB.items()):
+        for k in range(-20, 61):
+            snr = c + k * 0.25
+            p = min(1.0, 0.1 * 10 ** (-(snr - c) / _PROVISIONAL_SLOPE_DB))
+            if p < 1e-9:
+                break
+            rows.append(f"{rate},1000,{snr:.2f},0,0,{p:.6g},0,0")
+    return "\n".join(rows) + "\n"
+
+
+def _load():
+    if resources.files("mesh_phy.data").joinpath(per_model.TABLE).is_file():
+        return per_model.load_table(), f"mesh_phy/data/{per_model.TABLE}"
+    return per_model.load_table(_provisional_csv()), "PROVISIONAL (per_awgn.csv not yet in mesh_phy/data)"
+
+
+class LinkModel:
+    """PER lookups for one simulation (the table is read once)."""
+
+    def __init__(self):
+        self.table, self.source = _load()
+        self._grids: dict = {}
+        self._snrs = np.arange(GRID_LO_DB, GRID_HI_DB + GRID_STEP_DB / 2, GRID_STEP_DB)
+
+    def _grid(self, rate: int, nbytes: int) -> np.ndarray:
+        g = self._grids.get((rate, nbytes))
+        if g is None:
+            g = np.array([per_model.interpolate(float(s), rate, nbytes, self.table) for s in self._snrs])
+            self._grids[(rate, nbytes)] = g
+        return g
+
+    def per(self, rate: int, sinr_db: float, nbytes: int) -> float:
+        """PER of an ``nbytes`` PSDU at ``rate`` Mbit/s and ``sinr_db``."""
+        nbytes = -(-nbytes // 8) * 8 if nbytes <= 128 else -(-nbytes // 32) * 32
+        if sinr_db >= GRID_HI_DB:
+            sinr_db = GRID_HI_DB
+        if sinr_db < GRID_LO_DB:
+            return 1.0
+        return float(self._grid(rate, nbytes)[int((sinr_db - GRID_LO_DB) / GRID_STEP_DB)])
+
+    def snr_for(self, rate: int, nbytes: int, target: float) -> float:
+        """The lowest grid SINR (dB) whose PER is ≤ ``target``."""
+        g = self._grid(rate, nbytes)
+        ok = np.nonzero(g <= target)[0]
+        return float(self._snrs[ok[0]]) if len(ok) else GRID_HI_DB

@@ -1,0 +1,456 @@
+"""The MAC, designed for latency: network-wide mini-slots, receiver-directed
+channel hopping, owner priority with short contention, ACK and bounded
+retransmission.
+
+**Mini-slot.** Every node shares the slot clock (kept by beacons to within
+``sync_us``). A data slot is sized for one secured data frame of
+``payload_bytes`` and its ACK (all times in µs, stated parameters)::
+
+    slot = hop_settle + sync                      channel change, clock error
+         + (positions − 1) · microslot            contention (position 0: owner)
+         + air(data) + prop                       the frame and its flight
+         + SIFS + air(ACK) + prop                 the ACK
+    microslot = cca + turnaround + prop           sense, switch to TX, flight
+    SIFS = turnaround + processing                RX→TX and the FCS/MIC check
+    prop = ceil(range_m / c)
+
+air() is :func:`protocol.airtime.airtime_us` of the real frame lengths
+(the data frame as :mod:`protocol.codec` encodes it with its mesh and
+security headers and MIC). Defaults: cca 4 (802.11a preamble CCA, 17.3.10.5),
+turnaround 2 (802.11a aRxTxTurnaroundTime), processing 14 (SIFS = 16 as
+802.11a), hop_settle 8 (synthesiser settling), sync 2, range 1000 m (prop
+4), 4 positions: at 24 Mbit/s a 32-byte payload makes a 67-byte frame
+(44 µs) and a 14-byte ACK (28 µs), so slot = 8+2+30+44+4+16+28+4 = 136 µs.
+
+**Access.** A node with a unicast frame picks the next data slot whose
+channel (the *receiver's* channel, :mod:`protocol.netsim.hopping`) is not
+blacklisted for that receiver, tunes to it, and transmits at
+``slot start + hop_settle + sync + position · microslot`` if carrier sense
+finds the channel idle. Position 0 belongs to the slot's owner
+(:mod:`protocol.netsim.slots`); everybody else uses a backoff counter drawn
+from 1..positions−1, frozen 802.11-style: a node that senses the channel
+busy subtracts the idle positions it saw and keeps the rest for its next
+slot, so the longest-waiting node goes first; a counter larger than the
+slot's positions waits whole slots. After a lost frame (no ACK) the counter
+is drawn from a window doubled per attempt; after ``max_attempts`` the
+frame is given back to the node as failed. Frames older than
+``max_queue_us`` are dropped unsent.
+
+Every ``control_every``-th slot is a control slot on the common channel:
+broadcasts (HELLO, TC) contend there with a counter from
+0..control_positions−1, no ACK.
+
+The node of a slot's receiver listens on its own channel unless it is
+transmitting (half duplex: tuned to another channel for the whole slot) or
+still receiving a longer frame; a frame that arrives otherwise is lost. A
+ground station has two radios (one keeps listening while the other
+sends): a sink that every drone reports to would otherwise be deaf in every
+slot it sends in. After a unicast transmission a radio listens for at least
+one slot before it sends again, so a node sending a burst (a multicast
+fan-out) is never deaf for two slots in a row.
+
+**Per-hop latency** (the spec's air-interface latency): from the frame's
+arrival in this MAC's queue to its first correct reception at the next
+hop, retransmissions included; split into slot wait (to the first
+transmission), retransmission (first to last transmission) and air
+(last transmission to its reception: air time and flight).
+"""
+
+import functools
+import math
+from collections import deque
+from typing import NamedTuple
+
+from protocol import codec
+from protocol.airtime import airtime_us
+from protocol.netsim.hopping import Blacklist
+from protocol.netsim.propagation import C_M_S
+from protocol.netsim.scenario import ScenarioError
+
+SEQ_OFFSET = 2  # the MAC header's seq byte (protocol.frames.MacHeader: fc 2 bytes, then seq): read as the radio does
+
+
+class MacParams(NamedTuple):
+    cca_us: int = 4
+    turnaround_us: int = 2
+    processing_us: int = 14
+    hop_settle_us: int = 8
+    sync_us: int = 2
+    range_m: int = 1000
+    positions: int = 4
+    control_positions: int = 8
+    control_every: int = 8
+    max_attempts: int = 7
+    max_queue_us: int = 50_000
+    queue_limit: int = 256
+    payload_bytes: int = 32
+
+    TUNABLE = ("cca_us", "turnaround_us", "processing_us", "hop_settle_us", "sync_us", "range_m", "positions",
+               "control_positions", "control_every", "max_attempts", "max_queue_us", "queue_limit",
+               "payload_bytes")
+    LIMITS = {"cca_us": (1, 100), "turnaround_us": (0, 100), "processing_us": (0, 1000), "hop_settle_us": (0, 1000),
+              "sync_us": (0, 100), "range_m": (10, 100_000), "positions": (1, 64), "control_positions": (1, 64),
+              "control_every": (2, 1024), "max_attempts": (1, 64), "max_queue_us": (100, 10_000_000),
+              "queue_limit": (1, 100_000), "payload_bytes": (0, 1024)}
+
+    @classmethod
+    def from_scenario(cls, mac: dict) -> "MacParams":
+        from argcheck import integer
+        return cls(**{k: integer(v, f"scenario.mac.{k}", ScenarioError, lo=cls.LIMITS[k][0], hi=cls.LIMITS[k][1])
+                      for k, v in mac.items()})
+
+
+class Timing(NamedTuple):
+    """The slot budget at one rate (µs), from :class:`MacParams` and real frame lengths."""
+
+    rate: int
+    data_bytes: int
+    ack_bytes: int
+    air_data: float
+    air_ack: float
+    prop: float
+    microslot: float
+    sifs: float
+    tx_offset: float
+    slot: float
+
+    def budget(self, p: MacParams) -> dict:
+        return {"hop_settle": p.hop_settle_us, "sync": p.sync_us, "contention": (p.positions - 1) * self.microslot,
+                "air_data": self.air_data, "prop": self.prop, "sifs": self.sifs, "air_ack": self.air_ack,
+                "prop_ack": self.prop, "slot": self.slot}
+
+
+def data_frame_len(payload_bytes: int, mic_len: int = 8) -> int:
+    """Bytes of a secured, mesh-headed data frame with this payload, as the codec encodes it."""
+    body = codec.encode_body("data", {"proto": "raw", "payload": bytes(payload_bytes)})
+    f = {"type": "data", "version": 0, "seq": 0, "net": 0, "dst": 1, "src": 2, "ack_req": True,
+         "mesh": {"hop_limit": 16, "originator": 2, "final_dst": 3, "mesh_seq": 0}, "options": None,
+         "security": {"key_id": 1, "counter": 0, "mic_len": mic_len}, "body": None,
+         "ciphertext": bytes(len(body)), "mic": bytes(mic_len)}
+    return len(codec.encode(f))
+
+
+def ack_frame(net: int, dst: int, src: int, seq: int) -> dict:
+    return {"type": "ack", "version": 0, "seq": seq, "net": net, "dst": dst, "src": src, "ack_req": False,
+            "mesh": None, "options": None, "security": None, "body": {"acked_seq": seq}}
+
+
+def timing(p: MacParams, rate: int) -> Timing:
+    prop = float(math.ceil(p.range_m / C_M_S * 1e6))
+    data_bytes = data_frame_len(p.payload_bytes)
+    ack_bytes = len(codec.encode(ack_frame(0, 1, 2, 0)))
+    air_data, air_ack = airtime_us(data_bytes, rate), airtime_us(ack_bytes, rate)
+    micro = p.cca_us + p.turnaround_us + prop
+    sifs = float(p.turnaround_us + p.processing_us)
+    offset = float(p.hop_settle_us + p.sync_us)
+    slot = offset + (p.positions - 1) * micro + air_data + prop + sifs + air_ack + prop
+    return Timing(rate, data_bytes, ack_bytes, air_data, air_ack, prop, micro, sifs, offset, float(math.ceil(slot)))
+
+
+class _Item:
+    __slots__ = ("data", "dst", "meta", "t_enq", "attempts", "first_tx", "power", "kind", "nbytes")
+
+    def __init__(self, data, dst, meta, t_enq, power, kind):
+        self.data, self.dst, self.meta, self.t_enq = data, dst, meta, t_enq
+        self.attempts, self.first_tx, self.power, self.kind = 0, None, power, kind
+        self.nbytes = len(data)
+
+
+class Mac:
+    """The MAC of node ``index``. ``world`` gives the engine, the medium,
+    the hopping plan, every node's MAC (``world.macs``) and receive offset
+    (``world.offsets``), the energy recorder and the callbacks
+    ``world.deliver(index, data, src, meta, t)`` (a frame for this node or a
+    broadcast, received correctly, first copy only), ``world.sent(index,
+    meta, ok, t)`` (a unicast frame's outcome) and ``world.hop(meta,
+    latency, slot_wait, retrans, air)``."""
+
+    def __init__(self, world, index: int, address: int, params: MacParams, tm: Timing, slots):
+        self.w = world
+        self.env = world.engine.env
+        self.i = index
+        self.address = address
+        self.p = params
+        self.tm = tm
+        self.slots = slots
+        self.plan = world.plan
+        self.blacklist = Blacklist(world.plan.channels)
+        self.rng = world.engine.rng(f"backoff/{address}")
+        self.queues: dict = {}  # dst index -> deque of _Item
+        self.n_queued = 0
+        self.bqueue: deque = deque()
+        self.bc = 0  # unicast backoff counter (0: none drawn)
+        self.bc_c = -1  # broadcast backoff counter (-1: none drawn)
+        self.away_slot = -1  # data slot in which this radio is tuned to another node's channel
+        self.lock_until = -1.0  # receiving a frame until then, on lock_channel
+        self.lock_channel = -1
+        self.rest_until = 0.0  # no unicast transmission in a slot starting before this (µs)
+        self.last_rx: dict = {}  # src index -> (seq, data) of the last frame delivered
+        self.off = False
+        self.two_radios = world.medium.two_radios[index]
+        self._wake = None
+        self.stats = {"tx": 0, "retx": 0, "fail": 0, "stale": 0, "overflow": 0, "deferred": 0, "acks": 0,
+                      "bcast": 0}
+        self._ack_cache: dict = {}
+        self.env.process(self._run())
+
+    # ------------------------------------------------------------ interface
+    def send(self, data: bytes, dst: int, meta, *, power_dbm: float, kind: str = "data") -> bool:
+        """Queue a unicast frame to node index ``dst``; False if the queue is full."""
+        if self.off:
+            return False
+        if self.n_queued >= self.p.queue_limit:
+            self.stats["overflow"] += 1
+            return False
+        self.queues.setdefault(dst, deque()).append(_Item(data, dst, meta, self.env.now, power_dbm, kind))
+        self.n_queued += 1
+        self._kick()
+        return True
+
+    def broadcast(self, data: bytes, meta, *, power_dbm: float, kind: str) -> None:
+        if self.off:
+            return
+        self.bqueue.append(_Item(data, -1, meta, self.env.now, power_dbm, kind))
+        self._kick()
+
+    def power_off(self) -> None:
+        self.off = True
+        self.queues.clear()
+        self.bqueue.clear()
+        self.n_queued = 0
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
+    # ------------------------------------------------------------ listening
+    def channel_at(self, n: int) -> int:
+        """The channel this node listens on in slot ``n``."""
+        if self.plan.is_control(n):
+            return self.plan.control_channel(n)
+        return self.plan.rx_channel(self.w.offsets[self.i], n)
+
+    def listening(self, channel: int, start: float) -> bool:
+        """Is this radio on ``channel`` and free to receive a frame starting at ``start``?"""
+        if self.off:
+            return False
+        n = int(start // self.tm.slot)
+        if n == self.away_slot and not self.two_radios:
+            return False
+        if self.lock_until > start and self.lock_channel != channel:
+            return False
+        return self.channel_at(n) == channel
+
+    def _lock(self, channel: int, until: float) -> None:
+        if until > self.lock_until:
+            self.lock_until, self.lock_channel = until, channel
+
+    # ------------------------------------------------------------ slot choice
+    def _data_slot(self, n: int):
+        """(dst index, channel) of the oldest head-of-line frame sendable in data slot n, or None."""
+        best = None
+        now = self.env.now
+        for dst, q in self.queues.items():
+            if not q:
+                continue
+            ch = self.plan.rx_channel(self.w.offsets[dst], n)
+            if not self.blacklist.usable(dst, ch, now):
+                continue
+            if best is None or q[0].t_enq < best[2]:
+                best = (dst, ch, q[0].t_enq)
+        return best
+
+    def _drop_stale(self) -> None:
+        now = self.env.now
+        for q in self.queues.values():
+            while q and now - q[0].t_enq > self.p.max_queue_us:
+                item = q.popleft()
+                self.n_queued -= 1
+                self.stats["stale"] += 1
+                self.w.sent(self.i, item.meta, False, now, "stale")
+
+    def _choose(self):
+        """(slot, kind, dst, channel) of the next transmission opportunity."""
+        T = self.tm.slot
+        n = int(math.ceil((max(self.env.now, self.rest_until) - self.tm.tx_offset) / T))
+        n = max(n, 0)
+        fallback = None
+        for k in range(4 * self.plan.channels * self.plan.control_every):
+            m = n + k
+            if self.plan.is_control(m):
+                if self.bqueue:
+                    return m, "b", -1, self.plan.control_channel(m)
+                continue
+            if self.n_queued:
+                pick = self._data_slot(m)
+                if pick is not None:
+                    return m, "u", pick[0], pick[1]
+                if fallback is None:
+                    fallback = m
+        if fallback is not None and self.n_queued:  # every channel blacklisted: use the oldest frame anyway
+            dst = min((q[0].t_enq, d) for d, q in self.queues.items() if q)[1]
+            return fallback, "u", dst, self.plan.rx_channel(self.w.offsets[dst], fallback)
+        return None
+
+    # ------------------------------------------------------------ the process
+    def _run(self):
+        env, T, tm, p = self.env, self.tm.slot, self.tm, self.p
+        while not self.off:
+            self._drop_stale()
+            if not self.n_queued and not self.bqueue:
+                self._wake = env.event()
+                yield self._wake
+                self._wake = None
+                continue
+            choice = self._choose()
+            if choice is None:
+                self._wake = env.event()
+                yield self._wake | env.timeout(T)
+                self._wake = None
+                continue
+            n, kind, dst, ch = choice
+            d = n - n // self.plan.control_every - 1  # data-slot number
+            if kind == "b":
+                if self.bc_c < 0:
+                    self.bc_c = int(self.rng.integers(0, p.control_positions))
+                pos = self.bc_c
+            else:
+                if self.slots.owns(d):
+                    pos = 0
+                else:
+                    if self.bc <= 0:
+                        self.bc = int(self.rng.integers(1, max(2, p.positions)))
+                    pos = self.bc
+                    if pos >= p.positions:  # not this slot: count its positions down
+                        self.bc -= max(1, p.positions - 1)
+                        yield env.timeout(max(0.0, (n + 1) * T - env.now))
+                        continue
+                self.away_slot = n
+            slot_start = n * T
+            t_dec = slot_start + tm.tx_offset + pos * tm.microslot
+            if t_dec > env.now:
+                yield env.timeout(t_dec - env.now)
+            if self.off:
+                return
+            busy = self.w.medium.busy(self.i, ch, env.now, p.cca_us)
+            if busy is not None:
+                self.stats["deferred"] += 1
+                seen = 0 if busy == -math.inf else max(0, int((busy - slot_start - tm.tx_offset) // tm.microslot))
+                if kind == "b":
+                    self.bc_c = max(0, self.bc_c - seen)
+                else:
+                    if pos:
+                        self.bc = max(1, self.bc - seen)
+                    if busy == -math.inf:  # jammer energy on the channel: a failed use of it
+                        self.blacklist.record(dst, ch, False, env.now)
+                yield env.timeout(max(0.0, (n + 1) * T - env.now))
+                continue
+            if kind == "b":
+                yield from self._send_broadcast(ch)
+            else:
+                yield from self._send_unicast(dst, ch)
+
+    def _send_broadcast(self, ch: int):
+        item = self.bqueue.popleft()
+        self.bc_c = -1
+        env = self.env
+        air = airtime_us(item.nbytes, self.tm.rate)
+        tx = self.w.medium.transmit(self.i, -1, ch, env.now, air, item.power, item.nbytes, item.kind)
+        self.stats["bcast"] += 1
+        self.w.energy.tx(self.i, air, item.power)
+        receivers = []
+        for r in self.w.medium.candidates(self.i, item.power):
+            mac = self.w.macs[r]
+            if mac.listening(ch, tx.start):
+                delay = self.w.medium.delay_list[self.i][r]
+                mac._lock(ch, tx.end + delay)
+                receivers.append((r, delay))
+        yield env.timeout(air)
+        for r, delay in receivers:
+            if self.w.medium.received(tx, r):
+                self.w.energy.rx(r, air)
+                self.w.deliver(r, item.data, self.i, item.meta, tx.end + delay)
+
+    def _send_unicast(self, dst: int, ch: int):
+        env, tm, med = self.env, self.tm, self.w.medium
+        q = self.queues[dst]
+        item = q[0]
+        now = env.now
+        if item.first_tx is None:
+            item.first_tx = now
+        item.attempts += 1
+        self.stats["tx"] += 1
+        if item.attempts > 1:
+            self.stats["retx"] += 1
+        air = airtime_us(item.nbytes, tm.rate)
+        tx = med.transmit(self.i, dst, ch, now, air, item.power, item.nbytes, item.kind)
+        self.w.energy.tx(self.i, air, item.power)
+        rx_mac = self.w.macs[dst]
+        delay = med.delay_list[self.i][dst]
+        heard = rx_mac.listening(ch, now)
+        if heard:
+            rx_mac._lock(ch, tx.end + delay)
+        yield env.timeout(air + delay)
+        t_rx = env.now
+        seq = item.data[SEQ_OFFSET]
+        ack = None
+        if heard:
+            self.w.energy.rx(dst, air)
+            if med.received(tx, dst):
+                last = rx_mac.last_rx.get(self.i)
+                if last is None or last[0] != seq or last[1] != item.data:
+                    rx_mac.last_rx[self.i] = (seq, item.data)
+                    self.w.hop(item.meta, t_rx - item.t_enq, item.first_tx - item.t_enq, now - item.first_tx,
+                               t_rx - now)
+                    self.w.deliver(dst, item.data, self.i, item.meta, t_rx)
+                if not rx_mac.off:  # the ACK, SIFS after the frame, on the same channel, same power (same link)
+                    ack = self._ack_bytes(rx_mac, seq)
+                    ack_tx = med.transmit(dst, self.i, ch, t_rx + tm.sifs, tm.air_ack, item.power, len(ack), "ack")
+                    self.w.energy.tx(dst, tm.air_ack, item.power)
+                    rx_mac.stats["acks"] += 1
+        yield env.timeout(tm.sifs + tm.air_ack + delay)
+        ok = False
+        if ack is not None and not self.off:
+            self.w.energy.rx(self.i, tm.air_ack)
+            ok = med.received(ack_tx, self.i) and ack_acknowledges(ack, seq)
+        if self.off:
+            return
+        self.blacklist.record(dst, ch, ok, env.now)
+        if ok:
+            q.popleft()
+            self.n_queued -= 1
+            self.bc = 0
+            self.w.sent(self.i, item.meta, True, env.now, "ok")
+        elif item.attempts >= self.p.max_attempts:
+            q.popleft()
+            self.n_queued -= 1
+            self.bc = 0
+            self.stats["fail"] += 1
+            self.w.sent(self.i, item.meta, False, env.now, "retry limit")
+        else:  # losses here are fading, deafness or collisions: a window of two slots' positions, not doubling
+            self.bc = int(self.rng.integers(1, max(2, 2 * (self.p.positions - 1) + 1)))
+        self.away_slot = -1
+        if not self.two_radios:  # listen for at least one slot before sending again
+            self.rest_until = (int(now // tm.slot) + 2) * tm.slot
+
+    def _ack_bytes(self, rx_mac, seq: int) -> bytes:
+        key = (rx_mac.i, seq)
+        b = self._ack_cache.get(key)
+        if b is None:
+            b = codec.encode(ack_frame(self.w.net, self.address, rx_mac.address, seq))
+            self._ack_cache[key] = b
+        return b
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _decode_ack(data: bytes) -> tuple:
+    f = codec.decode(data)
+    return f["type"], f["body"]["acked_seq"]
+
+
+def ack_acknowledges(data: bytes, seq: int) -> bool:
+    """Decode an ACK frame (the codec, cached by bytes: the same bytes decode the same) and check it
+    acknowledges ``seq``."""
+    kind, acked = _decode_ack(data)
+    return kind == "ack" and acked == seq

@@ -1,0 +1,403 @@
+"""A simulated node: the fleet node (:class:`protocol.fleet.Node`: keys,
+EDHOC, per-hop protection) composed with the MAC, routing and slot
+assignment, forwarding, and its timers.
+
+Frames it sends (all through :mod:`protocol.codec`):
+
+* HELLO / TC (``beacon``, unsecured broadcast, control slots) — built here
+  from :mod:`protocol.netsim.routing`'s bodies;
+* EDHOC messages — the fleet node's ``handshake`` frames
+  (:meth:`Node.start_handshake`, :meth:`Node.receive` replies), with the
+  ack-request bit set (the MAC acknowledges and retransmits every unicast
+  frame);
+* data — a frame with a mesh header (originator, final destination,
+  mesh_seq, hop limit) and, for paths of 3 hops or more, the
+  :data:`~protocol.netsim.routing.VISITED` option, protected for the next
+  hop by the fleet node's :class:`protocol.security.SecureLink` (CCM* on
+  OpenSSL, :class:`crypto.aead.CCMStar`) and checked by
+  :meth:`Node.receive` at the next hop only.
+
+Keying: a node sets up pairwise keys (EDHOC initiated by the lower address,
+or by the higher one if the lower has not started within
+``KEYING_PATIENCE_US``) with every ground station it hears and with its best
+neighbours up to ``max_peers``; ground stations take every usable neighbour.
+A link is keyed at the initiator when the ACK of message_3 comes back and at
+the responder when message_3 verifies. Each EDHOC step costs
+``EDHOC_STEP_US`` of processing before its reply leaves (an assumption for
+an SM2/P-256 accelerator class).
+"""
+
+from protocol import codec
+from protocol import frames as F
+from protocol.errors import FrameError
+from protocol.netsim import routing as R
+from protocol.netsim import slots as S
+from protocol.netsim.mac import Mac
+from protocol.netsim.routing import LinkState
+
+EDHOC_STEP_US = 2000.0
+KEYING_PATIENCE_US = 400_000.0
+PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
+MIN_POWER_DBM = 0.0
+TX_POWER_OPTION = 2  # protocol.frames.OPTION_TYPES: tx_power_dbm
+LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
+
+
+class Meta:
+    """What the simulator (not the air) knows about one frame in flight."""
+
+    __slots__ = ("kind", "key", "flow", "t0", "path", "final", "payload", "hop_limit", "visited", "prev",
+                 "reroutes", "peer", "copy")
+
+    def __init__(self, kind, key=None, flow=-1, t0=0.0, path=None, final=None, payload=b"", hop_limit=0,
+                 visited=(), prev=None, peer=None, copy=0):
+        self.kind, self.key, self.flow, self.t0 = kind, key, flow, t0
+        self.path = path if path is not None else []
+        self.final, self.payload, self.hop_limit = final, payload, hop_limit
+        self.visited, self.prev, self.reroutes, self.peer, self.copy = visited, prev, 0, peer, copy
+
+
+class SimNode:
+    def __init__(self, world, index: int, spec, fleet_node, max_peers: int):
+        self.w = world
+        self.i = index
+        self.address = spec.address
+        self.spec = spec
+        self.ground = spec.role == "ground"
+        self.fleet = fleet_node
+        self.max_peers = max_peers
+        self.power = spec.tx_power_dbm
+        self.slots = S.SlotAssignment(self.address)
+        self.keyed_peers: set = set()
+        self.pending: dict = {}  # peer -> time the handshake started
+        self.wanted_since: dict = {}  # peer -> time it became a keying candidate
+        self.routing = LinkState(self.address, world.index, world.rparams, self._keyed, world.snr_min_db,
+                                 world.medium.noise_dbm, self.ground)
+        self.mac = Mac(world, index, self.address, world.mac_params, world.timing, self.slots)
+        self.alive = False
+        self.on_since = None
+        self.on_us = 0.0
+        self.mesh_seq = 0
+        self.seen: dict = {}  # (originator, mesh_seq) -> time
+        self.tc_next_allowed = 0.0
+        self.tc_pending = False
+        self.jitter = world.engine.rng(f"jitter/{self.address}")
+        self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
+
+    # ------------------------------------------------------------ life cycle
+    def _keyed(self, addr: int) -> bool:
+        return addr in self.keyed_peers
+
+    def power_on(self) -> None:
+        w, now = self.w, self.w.engine.now
+        self.alive = True
+        self.on_since = now
+        rng = w.engine.rng(f"timers/{self.address}")
+        p = w.rparams
+        first = now + float(rng.uniform(0, p.hello_fast_us))
+        w.engine.every(first, p.hello_fast_us, self._hello_fast)
+        w.engine.at(now + p.fast_for_us + float(rng.uniform(0, p.hello_us)), self._hello_slow)
+        w.engine.at(now + p.fast_for_us + float(rng.uniform(0, p.tc_us)), self._tc_periodic)
+        w.engine.log("on", self.address)
+
+    def power_off(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        self.on_us += self.w.engine.now - self.on_since
+        self.mac.power_off()
+        self.w.medium.off[self.i] = True
+        self.w.engine.log("off", self.address)
+
+    def _hello_fast(self):
+        if not self.alive or self.w.engine.now - self.on_since >= self.w.rparams.fast_for_us:
+            return False
+        self.send_hello()
+
+    def _hello_slow(self):
+        if not self.alive:
+            return
+        self.send_hello()
+        self.w.engine.at(self.w.engine.now + self.w.rparams.hello_us, self._hello_slow)
+
+    def _tc_periodic(self):
+        if not self.alive:
+            return
+        self.send_tc()
+        self.w.engine.at(self.w.engine.now + self.w.rparams.tc_us, self._tc_periodic)
+
+    # ------------------------------------------------------------ control frames
+    def _frame(self, ftype: str, dst: int, body: dict, mesh=None, options=None) -> dict:
+        self.fleet.seq = (self.fleet.seq + 1) & 0xFF  # one MAC sequence space with the fleet node's own frames
+        return {"type": ftype, "version": 0, "seq": self.fleet.seq, "net": self.w.net, "dst": dst,
+                "src": self.address, "ack_req": dst != F.BROADCAST, "mesh": mesh, "options": options,
+                "security": None, "body": body}
+
+    def send_hello(self) -> None:
+        now = self.w.engine.now
+        for gone in self.routing.expire(now):
+            self.slots.forget(gone)
+            self.w.engine.log("nb-lost", self.address, gone)
+        body = self.routing.hello_body(now)
+        listed = [e["addr"] for e in body["neighbours"]]
+        opts = [{"type": TX_POWER_OPTION, "value": bytes([int(round(self.power)) & 0xFF])},
+                {"type": S.OPTION, "value": self.slots.option(listed)}]
+        data = codec.encode(self._frame("beacon", F.BROADCAST, body, options=opts))
+        self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello")
+        self._maybe_tc()
+        self._keying(now)
+
+    def send_tc(self) -> None:
+        now = self.w.engine.now
+        self.routing.expire(now)
+        if not self.routing.usable_links(now) and not self.routing.advertised:
+            return
+        body = self.routing.tc_body(now)
+        mesh = {"hop_limit": self.w.rparams.hop_limit, "originator": self.address, "final_dst": F.BROADCAST,
+                "mesh_seq": self.routing.ansn}
+        data = codec.encode(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
+        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+        self.tc_next_allowed = now + self.w.rparams.tc_min_us
+        self.w.engine.log("tc", self.address, self.routing.ansn, len(body["neighbours"]))
+
+    def _maybe_tc(self) -> None:
+        """A triggered TC when this node's usable links changed: after a jitter
+        of U(0, jitter_us) (RFC 5148: neighbours that notice the same change
+        must not send at once), and at most every tc_min_us."""
+        if not self.routing.changed or self.tc_pending or not self.alive:
+            return
+        now = self.w.engine.now
+        self.tc_pending = True
+
+        def later():
+            self.tc_pending = False
+            if self.alive and self.routing.changed:
+                self.send_tc()
+        at = max(now, self.tc_next_allowed) + float(self.jitter.uniform(0, self.w.rparams.jitter_us))
+        self.w.engine.at(at, later)
+
+    def routing_changed(self) -> None:
+        self._maybe_tc()
+        self.w.route_event()
+
+    # ------------------------------------------------------------ keying
+    def _keying(self, now: float) -> None:
+        """Start handshakes with the neighbours this node wants keys with."""
+        nbs = self.routing.nbs
+        cands = [a for a, nb in nbs.items() if nb.q >= 0 and nb.their_q >= 0 and a not in self.keyed_peers
+                 and a not in self.pending and self.w.nodes[self.w.index[a]].alive]
+        ground = [a for a in cands if self.w.is_ground(a)]
+        others = sorted((a for a in cands if not self.w.is_ground(a)), key=lambda a: (-nbs[a].rssi, a))
+        budget = len(others) if self.ground else max(0, self.max_peers - len(self.keyed_peers) - len(self.pending)
+                                                      + sum(1 for a in self.keyed_peers if self.w.is_ground(a)))
+        for a in ground + others[:budget]:
+            since = self.wanted_since.setdefault(a, now)
+            if self.address < a or now - since >= KEYING_PATIENCE_US:
+                self._start_handshake(a)
+
+    def _start_handshake(self, peer: int) -> None:
+        try:
+            msg = self.fleet.start_handshake(peer)
+        except FrameError as exc:
+            self.w.engine.log("hs-refused", self.address, peer, type(exc).__name__)
+            return
+        self.pending[peer] = self.w.engine.now
+        self.w.keying_started(self, peer)
+        self._send_handshake(msg, peer, 1)
+
+    def _send_handshake(self, msg: bytes, peer: int, no: int) -> None:
+        f = codec.decode(msg)
+        f["ack_req"] = True
+        data = codec.encode(f)
+        self.mac.send(data, self.w.index[peer], Meta(f"hs{no}", peer=peer), power_dbm=self.power, kind="hs")
+
+    def _key_done(self, peer: int) -> None:
+        if peer in self.keyed_peers:
+            return
+        self.keyed_peers.add(peer)
+        self.pending.pop(peer, None)
+        self.routing.expire(self.w.engine.now)
+        self.w.engine.log("keyed", self.address, peer)
+        self.w.keyed(self, peer)
+        self.routing_changed()
+
+    # ------------------------------------------------------------ receiving
+    def on_frame(self, data: bytes, src: int, meta, t: float) -> None:
+        """A frame from neighbour ``src`` (address) for this node (or a
+        broadcast), received correctly at ``t``."""
+        if not self.alive:
+            return
+        if meta.kind in ("hello", "tc"):
+            self._on_beacon(self.w.decode_broadcast(data), src, meta)
+            return
+        if meta.kind.startswith("hs"):
+            self._on_handshake(data, src, meta)
+            return
+        self._on_data(data, src, meta, t)
+
+    def _on_beacon(self, f: dict, src: int, meta) -> None:
+        now = self.w.engine.now
+        if f["mesh"] is None:  # HELLO
+            opts = {o["type"]: o["value"] for o in f["options"] or ()}
+            p = opts.get(TX_POWER_OPTION)
+            tx_power = float(int.from_bytes(p, "little", signed=True)) if p else self.power
+            src_i = self.w.index[src]
+            rssi = self.w.medium.rx_power_dbm(src_i, self.i, tx_power)
+            before = self.routing.version
+            self.routing.on_hello(src, f["body"], tx_power, rssi, now)
+            self.slots.on_hello(src, opts.get(S.OPTION), [e["addr"] for e in f["body"]["neighbours"]])
+            if self.routing.version != before:
+                self.routing_changed()
+            return
+        m = f["mesh"]
+        before = self.routing.version
+        fwd = self.routing.on_tc(m["originator"], m["mesh_seq"], f["body"], src, now)
+        if self.routing.version != before:
+            self.w.route_event()
+        if fwd and m["hop_limit"] > 1:
+            mesh = dict(m, hop_limit=m["hop_limit"] - 1)
+            self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), self._forward_tc, f, mesh)
+
+    def _forward_tc(self, f: dict, mesh: dict) -> None:
+        if self.alive:
+            data = codec.encode(self._frame("beacon", F.BROADCAST, f["body"], mesh=mesh))
+            self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+
+    def _on_handshake(self, data: bytes, src: int, meta) -> None:
+        try:
+            replies = self.fleet.receive(data)
+        except FrameError as exc:
+            self.w.engine.log("hs-error", self.address, src, type(exc).__name__)
+            self.w.count("handshake errors")
+            return
+        if meta.kind == "hs3" and self.fleet.link.key_for(src) is not None:
+            self._key_done(src)
+        for r in replies:
+            no = 2 if meta.kind == "hs1" else 3
+            self.pending.setdefault(src, self.w.engine.now)
+            self.w.engine.at(self.w.engine.now + EDHOC_STEP_US, self._send_handshake, r, src, no)
+
+    def handshake_sent(self, meta, ok: bool) -> None:
+        if meta.kind == "hs3" and ok:
+            self._key_done(meta.peer)
+        elif not ok:
+            self.pending.pop(meta.peer, None)
+            self.wanted_since.pop(meta.peer, None)
+
+    # ------------------------------------------------------------ data
+    def tx_power_to(self, addr: int) -> float:
+        """Power control: the power that gives the link ``PC_MARGIN_DB`` over the SINR of 1 % PER."""
+        if not self.w.power_control:
+            return self.power
+        nb = self.routing.nbs.get(addr)
+        if nb is None or nb.rssi is None:
+            return self.power
+        gain = nb.rssi - nb.tx_power
+        need = self.w.medium.noise_dbm + self.w.snr_1pct_db + PC_MARGIN_DB - gain
+        return round(min(self.power, max(MIN_POWER_DBM, need)), 1)
+
+    def originate(self, flow: int, final: int, payload: bytes, key_cb) -> None:
+        """A new application packet of flow ``flow`` to ``final`` (a node or a group)."""
+        self.mesh_seq = (self.mesh_seq + 1) & 0xFFFF
+        key = (self.address, self.mesh_seq)
+        meta = Meta("data", key=key, flow=flow, t0=self.w.engine.now, path=[self.address], final=final,
+                    payload=payload, hop_limit=self.w.rparams.hop_limit, visited=(), prev=None)
+        key_cb(key, meta)
+        self.seen[key] = self.w.engine.now
+        self._route(meta)
+
+    def _route(self, meta) -> None:
+        now = self.w.engine.now
+        visited = set(meta.visited) | {meta.key[0], self.address}
+        if meta.prev is not None:
+            visited.add(meta.prev)
+        if F.MULTICAST_FIRST <= meta.final <= F.MULTICAST_LAST:
+            members = self.w.groups[meta.final]
+            kids = [k for k in self.routing.tree_children(meta.key[0], members, now)
+                    if k not in visited and self.routing.usable(k, now)]
+            for c, kid in enumerate(kids):
+                self._send_data(meta if c == len(kids) - 1 else self.w.copy_meta(meta), kid)
+            return
+        nh = self.routing.forward_to(meta.final, visited, now)
+        if nh is None:
+            self.w.dropped(meta, "no loop-free route", self.address)
+            return
+        self._send_data(meta, nh)
+
+    def _send_data(self, meta, nh: int) -> None:
+        if meta.hop_limit <= 0:
+            self.w.dropped(meta, "hop limit", self.address)
+            return
+        orig = meta.key[0]
+        fwd = list(meta.visited) + ([meta.prev] if meta.prev is not None and meta.prev != orig else [])
+        opts = [{"type": R.VISITED, "value": b"".join(a.to_bytes(2, "little") for a in fwd)}] if fwd else None
+        mesh = {"hop_limit": meta.hop_limit, "originator": orig, "final_dst": meta.final, "mesh_seq": meta.key[1]}
+        frame = self._frame("data", nh, {"proto": "raw", "payload": meta.payload}, mesh=mesh, options=opts)
+        try:
+            data = self.fleet.link.protect(frame)
+        except FrameError as exc:
+            self.w.dropped(meta, f"protect: {type(exc).__name__}", self.address)
+            return
+        meta.peer = nh
+        if not self.mac.send(data, self.w.index[nh], meta, power_dbm=self.tx_power_to(nh)):
+            self.w.dropped(meta, "queue full", self.address)
+
+    def data_sent(self, meta, ok: bool, why: str) -> None:
+        if ok:
+            self.lost_in_row[meta.peer] = 0
+            return
+        nh = meta.peer
+        if why == "retry limit":
+            self.lost_in_row[nh] = self.lost_in_row.get(nh, 0) + 1
+            if self.lost_in_row[nh] >= LINK_DOWN_AFTER:
+                self.lost_in_row[nh] = 0
+                self.routing.link_down(nh, self.w.engine.now)
+                self.w.engine.log("link-down", self.address, nh)
+                self.routing_changed()
+            if meta.reroutes < 2:  # local repair: a new copy to another loop-free neighbour, the failed one excluded
+                copy = self.w.copy_meta(meta)
+                copy.path = meta.path[:meta.path.index(self.address) + 1]  # the copy's path ends at this node
+                copy.reroutes = meta.reroutes + 1
+                copy.visited = tuple(meta.visited) + ((nh,) if nh != meta.key[0] else ())
+                self._route(copy)
+                return
+        self.w.dropped(meta, why, self.address)
+
+    def _on_data(self, data: bytes, src: int, meta, t: float) -> None:
+        before = len(self.fleet.delivered)
+        try:
+            self.fleet.receive(data)
+        except FrameError as exc:
+            self.w.engine.log("sec-drop", self.address, src, type(exc).__name__)
+            self.w.count(f"security: {type(exc).__name__}")
+            return
+        if len(self.fleet.delivered) == before:
+            return
+        f = self.fleet.delivered.pop()
+        m = f["mesh"]
+        key = (m["originator"], m["mesh_seq"])
+        if not self.w.visit(meta, self.address):  # the simulator's own loop check, every step
+            return
+        if key in self.seen:
+            self.w.duplicate(meta, self.address)
+            return
+        self.seen[key] = t
+        if len(self.seen) > 4096:
+            for k in list(self.seen)[:1024]:
+                del self.seen[k]
+        visited = ()
+        for o in f["options"] or ():
+            if o["type"] == R.VISITED:
+                v = o["value"]
+                visited = tuple(int.from_bytes(v[k:k + 2], "little") for k in range(0, len(v) - 1, 2))
+        final = m["final_dst"]
+        group = F.MULTICAST_FIRST <= final <= F.MULTICAST_LAST
+        if final == self.address or (group and self.address in self.w.groups.get(final, ())):
+            self.w.delivered(meta, self.address, t)
+            if not group:
+                return
+        meta.hop_limit = m["hop_limit"] - 1
+        meta.visited = visited
+        meta.prev = f["src"]
+        meta.reroutes = 0
+        self._route(meta)

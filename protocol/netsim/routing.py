@@ -1,0 +1,403 @@
+"""Routing: proactive link state after OLSRv2 (RFC 7181), with MPR flooding,
+loop-free forwarding and multicast trees.
+
+Why link state (OLSRv2) rather than Babel or B.A.T.M.A.N.: every node holds
+the whole usable topology, so (1) point-to-multipoint trees come from the
+same database with no extra signalling (each node computes the source's
+shortest-path tree, as MOSPF does), (2) a forwarder can pick a loop-free
+alternate (RFC 5286 condition) at once when its next hop fails, and (3)
+routes are optimal for the link cost. Its weakness — transient micro-loops
+while databases disagree — is removed by the forwarding rule below, which
+is where we beat it; and failure detection comes from the MAC (a frame
+that exhausts its retransmissions takes the link down at once and triggers
+a TC), not from OLSR's 6 s HELLO hold time.
+
+**Messages** (real frames, :mod:`protocol.codec`): a HELLO is a ``beacon``
+to broadcast without a mesh header, body ``capabilities`` (bit 0: ground
+station) and ``neighbours`` (up to :data:`HELLO_LIST` heard neighbours,
+keyed ones first, then by RSSI); a TC is a ``beacon`` with a mesh header
+(originator, final dst broadcast, mesh_seq = the originator's advertised
+neighbour sequence number) listing the originator's usable links. Each
+listed neighbour's ``link_quality`` byte: bits 0–5 quality q (0.5 dB steps of
+estimated SNR above the usable minimum, 0..63), bit 6 keyed (the lister holds
+a pairwise key with it), bit 7 MPR (the lister chose it as MPR); ``rssi_dbm``
+the lister's smoothed RSSI of it. HELLOs also carry the sender's maximum
+power (option ``tx_power_dbm``) and its slot claims (:mod:`protocol.netsim.slots`).
+
+**Links.** A neighbour's link is *usable* when it is heard (a HELLO within
+``nb_hold_us``), symmetric (it lists this node), keyed at both ends, its
+estimated SNR (the smaller of the two directions' smoothed HELLO RSSI
+over the noise floor, HELLOs going at each end's maximum power) is at least ``snr_min_db`` (the SINR for 1 %
+PER of a data frame, plus 3 dB), and the MAC has not taken it down. Cost
+= 16 + 2·max(0, 20 − q): 16 for a link with ≥ 10 dB of margin, up to 56 at
+the minimum. q changes only by ≥ 2 steps (1 dB hysteresis), so steady links
+send no updates.
+
+**MPR** (RFC 7181 §18, greedy): the fewest symmetric neighbours covering
+every strict two-hop neighbour. A TC is forwarded by a node only if it came
+first (new sequence number) from a neighbour that selected it as MPR.
+
+**Forwarding without loops.** A data frame carries, besides its
+originator (mesh header) and the previous hop (MAC source), the list of
+earlier forwarders in option :data:`VISITED` (u16 addresses, only when
+the path has 3 hops or more). A node never forwards to a node already
+visited: the SPF next hop if it is not, else the cheapest loop-free
+alternate (a usable neighbour N, not visited, whose distance to the
+destination is below this node's), else the frame is dropped ("no loop-free
+route"). So no frame can visit a node twice, whatever the databases say;
+the simulator checks every step independently.
+
+**Multicast** (P2MP): the tree is the originator's shortest-path tree
+pruned to the group's members, computed by every node from the TC
+database alone (its own links as it advertised them), so nodes with the
+same database compute the same tree; a forwarder sends one unicast copy (ACKed,
+per-hop protected) to each child that leads to members; duplicates are
+suppressed by (originator, mesh_seq) at every node.
+"""
+
+import heapq
+from typing import NamedTuple
+
+VISITED = 0xC1  # netsim option type: earlier forwarders (u16 little-endian each)
+HELLO_LIST = 32
+Q_MAX = 63
+KEYED = 0x40
+MPR = 0x80
+INF = float("inf")
+
+
+class RoutingParams(NamedTuple):
+    hello_us: float = 2_000_000.0
+    hello_fast_us: float = 250_000.0  # HELLO period for the first fast_for_us after power-on
+    fast_for_us: float = 1_500_000.0
+    tc_us: float = 2_000_000.0
+    jitter_us: float = 20_000.0  # triggered and forwarded TCs wait U(0, jitter) (RFC 5148)
+    tc_min_us: float = 200_000.0  # triggered TCs at most this often
+    nb_hold_us: float = 6_000_000.0
+    tc_hold_us: float = 15_000_000.0
+    down_hold_us: float = 1_000_000.0  # a link the MAC took down stays down at least this long
+    hop_limit: int = 16
+    spf_hold_us: float = 250_000.0  # routes follow remote changes at most this often (own changes: at once)
+
+
+def cost_of(q: int) -> int:
+    return 16 + 2 * max(0, 20 - q)
+
+
+class Neighbour:
+    __slots__ = ("rssi", "tx_power", "heard", "listed", "q", "their_q", "they_keyed", "selects_me", "down_until",
+                 "their_rssi")
+
+    def __init__(self):
+        self.rssi = None  # smoothed RSSI (dBm) of its HELLOs here
+        self.tx_power = 20.0
+        self.heard = -INF
+        self.listed: dict = {}  # its list: addr -> link_quality byte
+        self.q = -1  # quality this node assigns the link (hysteresis)
+        self.their_q = -1
+        self.their_rssi = None
+        self.they_keyed = False
+        self.selects_me = False
+        self.down_until = -INF
+
+
+class LinkState:
+    """The routing state of node ``me``. ``index`` maps every address to a
+    row of the topology matrix; ``keyed(addr)`` says whether this node holds
+    a pairwise key with ``addr``; ``snr_min_db`` is the usable-link threshold;
+    ``noise_dbm`` the receiver noise floor."""
+
+    def __init__(self, me: int, index: dict, params: RoutingParams, keyed, snr_min_db: float, noise_dbm: float,
+                 ground: bool):
+        self.me = me
+        self.index = index
+        self.addrs = sorted(index, key=index.get)
+        self.p = params
+        self.keyed = keyed
+        self.snr_min = snr_min_db
+        self.noise = noise_dbm
+        self.ground = ground
+        self.nbs: dict = {}
+        self.mpr: set = set()
+        self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost})
+        self.ansn = 0
+        self.version = 0
+        self._spf_version = -1
+        self._dist: dict = {}
+        self._next: dict = {}
+        self._g: dict = {}
+        self._shared = None
+        self._own_version = 0
+        self._spf_own_version = -1
+        self._spf_time = -INF
+        self._tree_cache: dict = {}
+        self._to_cache: dict = {}
+        self.advertised: dict = {}  # the link set of the last TC
+        self._own: dict = {}  # the link set of the last check
+        self.changed = False  # own usable links changed since the last TC
+        self._mpr_dirty = False
+
+    # ------------------------------------------------------------ neighbours
+    def _snr(self, nb: Neighbour) -> float:
+        """Estimated SNR of the link, the worse direction, each end sending at
+        its maximum power (the power of HELLOs): this node's smoothed RSSI of the
+        neighbour's HELLOs and the neighbour's of ours (from its HELLO list)."""
+        if nb.rssi is None:
+            return -INF
+        here = nb.rssi - self.noise
+        return here if nb.their_rssi is None else min(here, nb.their_rssi - self.noise)
+
+    def quality(self, addr: int) -> int:
+        nb = self.nbs.get(addr)
+        return -1 if nb is None else nb.q
+
+    def usable(self, addr: int, now: float) -> bool:
+        nb = self.nbs.get(addr)
+        return (nb is not None and now - nb.heard <= self.p.nb_hold_us and nb.their_q >= 0 and nb.q >= 0
+                and nb.they_keyed and self.keyed(addr) and now >= nb.down_until)
+
+    def usable_links(self, now: float) -> dict:
+        """{neighbour: cost} of this node's usable links."""
+        return {a: cost_of(nb.q) for a, nb in sorted(self.nbs.items()) if self.usable(a, now)}
+
+    def on_hello(self, src: int, body: dict, tx_power: float, rssi_dbm: float, now: float) -> None:
+        nb = self.nbs.get(src)
+        if nb is None:
+            nb = self.nbs[src] = Neighbour()
+            self._mpr_dirty = True
+        was = cost_of(nb.q) if self.usable(src, now) else None
+        nb.rssi = rssi_dbm if nb.rssi is None else nb.rssi + 0.3 * (rssi_dbm - nb.rssi)
+        nb.tx_power = tx_power
+        nb.heard = now
+        listed = {e["addr"]: e["link_quality"] for e in body["neighbours"]}
+        if listed.keys() != nb.listed.keys():
+            self._mpr_dirty = True
+        nb.listed = listed
+        mine = listed.get(self.me)
+        if (mine is None) != (nb.their_q < 0):
+            self._mpr_dirty = True
+        nb.their_q = -1 if mine is None else mine & Q_MAX
+        nb.their_rssi = None if mine is None else float(next(e["rssi_dbm"] for e in body["neighbours"]
+                                                            if e["addr"] == self.me))
+        nb.they_keyed = mine is not None and bool(mine & KEYED)
+        nb.selects_me = mine is not None and bool(mine & MPR)
+        snr = self._snr(nb)
+        q = -1 if snr < self.snr_min else min(Q_MAX, int((snr - self.snr_min) * 2))
+        if nb.q < 0 or q < 0 or abs(q - nb.q) >= 2:
+            nb.q = q
+        now_cost = cost_of(nb.q) if self.usable(src, now) else None
+        if now_cost != was:
+            self._links_maybe_changed(now)
+
+    def link_down(self, addr: int, now: float) -> None:
+        """The MAC lost every attempt to ``addr``: the link is down for a while."""
+        nb = self.nbs.get(addr)
+        if nb is not None:
+            nb.down_until = now + self.p.down_hold_us
+            self._links_maybe_changed(now)
+
+    def expire(self, now: float) -> list:
+        """Drop silent neighbours and stale TCs, notice links whose MAC hold
+        ended; returns the neighbours dropped."""
+        gone = [a for a, nb in self.nbs.items() if now - nb.heard > self.p.nb_hold_us]
+        for a in gone:
+            del self.nbs[a]
+        old = [o for o, (_, t, _) in self.lsdb.items() if now - t > self.p.tc_hold_us]
+        for o in old:
+            del self.lsdb[o]
+        if old:
+            self.version += 1
+        self._links_maybe_changed(now)
+        if gone:
+            self._mpr_dirty = True
+        return gone
+
+    def _links_maybe_changed(self, now: float) -> None:
+        """Re-derive this node's usable links (a key installed, a hold ended, ...)."""
+        links = self.usable_links(now)
+        if links != self._own:
+            self._own = links
+            self.version += 1
+            self._own_version += 1
+        if links != self.advertised:
+            self.changed = True
+
+    def _select_mpr(self, now: float) -> None:
+        sym = [a for a, nb in sorted(self.nbs.items()) if nb.their_q >= 0 and now - nb.heard <= self.p.nb_hold_us]
+        symset = set(sym)
+        cover = {a: {b for b, lq in self.nbs[a].listed.items() if b != self.me and b not in symset and lq & Q_MAX}
+                 for a in sym}
+        need = set().union(*cover.values()) if cover else set()
+        chosen: set = set()
+        while need:
+            best = max(sym, key=lambda a: (len(cover[a] & need), -a))
+            gain = cover[best] & need
+            if not gain:
+                break
+            chosen.add(best)
+            need -= gain
+        self.mpr = chosen
+
+    # ------------------------------------------------------------ messages
+    def hello_body(self, now: float) -> dict:
+        if self._mpr_dirty:
+            self._select_mpr(now)
+            self._mpr_dirty = False
+        heard = [(a, nb) for a, nb in self.nbs.items() if now - nb.heard <= self.p.nb_hold_us]
+        heard.sort(key=lambda x: (not self.keyed(x[0]), -(x[1].rssi or -200), x[0]))
+        out = []
+        for a, nb in heard[:HELLO_LIST]:
+            lq = max(0, nb.q) | (KEYED if self.keyed(a) else 0) | (MPR if a in self.mpr else 0)
+            out.append({"addr": a, "link_quality": lq, "rssi_dbm": int(max(-128, min(127, round(nb.rssi or -128))))})
+        return {"capabilities": 1 if self.ground else 0, "neighbours": out}
+
+    def tc_body(self, now: float) -> dict:
+        """The TC of this node's usable links; bumps the sequence number when they changed."""
+        links = self.usable_links(now)
+        if links != self.advertised or not self.ansn:
+            self.ansn = (self.ansn + 1) & 0xFFFF or 1
+            self.advertised = links
+        self.changed = False
+        return {"capabilities": 1 if self.ground else 0,
+                "neighbours": [{"addr": a, "link_quality": max(0, self.nbs[a].q) | KEYED, "rssi_dbm": 0}
+                               for a in sorted(links)]}
+
+    def on_tc(self, orig: int, seq: int, body: dict, from_nb: int, now: float) -> bool:
+        """Store a TC; True if this node must forward it (new, from an MPR selector)."""
+        if orig == self.me:
+            return False
+        held = self.lsdb.get(orig)
+        if held is not None:
+            diff = (seq - held[0]) & 0xFFFF
+            if diff == 0:
+                self.lsdb[orig] = (seq, now, held[2])
+            if diff == 0 or diff >= 0x8000:
+                return False
+        links = {e["addr"]: cost_of(e["link_quality"] & Q_MAX) for e in body["neighbours"]}
+        if held is None or held[2] != links:
+            self.version += 1
+        self.lsdb[orig] = (seq, now, links)
+        nb = self.nbs.get(from_nb)
+        return nb is not None and nb.selects_me
+
+    # ------------------------------------------------------------ shortest paths
+    def _graph(self, now: float, shared: bool = False) -> dict:
+        """Symmetric adjacency {a: {b: cost}}: this node's own usable links as
+        it sees them, every other link only if both ends advertise it (TC, or —
+        for a neighbour whose TC is missing — the keyed links its HELLO lists),
+        at the larger of the two advertised costs."""
+        adv = {o: links for o, (_, _, links) in self.lsdb.items()}
+        own = dict(self.advertised) if shared else self.usable_links(now)
+        if shared:
+            adv[self.me] = own
+        for a in ([] if shared else own):
+            if a not in adv:
+                adv[a] = {b: cost_of(lq & Q_MAX) for b, lq in self.nbs[a].listed.items() if lq & KEYED}
+        g: dict = {}
+        for o, links in adv.items():
+            for b, c in links.items():
+                if not shared and (b == self.me or o == self.me):
+                    continue
+                back = adv.get(b)
+                if back is not None and o in back:
+                    w = max(c, back[o])
+                    g.setdefault(o, {})[b] = w
+                    g.setdefault(b, {})[o] = w
+        for a, c in ([] if shared else own.items()):
+            g.setdefault(self.me, {})[a] = c
+            g.setdefault(a, {})[self.me] = c
+        return g
+
+    @staticmethod
+    def _dijkstra(g: dict, src: int) -> tuple:
+        """(distance, predecessor) dicts from ``src``; ties broken by the lower address."""
+        dist, pred, done = {src: 0}, {}, set()
+        heap = [(0, src)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            for v, w in g.get(u, {}).items():
+                nd = d + w
+                if v not in dist or nd < dist[v] or (nd == dist[v] and u < pred.get(v, u + 1)):
+                    dist[v] = nd
+                    pred[v] = u
+                    heapq.heappush(heap, (nd, v))
+        return dist, pred
+
+    def _spf(self, now: float) -> None:
+        """Recompute routes if the database changed: at once when this node's
+        own links changed, else at most every ``spf_hold_us`` (SPF throttling)."""
+        if self._spf_version == self.version:
+            return
+        if self._own_version == self._spf_own_version and now - self._spf_time < self.p.spf_hold_us:
+            return
+        self._g = self._graph(now)
+        dist, pred = self._dijkstra(self._g, self.me)
+        nxt: dict = {}
+        for v in dist:
+            if v == self.me:
+                continue
+            path = [v]
+            while path[-1] not in nxt and pred.get(path[-1]) not in (self.me, None):
+                path.append(pred[path[-1]])
+            hop = nxt[path[-1]] if path[-1] in nxt else path[-1]
+            for x in path:
+                nxt[x] = hop
+        self._dist, self._next = dist, nxt
+        self._tree_cache.clear()
+        self._to_cache.clear()
+        self._shared = None
+        self._spf_version = self.version
+        self._spf_own_version = self._own_version
+        self._spf_time = now
+
+    def next_hop(self, dst: int, now: float) -> int | None:
+        """SPF next hop (address) toward ``dst`` or None."""
+        self._spf(now)
+        return self._next.get(dst)
+
+    def distance(self, dst: int, now: float) -> float:
+        self._spf(now)
+        return self._dist.get(dst, INF)
+
+    def _dist_to(self, dst: int) -> dict:
+        d = self._to_cache.get(dst)
+        if d is None:
+            d = self._to_cache[dst] = self._dijkstra(self._g, dst)[0]
+        return d
+
+    def forward_to(self, dst: int, visited, now: float) -> int | None:
+        """The neighbour to send a frame for ``dst`` to, never one in ``visited``
+        (SPF next hop, else the cheapest loop-free alternate), or None."""
+        nh = self.next_hop(dst, now)
+        if nh is not None and nh not in visited and self.usable(nh, now):
+            return nh
+        to = self._dist_to(dst)
+        mine = to.get(self.me, INF)
+        best, best_cost = None, INF
+        for a, c in self.usable_links(now).items():
+            da = to.get(a, INF)
+            if a not in visited and da < mine and c + da < best_cost:
+                best, best_cost = a, c + da
+        return best
+
+    def tree_children(self, orig: int, members, now: float) -> list:
+        """Children of this node in ``orig``'s shortest-path tree to ``members`` (addresses)."""
+        self._spf(now)
+        key = (orig, members)
+        kids = self._tree_cache.get(key)
+        if kids is None:
+            if self._shared is None:
+                self._shared = self._graph(now, shared=True)
+            _, pred = self._dijkstra(self._shared, orig)
+            kids_set = set()
+            for m in members:
+                k, child = m, None
+                while k is not None and k != self.me:
+                    child, k = k, pred.get(k)
+                if k == self.me and child is not None and m != self.me:
+                    kids_set.add(child)
+            kids = self._tree_cache[key] = sorted(kids_set)
+        return kids

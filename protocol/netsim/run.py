@@ -1,0 +1,384 @@
+"""Build a simulated network from a scenario, run it, and report.
+
+:func:`run` is the public entry (``protocol.netsim.run``); :class:`World`
+holds the parts and the callbacks between them (MAC → node, node →
+metrics) and the checks the simulator makes on its own: a loop check at
+every forwarding step (a frame's path, kept by the simulator, may never
+hold a node twice) and route convergence after each failure.
+
+Result keys (JSON-shaped: string keys, numbers, lists, None):
+
+* ``delivery_ratio`` {overall, flows[]} (flows in traffic order; a
+  multicast flow counts each member's copy);
+* ``hop_latency_us`` and ``e2e_latency_us`` {p50, p99, p99999, max}: per-hop
+  air-interface latency of data frames (MAC queue → first correct reception
+  at the next hop, retransmissions included) and application end to end;
+* ``routes``: for each unicast flow (traffic order), the path (addresses)
+  of its last delivered packet ([] if none arrived);
+* ``links``: usable links at the end, [a, b] with a < b, both ends agreeing;
+* ``loops``: frames that reached a node already on their path (0 by design);
+* ``convergence_ms``: per failure, the time until every unicast flow
+  between live nodes has a working path again (None: not within the run);
+* ``overhead_bytes_per_node_s``: bytes of control frames (HELLO, TC, EDHOC,
+  ACK) on the air per powered node per second;
+* ``current_ma``: per node address (string), {mean, peak} supply current.
+
+and more: ``latency_budget_us`` (slot budget and the measured split of
+per-hop latency), ``keying`` (time to a fully keyed fleet), ``multicast``,
+``drops``, ``delivery_over_time``, ``mac``, ``events``, ``events_per_s``,
+``trace_sha256``, ``per_table``.
+"""
+
+import functools
+import time
+
+from protocol import codec
+from protocol import frames as F
+from protocol.fleet import FleetAuthority
+from protocol.netsim.energy import Currents, EnergyMeter
+from protocol.netsim.engine import Engine
+from protocol.netsim.hopping import HoppingPlan, rx_offset
+from protocol.netsim.linkmodel import LinkModel
+from protocol.netsim.mac import MacParams, timing
+from protocol.netsim.medium import Medium
+from protocol.netsim.metrics import Metrics, percentiles
+from protocol.netsim.mobility import Mobility
+from protocol.netsim.node import Meta, SimNode
+from protocol.netsim.propagation import Fading, Propagation
+from protocol.netsim.routing import RoutingParams
+from protocol.netsim.scenario import validate
+
+NET_ID = 0x4D53
+MOBILITY_STEP_US = 100_000.0
+CONVERGENCE_CHECK_US = 1_000.0
+CONTROL_KINDS = ("hello", "tc", "hs", "ack")
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_broadcast(data: bytes) -> dict:
+    """codec.decode of a broadcast frame, once per distinct frame (every
+    receiver decodes the same bytes to the same frame; treat as read-only)."""
+    return codec.decode(data)
+
+
+class World:
+    def __init__(self, sc, *, keep_trace: bool = False, progress=None):
+        self.sc = sc
+        self.engine = Engine(sc.seed, keep_trace=keep_trace)
+        self.progress = progress
+        self.addrs = [n.address for n in sc.nodes]
+        self.index = {a: i for i, a in enumerate(self.addrs)}
+        self.net = NET_ID
+        radio = sc.radio
+        self.power_control = radio.power_control
+        self.mac_params = MacParams.from_scenario(sc.mac)
+        self.timing = timing(self.mac_params, radio.rate_mbps)
+        self.plan = HoppingPlan(radio.channels, self.net, self.mac_params.control_every)
+        self.offsets = [rx_offset(a, radio.channels) for a in self.addrs]
+        self.link = LinkModel()
+        self.snr_1pct_db = self.link.snr_for(radio.rate_mbps, self.timing.data_bytes, 0.01)
+        self.snr_min_db = self.snr_1pct_db + 3.0
+        n = len(self.addrs)
+        prop = Propagation(n, len(sc.jammers), sc.propagation.environment, radio.band_ghz,
+                           sc.propagation.shadowing, self.engine.rng("shadowing"))
+        self.mobility = Mobility(sc.nodes)
+        self.medium = Medium(self.engine, n, sc.jammers, radio.channels, radio.rate_mbps, radio.noise_figure_db,
+                             radio.antenna_gain_dbi, self.link, Fading(self.engine.rng("fading"),
+                                                                        sc.propagation.fading),
+                             prop, self.mobility)
+        self.medium.off[:] = True
+        self.medium.two_radios[:] = [spec.role == "ground" for spec in sc.nodes]
+        self.energy = EnergyMeter(n, self.mac_params.turnaround_us, Currents())
+        self.rparams = RoutingParams()
+        self.groups = dict(sc.groups)
+        self.metrics = Metrics(len(sc.traffic))
+        self.authority = FleetAuthority(suite=sc.security.suite, method=sc.security.method, net=self.net)
+        clock = lambda: self.engine.now * 1e-6  # noqa: E731 - the fleet nodes' clock is the simulation's
+        self.nodes = [SimNode(self, i, spec, self.authority.enrol(spec.address, clock=clock), sc.security.max_peers)
+                      for i, spec in enumerate(sc.nodes)]
+        self.macs = [nd.mac for nd in self.nodes]
+        self.ground = {nd.address for nd in self.nodes if nd.ground}
+        self.failures = [{"at": f.at_s * 1e6, "spec": f, "converged": None, "purged": None} for f in sc.failures]
+        self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {}}
+        self.control_bytes = 0
+        self._check_scheduled = False
+        self._copies = 0
+
+    # ------------------------------------------------------------ lookups for the parts
+    def is_ground(self, addr: int) -> bool:
+        return addr in self.ground
+
+    def decode_broadcast(self, data: bytes) -> dict:
+        return _decode_broadcast(data)
+
+    def frame_src(self, data: bytes) -> int:
+        return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
+
+    def count(self, what: str) -> None:
+        self.metrics.count(what)
+
+    # ------------------------------------------------------------ MAC callbacks
+    def deliver(self, rx: int, data: bytes, src: int, meta, t: float) -> None:
+        self.nodes[rx].on_frame(data, self.addrs[src], meta, t)
+
+    def sent(self, i: int, meta, ok: bool, t: float, why: str) -> None:
+        if meta.kind == "data":
+            self.nodes[i].data_sent(meta, ok, why)
+        elif meta.kind.startswith("hs"):
+            self.nodes[i].handshake_sent(meta, ok)
+
+    def hop(self, meta, latency: float, wait: float, retrans: float, air: float) -> None:
+        if meta.kind == "data":
+            self.metrics.hop(latency, wait, retrans, air, len(meta.payload))
+
+    # ------------------------------------------------------------ node callbacks
+    def visit(self, meta, node: int) -> bool:
+        """The loop check of every forwarding step: False (and a loop counted) if ``node`` is already on the path."""
+        if node in meta.path:
+            self.metrics.loops += 1
+            self.engine.log("loop", node, *meta.key)
+            return False
+        meta.path.append(node)
+        return True
+
+    def copy_meta(self, meta) -> Meta:
+        self._copies += 1
+        m = Meta(meta.kind, key=meta.key, flow=meta.flow, t0=meta.t0, path=list(meta.path), final=meta.final,
+                 payload=meta.payload, hop_limit=meta.hop_limit, visited=meta.visited, prev=meta.prev,
+                 copy=self._copies)
+        return m
+
+    def delivered(self, meta, node: int, t: float) -> None:
+        if self.metrics.delivered(meta.key, node, t, meta.path):
+            self.engine.log("deliver", node, *meta.key, f"{t - meta.t0:.3f}")
+
+    def duplicate(self, meta, node: int) -> None:
+        self.metrics.count("duplicates")
+        if meta.flow >= 0:
+            self.metrics.duplicates[meta.flow] += 1
+
+    def dropped(self, meta, why: str, node: int) -> None:
+        self.metrics.drop(why)
+        self.engine.log("drop", node, *meta.key, why)
+
+    def keying_started(self, node, peer: int) -> None:
+        self.keying["started"] += 1
+
+    def keyed(self, node, peer: int) -> None:
+        self.keying["done"] += 1
+        now = self.engine.now
+        if node.spec.join_s > 0 and node.address not in self.keying["joins"]:
+            self.keying["joins"][node.address] = now - node.spec.join_s * 1e6
+        if self.keying["connected_us"] is None and self._keyed_connected():
+            self.keying["connected_us"] = now
+        if now < self.sc.warmup_s * 1e6 and not any(nd.pending for nd in self.nodes if nd.alive):
+            self.keying["complete_us"] = now
+
+    def _keyed_connected(self) -> bool:
+        alive = [nd for nd in self.nodes if nd.alive]
+        if not alive:
+            return False
+        seen, stack = {alive[0].address}, [alive[0]]
+        while stack:
+            nd = stack.pop()
+            for p in nd.keyed_peers:
+                other = self.nodes[self.index[p]]
+                if other.alive and p not in seen and nd.address in other.keyed_peers:
+                    seen.add(p)
+                    stack.append(other)
+        return len(seen) == len(alive)
+
+    # ------------------------------------------------------------ convergence
+    def route_event(self) -> None:
+        if self._check_scheduled or not any(f["converged"] is None and f["at"] <= self.engine.now
+                                            for f in self.failures):
+            return
+        self._check_scheduled = True
+        t = (int(self.engine.now // CONVERGENCE_CHECK_US) + 1) * CONVERGENCE_CHECK_US
+        self.engine.at(t, self._check_convergence)
+
+    def _path_ok(self, src: int, dst: int, now: float) -> bool:
+        node, seen = self.nodes[self.index[src]], {src}
+        for _ in range(64):
+            nh = node.routing.next_hop(dst, now)
+            if nh is None or nh in seen:
+                return False
+            nxt = self.nodes[self.index[nh]]
+            i, j = node.i, nxt.i
+            if not nxt.alive or (min(i, j), max(i, j)) in self.medium.blocked or (j, i) in self.medium.blocked:
+                return False
+            if nh == dst:
+                return True
+            seen.add(nh)
+            node = nxt
+        return False
+
+    def _check_convergence(self) -> None:
+        self._check_scheduled = False
+        now = self.engine.now
+        flows = [(f.src, f.dst) for f in self.sc.traffic if f.dst in self.index]
+        for f in self.failures:
+            if f["at"] > now or f["converged"] is not None:
+                continue
+            live = [(s, d) for s, d in flows if self.nodes[self.index[s]].alive and self.nodes[self.index[d]].alive]
+            if all(self._path_ok(s, d, now) for s, d in live):
+                f["converged"] = now
+                self.engine.log("converged", f"{(now - f['at']) / 1000:.3f}")
+        for f in self.failures:
+            if f["converged"] is None and f["at"] <= now:
+                self.engine.at(now + 20 * CONVERGENCE_CHECK_US, self.route_event)
+                break
+
+    # ------------------------------------------------------------ scenario events
+    def _fail(self, f) -> None:
+        spec = f["spec"]
+        if spec.node is not None:
+            self.nodes[self.index[spec.node]].power_off()
+        else:
+            a, b = (self.index[x] for x in spec.link)
+            self.medium.block_link(min(a, b), max(a, b))
+            self.engine.log("link-fail", *spec.link)
+        self.route_event()
+
+    def _traffic(self, k: int, flow, first_us: float) -> None:
+        period = flow.interval_ms * 1000.0
+        stop = flow.stop_s * 1e6
+        size = flow.size_bytes
+        group = F.MULTICAST_FIRST <= flow.dst <= F.MULTICAST_LAST
+        copies = len([m for m in self.groups[flow.dst] if m != flow.src]) if group else 1
+        src = self.nodes[self.index[flow.src]]
+
+        def tick():
+            now = self.engine.now
+            if now >= stop:
+                return False
+            payload = (k.to_bytes(2, "little") + int(now).to_bytes(6, "little") + bytes(max(0, size - 8)))[:size]
+            if not src.alive:
+                self.metrics.generated(k, ("dead", k, now), now, copies)
+                self.metrics.drop("source off")
+                return None
+            src.originate(k, flow.dst, payload, lambda key, meta: self.metrics.generated(k, key, now, copies))
+            return None
+        if first_us < stop:
+            self.engine.every(first_us, period, tick)
+
+    def _progress_tick(self, step_us: float) -> None:
+        if self.progress is not None:
+            self.progress(self.engine.now * 1e-6)
+            self.engine.at(self.engine.now + step_us, self._progress_tick, step_us)
+
+    def run(self) -> dict:
+        sc, eng = self.sc, self.engine
+        for nd in self.nodes:
+            eng.at(nd.spec.join_s * 1e6, self._power_on, nd)
+        for f in self.failures:
+            eng.at(f["at"], self._fail, f)
+        for j, jam in enumerate(sc.jammers):
+            eng.at(jam.start_s * 1e6, self.medium.set_jammer, j, True)
+            eng.at(jam.stop_s * 1e6, self.medium.set_jammer, j, False)
+        if self.mobility.moving:
+            eng.every(MOBILITY_STEP_US, MOBILITY_STEP_US, self.medium.update_geometry)
+        phase = eng.rng("traffic")
+        for k, flow in enumerate(sc.traffic):
+            start = flow.start_s if flow.start_s is not None \
+                else sc.warmup_s + float(phase.uniform(0, flow.interval_ms * 1e-3))
+            self._traffic(k, flow, start * 1e6)
+        if self.progress is not None:
+            self._progress_tick(sc.duration_s * 1e6 / 100)
+        t0 = time.perf_counter()
+        eng.env.run(until=sc.duration_s * 1e6)
+        wall = time.perf_counter() - t0
+        return self._result(wall)
+
+    def _power_on(self, nd) -> None:
+        self.medium.off[nd.i] = False
+        nd.power_on()
+
+    # ------------------------------------------------------------ the result
+    def _result(self, wall_s: float) -> dict:
+        sc, m, now = self.sc, self.metrics, self.engine.now
+        for nd in self.nodes:
+            if nd.alive:
+                nd.on_us += now - nd.on_since
+                nd.on_since = now
+        links = set()
+        for nd in self.nodes:
+            if not nd.alive:
+                continue
+            for a in nd.routing.usable_links(now):
+                other = self.nodes[self.index[a]]
+                if other.alive and other.routing.usable(nd.address, now):
+                    links.add((min(a, nd.address), max(a, nd.address)))
+        unicast = [k for k, f in enumerate(sc.traffic) if f.dst in self.index]
+        multicast = [k for k, f in enumerate(sc.traffic) if f.dst not in self.index]
+        on_s = sum(nd.on_us for nd in self.nodes) * 1e-6
+        overhead = sum(self.medium_bytes(k) for k in CONTROL_KINDS)
+        mac_stats: dict = {}
+        for nd in self.nodes:
+            for k, v in nd.mac.stats.items():
+                mac_stats[k] = mac_stats.get(k, 0) + v
+        hop = [h[0] for h in m.hops]
+        budget = m.hop_budget()
+        mcast_expected = sum(m.expected[k] for k in multicast)
+        keyed = self.keying
+        result = {
+            "seed": sc.seed,
+            "duration_s": sc.duration_s,
+            "nodes": len(self.nodes),
+            "delivery_ratio": m.delivery(),
+            "hop_latency_us": percentiles(hop),
+            "hop_latency_by_payload_us": {str(k): percentiles(v) | {"samples": len(v)}
+                                          for k, v in sorted(m.hops_by_size.items())},
+            "e2e_latency_us": percentiles(m.e2e),
+            "routes": [m.last_path.get(k, []) for k in unicast],
+            "links": [list(p) for p in sorted(links)],
+            "loops": m.loops,
+            "failure_times_s": [f.at_s for f in sc.failures],
+            "convergence_ms": [None if f["converged"] is None else round((f["converged"] - f["at"]) / 1000, 3)
+                               for f in self.failures],
+            "overhead_bytes_per_node_s": round(overhead / on_s, 3) if on_s else None,
+            "current_ma": {str(nd.address): {k: v for k, v in self.energy.summary(nd.i, nd.on_us).items()
+                                              if k in ("mean", "peak")} for nd in self.nodes},
+            "latency_budget_us": {"slot": self.timing.budget(self.mac_params), "measured": budget,
+                                  "hop_samples": len(hop)},
+            "keying": {"handshakes_started": keyed["started"], "links_keyed": keyed["done"],
+                       "connected_ms": None if keyed["connected_us"] is None else round(keyed["connected_us"] / 1e3, 3),
+                       "complete_ms": None if keyed["complete_us"] is None else round(keyed["complete_us"] / 1e3, 3),
+                       "joins_ms": {str(a): round(v / 1e3, 3) for a, v in sorted(keyed["joins"].items())}},
+            "multicast": {"delivery": round(sum(m.got[k] for k in multicast) / mcast_expected, 6)
+                          if mcast_expected else None,
+                          "duplicates": sum(m.duplicates[k] for k in multicast)},
+            "duplicates": m.counts.get("duplicates", 0),
+            "drops": dict(sorted(m.drops.items())),
+            "counts": dict(sorted(m.counts.items())),
+            "delivery_over_time": m.over_time(),
+            "mac": dict(sorted(mac_stats.items())),
+            "tx_duty": {str(nd.address): self.energy.summary(nd.i, nd.on_us)["tx_duty"] for nd in self.nodes},
+            "blacklisted": sum(len(nd.mac.blacklist.blacklisted(now)) for nd in self.nodes),
+            "air_bytes": dict(sorted(self.medium.air_bytes.items())),
+            "per_table": self.link.source,
+            "events": self.engine.events,
+            "events_per_s": round(self.engine.events / wall_s, 1) if wall_s > 0 else None,
+            "wall_s": round(wall_s, 3),
+            "trace_sha256": self.engine.trace_sha256,
+        }
+        self.samples = {"hop": hop, "e2e": list(m.e2e)}
+        return result
+
+    def medium_bytes(self, kind: str) -> int:
+        return self.medium.air_bytes.get(kind, 0)
+
+
+def run(scenario: dict, seed: int | None = None, *, progress=None, keep_trace: bool = False) -> dict:
+    """Run ``scenario`` (a dict as in :mod:`protocol.netsim.scenario`) with
+    ``seed`` (overrides the scenario's; None keeps it) and return the result
+    dict. Raises :class:`~protocol.netsim.scenario.ScenarioError` for a bad
+    scenario. ``progress(t_s)`` is called every 1 % of simulated time."""
+    return World(validate(scenario, seed), keep_trace=keep_trace, progress=progress).run()
+
+
+def run_world(scenario: dict, seed: int | None = None, *, progress=None, keep_trace: bool = False):
+    """(result, world) — the world keeps the raw samples (``world.samples``) for plots and tests."""
+    w = World(validate(scenario, seed), keep_trace=keep_trace, progress=progress)
+    return w.run(), w
+
