@@ -84,19 +84,23 @@ def default_grid(channel: str, rate_mbps: int, *, psdu_bytes: int = 1000, quick:
 def curve_name(cfg: LinkConfig, jam_snr_db: float) -> str:
     """Stable curve name (it seeds the points)."""
     name = f"per/{cfg.channel}/{cfg.rate_mbps}/{cfg.psdu_bytes}/{cfg.genie}"
+    if cfg.sco:
+        name += "/sco"
+    if cfg.phase_noise_dbc_hz is not None:
+        name += f"/pn{cfg.phase_noise_dbc_hz:g}"
     return f"{name}/snr{jam_snr_db:g}" if cfg.channel in JAMMERS else name
 
 
 def make_curves(channel: str, rates, genies, psdu_bytes: int, xs_for, *, jam_snr_db: float = 30.0,
-                cfo_max_hz: float = 100e3) -> list[runner.Curve]:
+                cfo_max_hz: float = 100e3, sco: bool = False, phase_noise_dbc_hz=None) -> list[runner.Curve]:
     """One curve per (rate, genie mode) on ``channel``; ``xs_for(rate)`` gives its grid."""
     if not isinstance(rates, (list, tuple)) or not isinstance(genies, (list, tuple)) or not callable(xs_for):
         raise PhyError("rates and genies must be lists and xs_for a function of the rate")
     curves = []
     for rate in rates:
         for g in genies:
-            cfg = LinkConfig(rate_mbps=rate, psdu_bytes=psdu_bytes, channel=channel, genie=g,
-                             snr_db=jam_snr_db, cfo_max_hz=cfo_max_hz).checked()
+            cfg = LinkConfig(rate_mbps=rate, psdu_bytes=psdu_bytes, channel=channel, genie=g, snr_db=jam_snr_db,
+                             cfo_max_hz=cfo_max_hz, sco=sco, phase_noise_dbc_hz=phase_noise_dbc_hz).checked()
             axis = "sir_db" if channel in JAMMERS else "snr_db"
             curves.append(runner.Curve(curve_name(cfg, jam_snr_db), tuple(xs_for(rate)), Along(cfg, axis)))
     return curves
@@ -191,6 +195,11 @@ def _summary(table: list[dict]) -> str:
 
 
 def _plot(table: list[dict], path: Path, title: str):
+    """PER against SNR (or SIR) with Wilson 95 % bars; one panel per rate
+    (genie modes in colours) when several genie modes were run, else one
+    panel with a colour per rate. A point with no lost packet is drawn as ▽ at
+    its Wilson upper bound. For AWGN with 1000-byte PSDUs the SNR the
+    17.3.10.1 sensitivity implies is the dotted vertical line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -199,14 +208,18 @@ def _plot(table: list[dict], path: Path, title: str):
     rates = sorted({r["rate_mbps"] for r in table})
     genies = [g for g in GENIE_MODES if any(r["genie"] == g for r in table)]
     jam = table[0]["channel"] in JAMMERS
-    colors = dict(zip(sorted(RATES), plt.cm.viridis(np.linspace(0, 0.95, len(RATES))), strict=True))
-    styles = dict(zip(GENIE_MODES, ["o-", "s--", "^-.", "d:"], strict=True))
     several = len(genies) > 1 and len(rates) > 1
+    rate_colors = dict(zip(sorted(RATES), plt.cm.viridis(np.linspace(0, 0.92, len(RATES))), strict=True))
+    genie_colors = dict(zip(GENIE_MODES, ["tab:red", "tab:orange", "tab:green", "tab:blue"], strict=True))
+    styles = dict(zip(GENIE_MODES, ["o-", "s--", "^-.", "d:"], strict=True))
+    sensitivity = table[0]["channel"] == "awgn" and table[0]["psdu_bytes"] == 1000
     if several:
         cols = min(4, len(rates))
-        rows_ = math.ceil(len(rates) / cols)
-        fig, axes = plt.subplots(rows_, cols, figsize=(3.6 * cols, 3.2 * rows_), sharey=True, squeeze=False)
-        axes = axes.ravel()
+        nrows = math.ceil(len(rates) / cols)
+        fig, grid_ = plt.subplots(nrows, cols, figsize=(3.4 * cols, 2.9 * nrows + 0.6), sharey=True, squeeze=False)
+        axes = list(grid_.ravel())
+        for ax in axes[len(rates):]:
+            ax.set_visible(False)
     else:
         fig, ax = plt.subplots(figsize=(8, 5.5))
         axes = [ax] * len(rates)
@@ -216,29 +229,69 @@ def _plot(table: list[dict], path: Path, title: str):
             pts = [r for r in table if r["rate_mbps"] == rate and r["genie"] == g]
             if not pts:
                 continue
+            color = genie_colors[g] if several else rate_colors[rate]
             x = np.array([_x(r) for r in pts])
             p = np.array([r["per"] for r in pts])
             lo = np.array([r["per_low"] for r in pts])
             hi = np.array([r["per_high"] for r in pts])
-            shown = np.maximum(p, 1e-4)
+            seen = p > 0
             label = g if several else (f"{rate} Mbit/s" + ("" if len(genies) == 1 else f" {g}"))
-            ax.errorbar(x, shown, yerr=[shown - np.maximum(lo, 1e-4), np.maximum(hi, 1e-4) - shown],
-                        fmt=styles[g], color=colors[rate], ms=3.5, lw=1.2, capsize=2, label=label)
-        if table[0]["channel"] == "awgn" and table[0]["psdu_bytes"] == 1000:
-            ax.axvline(REQUIRED_SNR_DB[rate], color=colors[rate], ls=":", lw=1)
+            ax.errorbar(x[seen], p[seen], yerr=[p[seen] - lo[seen], hi[seen] - p[seen]], fmt=styles[g],
+                        color=color, ms=3, lw=1.1, capsize=1.5, label=label)
+            ax.plot(x[~seen], hi[~seen], "v", mfc="none", color=color, ms=5)
+        if sensitivity:
+            ax.axvline(REQUIRED_SNR_DB[rate], color="k" if several else rate_colors[rate], ls=":", lw=1,
+                       label="17.3.10.1 sensitivity + 91 dB" if (several or i == 0) else None)
         if several:
             ax.set_title(f"{rate} Mbit/s", fontsize=9)
-            ax.legend(fontsize=7)
-    for ax in set(axes):
+            if i == 0:
+                ax.legend(fontsize=7, loc="lower left")
+    xlabel = "SIR (dB)" if jam else "SNR (dB): signal / noise in 20 MHz"
+    for i, ax in enumerate(dict.fromkeys(axes)):
         ax.set_yscale("log")
         ax.set_ylim(1e-3, 1.05)
         ax.axhline(PER_TARGET, color="gray", lw=0.8)
         ax.grid(True, which="both", alpha=0.3)
-        ax.set_xlabel("SIR (dB)" if jam else "SNR (dB, signal / noise in 20 MHz)")
-        ax.set_ylabel("PER (95 % Wilson CI)")
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
+        if not several or i % min(4, len(rates)) == 0:
+            ax.set_ylabel("PER (95 % Wilson CI; ▽ none lost)", fontsize=8)
     if not several:
         axes[0].legend(fontsize=8, ncol=2)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_margins(table: list[dict], path: Path):
+    """SNR at 10 % PER per rate (each genie mode) against the SNR the
+    17.3.10.1 sensitivity implies and that minus the 3 dB margin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    at = _snr_at_target([r for r in table if r["channel"] == "awgn" and r["psdu_bytes"] == 1000])
+    rates = sorted(RATES)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    req = [REQUIRED_SNR_DB[r] for r in rates]
+    ax.plot(rates, req, "k-", marker="_", ms=12, label="required by 17.3.10.1 (sensitivity + 91 dB)")
+    ax.plot(rates, [v - REQUIRED_MARGIN_DB for v in req], "k:", label=f"required − {REQUIRED_MARGIN_DB:g} dB")
+    colors = dict(zip(GENIE_MODES, ["tab:red", "tab:orange", "tab:green", "tab:blue"], strict=True))
+    for g in GENIE_MODES:
+        xs = [(r, at.get(("awgn", r, 1000, g))) for r in rates]
+        xs = [(r, v) for r, v in xs if v is not None]
+        if xs:
+            ax.plot([r for r, _ in xs], [v for _, v in xs], "o-", ms=4, color=colors[g], label=f"measured, {g}")
+    ax.set_xscale("log")
+    ax.set_xticks(rates, [str(r) for r in rates])
+    ax.minorticks_off()
+    ax.set_xlabel("rate (Mbit/s)")
+    ax.set_ylabel("SNR at 10 % PER (dB)")
+    ax.set_title("802.11a receiver, AWGN, 1000-byte PSDU, CFO ±100 kHz", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -266,6 +319,22 @@ def load_table(text: str | None = None) -> dict:
     return {k: (np.array([s for s, _ in sorted(v)]), np.array([p for _, p in sorted(v)])) for k, v in out.items()}
 
 
+def _checked_table(table) -> dict:
+    """``table`` if it has the shape :func:`load_table` returns."""
+    bad = PhyError("table must be a dict {(rate_mbps, psdu_bytes): (snr_db array, per array)} from load_table")
+    if not isinstance(table, dict):
+        raise bad
+    for key, value in table.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and all(type(k) is int for k in key)):
+            raise bad
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise bad
+        s, p = (argcheck.array(v, "table values", PhyError, kind="f", ndim=1, min_size=1) for v in value)
+        if s.shape != p.shape:
+            raise bad
+    return table
+
+
 def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> float:
     """PER at ``snr_db`` for ``rate_mbps`` and ``psdu_bytes`` from the table:
     log10(PER) linear in SNR between measured points, made non-increasing in
@@ -276,9 +345,7 @@ def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -
     snr = argcheck.real(snr_db, "snr_db", PhyError, allow_inf=True)
     rate = argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))
     nbytes = argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)
-    tab = load_table() if table is None else table
-    if not isinstance(tab, dict):
-        raise PhyError(f"table must be a dict from load_table, got {type(tab).__name__}")
+    tab = load_table() if table is None else _checked_table(table)
     lengths = sorted(nb for r, nb in tab if r == rate)
     if not lengths:
         raise PhyError(f"the PER table has no rows for {rate} Mbit/s")
@@ -296,6 +363,31 @@ def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -
     return per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref)
 
 
+def _ints(text: str, name: str) -> list[int]:
+    """"6,12,24" → [6, 12, 24]."""
+    parts = text.split(",")
+    if len(text) > 1000 or not all(p.strip().isdigit() and len(p.strip()) <= 6 for p in parts):
+        raise PhyError(f"{name} must be a comma list of integers, got {text[:40]!r}")
+    return [int(p) for p in parts]
+
+
+def _read_csv(path: Path) -> list[dict]:
+    """Rows of a CSV written by this runner, with their numbers as numbers."""
+    try:
+        with open(path, newline="") as f:
+            table = list(csv.DictReader(f))
+        for r in table:
+            for k in ("rate_mbps", "psdu_bytes", "packets", "errors"):
+                r[k] = int(r[k])
+            for k in ("per", "per_low", "per_high"):
+                r[k] = float(r[k])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PhyError(f"{path} is not a PER CSV of this runner: {exc}") from None
+    if not table:
+        raise PhyError(f"{path} has no rows")
+    return table
+
+
 def main(argv=None) -> int:
     ap = cli.Parser(prog="python -m mesh_phy.per", description="PER versus SNR/SIR for 802.11a rates and channels")
     ap.add_argument("--rates", default=",".join(str(r) for r in sorted(RATES)), help="e.g. 6,12,24")
@@ -308,20 +400,22 @@ def main(argv=None) -> int:
     ap.add_argument("--floor", type=float, default=0.01, help="end a curve after a point with PER below this")
     ap.add_argument("--jam-snr", type=float, default=30.0, help="SNR (dB) under the jammer sweeps")
     ap.add_argument("--cfo", type=float, default=100e3, help="CFO uniform within ± this (Hz)")
+    ap.add_argument("--sco", action="store_true", help="add the sampling-clock offset of the same oscillator")
+    ap.add_argument("--phase-noise", type=float, default=None, help="Wiener phase noise, dBc/Hz at 1 MHz")
+    ap.add_argument("--tag", default="", help="suffix for the output file names (e.g. _sco)")
     ap.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
     ap.add_argument("--quick", action="store_true", help="coarse grid, 10 errors / 60 packets: seconds")
     ap.add_argument("--out", default="docs", help="folder for the CSV and PNG files")
     ap.add_argument("--table", action="store_true", help=f"AWGN full sync: also write mesh_phy/data/{TABLE}")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--replot", action="store_true", help="no simulation: redraw the PNGs and summaries from the CSVs")
     a = ap.parse_args(argv)
-    rates = [argcheck.one_of(int(v) if v.strip().isdigit() else v.strip(), "rate", PhyError, sorted(RATES))
-             for v in a.rates.split(",")]
+    rates = [argcheck.one_of(v, "rate", PhyError, sorted(RATES)) for v in _ints(a.rates, "--rates")]
     channels = [argcheck.one_of(c.strip(), "channel", PhyError, CHANNELS) for c in a.channel.split(",")]
     genies = list(GENIE_MODES) if a.genie == "all" else \
         [argcheck.one_of(g.strip(), "genie", PhyError, GENIE_MODES) for g in a.genie.split(",")]
-    lengths = [argcheck.one_of(int(v) if v.strip().isdigit() else v, "psdu bytes", PhyError, range(1, 4096))
-               for v in a.psdu_bytes.split(",")]
+    lengths = [argcheck.integer(v, "PSDU length", PhyError, lo=1, hi=4095) for v in _ints(a.psdu_bytes, "--psdu-bytes")]
     errors = argcheck.integer(a.errors, "--errors", PhyError, lo=1)
     max_packets = argcheck.integer(a.max_packets, "--max-packets", PhyError, lo=1)
     if a.quick:
@@ -332,6 +426,9 @@ def main(argv=None) -> int:
     seed = seeds.fresh_base_seed() if a.seed is None else argcheck.integer(a.seed, "--seed", PhyError, lo=0,
                                                                            hi=seeds.MAX_SEED)
     fixed = None if a.snr is None else grid.parse_range(a.snr, "SNR")
+    tag = a.tag
+    if len(tag) > 40 or not all(ch.isalnum() or ch in "_-" for ch in tag):
+        raise PhyError("--tag takes at most 40 letters, digits, '_' or '-'")
     if a.table and "awgn" not in channels:
         raise PhyError("--table needs --channel awgn (the table is AWGN, full synchronisation)")
     out = Path(a.out)
@@ -340,21 +437,34 @@ def main(argv=None) -> int:
     table_out = []
     for ch in channels:
         for nb in lengths:
+            stem = f"per_{ch}" + ("" if nb == 1000 else f"_{nb}B") + tag
+            what = f"SIR sweep at SNR {jam_snr:g} dB" if ch in JAMMERS else "SNR sweep"
+            extras = (", SCO locked to CFO" if a.sco else "") + \
+                ("" if a.phase_noise is None else f", phase noise {a.phase_noise:g} dBc/Hz @ 1 MHz")
+            title = f"802.11a PER, {ch}, {nb}-byte PSDU, CFO ±{cfo / 1e3:g} kHz{extras}, {what}"
+            if a.replot:
+                table = _read_csv(out / f"{stem}.csv")
+                _plot(table, out / f"{stem}.png", title)
+                if ch == "awgn" and nb == 1000:
+                    _plot_margins(table, out / f"{stem}_margin.png")
+                print(f"\n== {ch}, {nb}-byte PSDU: redrew {out / stem}.png from the CSV")
+                print(_summary(table))
+                continue
             curves = make_curves(ch, rates, genies, nb,
                                  (lambda r: fixed) if fixed else
                                  (lambda r, ch=ch, nb=nb: default_grid(ch, r, psdu_bytes=nb, quick=a.quick)),
-                                 jam_snr_db=jam_snr, cfo_max_hz=cfo)
+                                 jam_snr_db=jam_snr, cfo_max_hz=cfo, sco=a.sco, phase_noise_dbc_hz=a.phase_noise)
             pts = runner.sweep(curves, base_seed=seed, target_errors=errors, max_trials=max_packets, floor=floor,
                                progress=not a.quiet, jobs=a.jobs)
             table = _rows(pts, curves)
-            stem = f"per_{ch}" + ("" if nb == 1000 else f"_{nb}B")
             _write_csv(table, out / f"{stem}.csv")
-            what = f"SIR sweep at SNR {jam_snr:g} dB" if ch in JAMMERS else "SNR sweep"
-            _plot(table, out / f"{stem}.png", f"802.11a PER, {ch}, {nb}-byte PSDU, CFO ±{cfo / 1e3:g} kHz, {what}")
+            _plot(table, out / f"{stem}.png", title)
+            if ch == "awgn" and nb == 1000:
+                _plot_margins(table, out / f"{stem}_margin.png")
             print(f"\n== {ch}, {nb}-byte PSDU: wrote {out / stem}.csv and .png")
             print(_summary(table))
             table_out += _table_rows(table)
-    if a.table:
+    if a.table and not a.replot:
         dest = Path(str(resources.files("mesh_phy.data").joinpath(TABLE)))
         _write_csv(table_out, dest, TABLE_COLUMNS)
         print(f"\nwrote {dest}")

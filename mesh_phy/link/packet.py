@@ -16,7 +16,10 @@ noise-only samples, the PPDU, and 100 more:
    :data:`mesh_phy.channel.a2g.TWO_RAY` / :data:`~mesh_phy.channel.a2g.THREE_RAY`
    (time-varying within the packet); the jammer channels use the ``awgn`` tap;
 2. a carrier frequency offset uniform in ±``cfo_max_hz`` (phase 0 at buffer
-   sample 0, the receiver's convention);
+   sample 0, the receiver's convention); with ``sco`` also the sampling-clock
+   offset of the same reference (ppm = CFO / 5.8 GHz, 17.3.9.4 ties carrier
+   and clock to one oscillator), and with ``phase_noise_dbc_hz`` Wiener phase
+   noise of that level (dBc/Hz) at 1 MHz offset;
 3. for ``tone``/``partial``/``ofdm``: the jammer at ``sir_db``
    (:mod:`mesh_phy.channel.interference`; the co-channel packet has the wanted
    packet's rate and length, a random payload, its own CFO within
@@ -49,6 +52,7 @@ JAMMERS = ("tone", "partial", "ofdm")
 CHANNELS = FADING + JAMMERS
 LEAD = (200, 600)
 TAIL = 100
+CARRIER_HZ = 5.8e9
 BINS_HZ = np.fft.fftfreq(64, 1 / signal.FS_HZ)  # subcarrier frequencies in numpy FFT order
 
 
@@ -65,6 +69,8 @@ class LinkConfig:
     cfo_max_hz: float = 100e3
     rms_delay_s: float = 50e-9
     partial_fraction: float = 0.25
+    sco: bool = False
+    phase_noise_dbc_hz: float | None = None
 
     def checked(self) -> "LinkConfig":
         return LinkConfig(
@@ -78,6 +84,9 @@ class LinkConfig:
             rms_delay_s=argcheck.real(self.rms_delay_s, "rms_delay_s", PhyError, lo=0.0, hi=1e-6),
             partial_fraction=argcheck.real(self.partial_fraction, "partial_fraction", PhyError,
                                            lo=0.0, lo_open=True, hi=1.0),
+            sco=argcheck.flag(self.sco, "sco", PhyError),
+            phase_noise_dbc_hz=None if self.phase_noise_dbc_hz is None else
+            argcheck.real(self.phase_noise_dbc_hz, "phase_noise_dbc_hz", PhyError, lo=-200.0, hi=-40.0),
         )
 
 
@@ -129,7 +138,12 @@ class PacketLink(Link):
         ch = self.propagation(rng)
         y = ch.apply(buf)
         cfo = float(rng.uniform(-c.cfo_max_hz, c.cfo_max_hz))
+        if c.sco:
+            y = oscillator.sco(y, oscillator.ppm_for_cfo(cfo, CARRIER_HZ))
         y = oscillator.cfo(y, cfo)
+        if c.phase_noise_dbc_hz is not None:
+            beta = oscillator.linewidth_for_dbc_hz(c.phase_noise_dbc_hz, 1e6)
+            y = oscillator.phase_noise(y, rng, linewidth_hz=beta, phase_rad=0.0)
         if c.channel == "tone":
             y = interference.tone(y, c.sir_db, rng, signal_power=sent.power)
         elif c.channel == "partial":

@@ -1,0 +1,139 @@
+"""The PER runner: a quick high-SNR point, PER monotone in SNR within its
+confidence intervals, the SNR definition on the noise-only lead-in, the genie
+modes, every channel, the CLI, and the committed PER table."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mesh_phy import per, rx
+from mesh_phy.errors import PhyError
+from mesh_phy.link import packet, runner, stats
+from mesh_phy.link.packet import LinkConfig, PacketLink
+
+
+# ---------------------------------------------------------------- PER
+def test_quick_6_mbit_point_at_high_snr_loses_nothing(rng):
+    # 1000-byte PSDUs, full synchronisation, CFO within ±100 kHz, 12 dB SNR
+    link = PacketLink(LinkConfig(rate_mbps=6, snr_db=12.0))
+    e, n, tally = runner.run_point(link, rng, target_errors=1, max_trials=40)
+    assert (e, n) == (0, 40), tally
+    assert stats.wilson(e, n)[1] < 0.09  # 3.84 / 43.84
+
+
+def test_per_falls_monotonically_with_snr_within_its_confidence_intervals():
+    curve = per.make_curves("awgn", [6], ["full"], 200, lambda r: [-3.0, -1.0, 1.0, 3.0, 5.0])[0]
+    pts = [runner.measure(curve, i, 11, target_errors=25, max_trials=100) for i in range(len(curve.xs))]
+    assert pts[0].rate > 0.5 and pts[-1].rate < 0.1, pts
+    for i, a in enumerate(pts):
+        for b in pts[i + 1:]:
+            assert b.ci[0] <= a.ci[1], (a, b)  # a higher SNR is never significantly worse
+
+
+def test_snr_is_burst_power_over_noise_in_20_mhz(rng):
+    link = PacketLink(LinkConfig(rate_mbps=12, psdu_bytes=50, snr_db=7.0))
+    noise, power = [], []
+    for _ in range(20):
+        sent = link.transmit(rng)
+        got = link.channel(sent, rng)
+        noise.append(np.mean(np.abs(got.samples[:got.start]) ** 2))  # the noise-only lead-in
+        power.append(sent.power)
+    assert 10 * np.log10(np.mean(power) / np.mean(noise)) == pytest.approx(7.0, abs=0.2)
+
+
+def test_genie_modes_pass_the_right_truths(rng):
+    truths = packet.Received(np.zeros(10, complex), 300, 1234.5, np.ones(64, complex))
+    g = {m: PacketLink(LinkConfig(rate_mbps=6, genie=m)).genie(truths) for m in packet.GENIE_MODES}
+    assert g["full"] == rx.Genie()
+    assert (g["timing"].start, g["timing"].cfo_hz, g["timing"].channel) == (300, None, None)
+    assert (g["timing+cfo"].start, g["timing+cfo"].cfo_hz, g["timing+cfo"].channel) == (300, 1234.5, None)
+    assert g["ideal"].channel is truths.channel
+    # the genie truths are the real ones: the ideal receiver decodes a clean packet
+    link = PacketLink(LinkConfig(rate_mbps=24, psdu_bytes=100, channel="multipath", genie="ideal", snr_db=35.0))
+    sent = link.transmit(rng)
+    got = link.receive(link.channel(sent, rng))
+    assert not isinstance(got, PhyError) and got.psdu == sent.psdu
+
+
+def test_clock_offset_of_one_oscillator_and_phase_noise_options(rng):
+    # ±232 kHz is ±20 ppm per side at 5.8 GHz (17.3.9.4); the sampling clock drifts with it
+    link = PacketLink(LinkConfig(rate_mbps=24, psdu_bytes=400, snr_db=30.0, cfo_max_hz=232e3, sco=True))
+    sent = link.transmit(rng)
+    got = link.channel(sent, rng)
+    assert abs(got.cfo_hz) <= 232e3
+    assert runner.run_point(link, rng, target_errors=1, max_trials=8)[:2] == (0, 8)
+    # Wiener phase noise that is far too strong (-60 dBc/Hz at 1 MHz: 6.3 MHz linewidth) loses everything
+    bad = PacketLink(LinkConfig(rate_mbps=6, psdu_bytes=100, snr_db=30.0, phase_noise_dbc_hz=-60.0))
+    assert runner.run_point(bad, rng, target_errors=3, max_trials=3)[:2] == (3, 3)
+
+
+@pytest.mark.parametrize("channel", ["a2g2", "a2g3", "tone", "partial", "ofdm"])
+def test_every_channel_runs_and_a_strong_jammer_hurts(channel, rng):
+    cfg = LinkConfig(rate_mbps=6, psdu_bytes=100, channel=channel, snr_db=30.0, sir_db=30.0)
+    e, n, _ = runner.run_point(PacketLink(cfg), rng, target_errors=2, max_trials=10)
+    assert n == 10 and e <= 1
+    if channel in packet.JAMMERS:
+        loud = PacketLink(LinkConfig(rate_mbps=6, psdu_bytes=100, channel=channel, snr_db=30.0, sir_db=-15.0))
+        e, n, _ = runner.run_point(loud, rng, target_errors=5, max_trials=10)
+        assert e >= 5, (channel, e, n)
+
+
+def test_cli_quick_run_writes_csv_and_png_and_is_reproducible(tmp_path, capsys):
+    args = ["--quick", "--rates", "6", "--psdu-bytes", "100", "--seed", "3", "--quiet"]
+    assert per.main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert per.main([*args, "--out", str(tmp_path / "b"), "--jobs", "1"]) == 0
+    a = (tmp_path / "a" / "per_awgn_100B.csv").read_text()
+    assert a == (tmp_path / "b" / "per_awgn_100B.csv").read_text()
+    assert (tmp_path / "a" / "per_awgn_100B.png").stat().st_size > 10_000
+    lines = a.splitlines()
+    assert lines[0].split(",") == per.COLUMNS and len(lines) >= 3
+    assert "seed 3" in capsys.readouterr().out
+
+
+def test_cli_bad_argument_is_one_line():
+    p = subprocess.run([sys.executable, "-m", "mesh_phy.per", "--rates", "7"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "rate" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+# ---------------------------------------------------------------- the PER table
+def test_interpolation_on_a_hand_made_table():
+    tab = per.load_table("rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n"
+                         "6,1000,0.0,100,10,0.1,0,1\n6,1000,1.0,1000,1,0.001,0,1\n6,1000,2.0,1000,0,0.0,0,1\n")
+    assert per.interpolate(0.5, 6, 1000, tab) == pytest.approx(0.01)  # log-linear: 10^-2
+    assert per.interpolate(-1.0, 6, 1000, tab) == 1.0
+    assert per.interpolate(5.0, 6, 1000, tab) == pytest.approx(0.001)  # not extrapolated past the data
+    # another length from independent errors per byte: 1 - (1 - 0.01)^(100/1000)
+    assert per.interpolate(0.5, 6, 100, tab) == pytest.approx(1 - 0.99**0.1)
+    with pytest.raises(PhyError):
+        per.interpolate(0.5, 12, 1000, tab)
+
+
+def test_committed_table_covers_every_rate_and_meets_the_sensitivity_margin():
+    tab = per.load_table()
+    for rate in per.REQUIRED_SNR_DB:
+        for nbytes in (1000, 100):
+            snr, p = tab[(rate, nbytes)]
+            assert np.all(np.diff(snr) > 0) and np.all((0 <= p) & (p <= 1))
+            assert p[0] > 0.5 and p[-1] < 0.05  # spans the waterfall
+        # 17.3.10.1: PER ≤ 10 % at the sensitivity level, here with at least 3 dB to spare
+        assert per.interpolate(per.REQUIRED_SNR_DB[rate] - per.REQUIRED_MARGIN_DB, rate, 1000, tab) < 0.1
+        values = [per.interpolate(s, rate, 1000, tab) for s in np.arange(-5, 30, 0.25)]
+        assert all(b <= a for a, b in zip(values, values[1:], strict=False))
+
+
+def test_hostile_arguments_raise_phy_error():
+    import hostile
+
+    tab = per.load_table("rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n6,1000,0.0,9,1,0.1,0,1\n")
+    for func, good in [(per.interpolate, dict(snr_db=3.0, rate_mbps=6, psdu_bytes=1000, table=tab)),
+                       (per.default_grid, dict(channel="awgn", rate_mbps=6)),
+                       (PacketLink, dict(config=LinkConfig(rate_mbps=6))),
+                       (lambda **kw: LinkConfig(**kw).checked(), dict(rate_mbps=6, psdu_bytes=100, channel="ofdm",
+                                                                       genie="ideal", snr_db=3.0, sir_db=1.0))]:
+        assert hostile.sweep(func, good, PhyError) > 0
+    with pytest.raises(PhyError):
+        per.load_table("rate_mbps,psdu_bytes\n6,x\n")
