@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import NamedTuple
@@ -149,11 +150,15 @@ def progress_bar(total: int, enabled: bool, desc: str = ""):
 
 
 def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_trials: int,
-          floor: float = 0.0, progress: bool = True, jobs: int = 1) -> list[Point]:
+          floor: float = 0.0, progress: bool = True, jobs: int = 1, backend=None) -> list[Point]:
     """Every curve's points in order, each curve ended early by its first
     point with no error or with a rate below ``floor``. ``jobs`` > 1 runs
     different curves' points in that many processes; the points (and so the
-    results) are the same as with one."""
+    results) are the same as with one. ``backend`` — any object with
+    ``submit(fn, *args, **kwargs) -> future``, ``wait_first(futures) -> done
+    set`` and ``workers`` (a :mod:`kpi.backends` backend: serial, local
+    processes, Dask) — runs the points there instead of ``jobs``; the results
+    are again the same."""
     if not isinstance(curves, (list, tuple)) or not all(isinstance(c, Curve) for c in curves):
         raise PhyError("curves must be a list of mesh_phy.link.runner.Curve")
     names = [c.name for c in curves]
@@ -162,6 +167,8 @@ def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_tr
     base_seed = argcheck.integer(base_seed, "base_seed", PhyError, lo=0, hi=seeds.MAX_SEED)
     fl = argcheck.real(floor, "floor", PhyError, lo=0.0, hi=1.0)
     jobs = argcheck.integer(jobs, "jobs", PhyError, lo=1, hi=256)
+    if backend is not None and not all(callable(getattr(backend, f, None)) for f in ("submit", "wait_first")):
+        raise PhyError("backend must have submit(fn, *args) and wait_first(futures), e.g. a kpi.backends backend")
     limits = dict(target_errors=target_errors, max_trials=max_trials)
     results: dict[int, list[Point]] = {i: [] for i in range(len(curves))}
     bar = progress_bar(sum(len(c.xs) for c in curves), progress)
@@ -177,21 +184,24 @@ def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_tr
         return go_on
 
     try:
-        if jobs == 1:
+        if jobs == 1 and backend is None:
             for ci, c in enumerate(curves):
                 for i in range(len(c.xs)):
                     if not record(ci, measure(c, i, base_seed, **limits)):
                         break
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            slots = jobs if backend is None else max(1, int(getattr(backend, "workers", 1)))
+            with (ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) if backend is None
+                  else nullcontext(backend)) as pool:
                 pending = {}
                 waiting = list(range(len(curves)))[::-1]  # curves not yet started, next one last
                 while waiting or pending:
-                    while waiting and len(pending) < jobs:
+                    while waiting and len(pending) < slots:
                         ci = waiting.pop()
                         if curves[ci].xs:
                             pending[pool.submit(measure, curves[ci], 0, base_seed, **limits)] = ci
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    done = wait(pending, return_when=FIRST_COMPLETED)[0] if backend is None else \
+                        backend.wait_first(list(pending))
                     for fut in done:
                         ci = pending.pop(fut)
                         if record(ci, fut.result()):
