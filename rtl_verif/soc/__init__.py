@@ -12,6 +12,9 @@ from pathlib import Path
 
 RTL = Path(__file__).resolve().parent / "rtl"
 FILES = ("soc_axil_xbar.sv", "soc_ram.sv", "soc_ctrl.sv", "soc.sv")
+BLOCK_RTL = Path(__file__).resolve().parent.parent / "rtl"
+# the blocks' files (as their rtl_verif.blocks entries list them; tests/test_soc.py checks they agree)
+BLOCK_FILES = ("sm4_sbox.sv", "sm4_t.sv", "sm4_key.sv", "sm4_round.sv", "sm4_core_regs.sv", "sm4_core.sv")
 
 
 def picorv32_path() -> Path:
@@ -25,7 +28,7 @@ def picorv32_path() -> Path:
 
 def sources() -> tuple:
     """Absolute paths of the SoC's RTL, the core first."""
-    return (str(picorv32_path()), *(str(RTL / f) for f in FILES))
+    return (str(picorv32_path()), *(str(BLOCK_RTL / f) for f in BLOCK_FILES), *(str(RTL / f) for f in FILES))
 
 
 def prepare() -> None:

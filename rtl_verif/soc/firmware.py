@@ -46,12 +46,15 @@ class Program(NamedTuple):
 
 PROGRAMS = {p.name: p for p in (
     Program("buserr", ("programs/buserr.c",), "unmapped read and write answer DECERR and set the bus-error latch"),
-    Program("sensor", ("programs/sensor.c", "lib/angle_update.c", "lib/cordic_sw.c"),
+    Program("sm4", ("programs/sm4.c", "drivers/sm4_drv.c", "lib/ccm_star.c"),
+            "SM4 blocks (GB/T 32907 example 1, random) and CCM* frames on the SM4 engine"),
+    Program("sensor", ("programs/sensor.c", "lib/angle_update.c"),
             "angle chain per-sample update (calibration, CORDIC, observer, delay compensation) on the CPU"),
 )}
 
 VARIANTS = {
     "default": (),
+    "broken_sm4": ("-DSOC_BROKEN_SM4_BYTE_ORDER",),  # the SM4 driver packs words little-endian
 }
 
 

@@ -21,29 +21,33 @@ ones; the floating-point diagnostics are not part of it):
 6. delay compensation: out = θ + (ω·D >> 32), D = delay in Q16 samples.
 
 Every product is 64-bit two's complement that wraps, as on the CPU; shifts of
-negative values are arithmetic (floor). The constants are the chain's own
-(:class:`sensor_dsp.chain.AngleChain` with ``calibration="fixed"``), and
-tests/test_soc_golden.py holds this model to ``AngleChain.run`` sample by
-sample.
+negative values are arithmetic (floor). The constants follow the chain's
+formulas for its configuration (:func:`make_chain`: ``calibration="fixed"``,
+the coil's own coefficients), the observer gains are the chain's, and
+tests/test_soc.py holds this model to ``AngleChain.run`` sample by sample
+(public API only: a change of the chain's integer path shows there).
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from sensor_dsp import chain, cordic, signals
-from sensor_dsp import diagnostics as dg
 
 HOST_RATE_HZ = 20_000.0  # the sensor's output (host) rate: the CPU updates at this rate
 FLAGS = chain.LOSS_OF_SIGNAL | chain.COIL_FAULT | chain.TRACKING_LOSS  # the flags this update decides
 M32 = 0xFFFFFFFF
 
-# the firmware's configuration: the realistic coil (signals.REALISTIC) calibrated with its own coefficients
-COEFFICIENTS = (signals.REALISTIC.offset_sin, signals.REALISTIC.offset_cos,
-                signals.REALISTIC.amplitude * (1 + signals.REALISTIC.mismatch / 2),
-                signals.REALISTIC.amplitude * (1 - signals.REALISTIC.mismatch / 2), signals.REALISTIC.phase_deg)
+TRACKING_LOSS_DEG = 5  # the chain's TRACKING_LOSS threshold on |e|
 GROUP_DELAY_S = 30e-6
 SKEW_S = 10e-6
+# the recorded coil: 0.5 % gain mismatch, offsets +1.0 / -0.8 % FS, 0.3° orthogonality error, noise σ 0.2 % FS
+COIL = signals.Impairments(mismatch=0.005, offset_sin=0.010, offset_cos=-0.008, phase_deg=0.3, noise=0.002,
+                           group_delay_s=GROUP_DELAY_S, skew_s=SKEW_S)
+# the firmware's fixed calibration: that coil's own coefficients (off_s, off_c, amp_s, amp_c, phase_deg), full scale
+COEFFICIENTS = (COIL.offset_sin, COIL.offset_cos, COIL.amplitude * (1 + COIL.mismatch / 2),
+                COIL.amplitude * (1 - COIL.mismatch / 2), COIL.phase_deg)
 
 
 class UpdateParams(NamedTuple):
@@ -74,14 +78,22 @@ def make_chain(fs_hz: float = HOST_RATE_HZ) -> chain.AngleChain:
 
 
 def params(ch: chain.AngleChain | None = None) -> UpdateParams:
-    """The integer constants of ``ch`` (default :func:`make_chain`)."""
+    """The integer constants of ``ch`` (default :func:`make_chain`; fixed
+    calibration): gains ``round(target·2^14 / A)`` with A in ADC LSB, sec φ and
+    tan φ in Q14, offsets in 1/16 LSB, delays in Q16 samples."""
     ch = make_chain() if ch is None else ch
     cfg = ch.config
+    full = float(1 << (cfg.adc_bits - 1))
     target = 3 * (1 << (cfg.cordic_bits - 1)) // 4
-    gs, gc, ksec, ktan, os_q, oc_q = chain._coefficients(*ch._initial_coefficients(), target)
-    return UpdateParams(cfg.adc_bits, cfg.cordic_bits, ch.cordic, gs, gc, ksec, ktan, os_q, oc_q, ch.kp, ch.ki,
-                        int(round(cfg.skew_s * cfg.fs_hz * 65536)), ch._comp_q16,
-                        (int(dg.TRACKING_LOSS_DEG) << 32) // 360)
+    off_s, off_c, amp_s, amp_c, phase_deg = cfg.coefficients
+    phi = math.radians(phase_deg)
+    delay = (cfg.group_delay_s + cfg.skew_s) * cfg.fs_hz if cfg.delay_compensation else 0.0
+    return UpdateParams(
+        cfg.adc_bits, cfg.cordic_bits, cordic.params(cfg.cordic_bits, cfg.angle_bits, cfg.iterations),
+        round(target * 16384.0 / (amp_s * full)), round(target * 16384.0 / (amp_c * full)),
+        round(16384.0 / math.cos(phi)), round(16384.0 * math.tan(phi)),
+        round(16 * off_s * full), round(16 * off_c * full), ch.kp, ch.ki,
+        round(cfg.skew_s * cfg.fs_hz * 65536), round(delay * 65536), (TRACKING_LOSS_DEG << 32) // 360)
 
 
 def _i64(v: int) -> int:
@@ -172,12 +184,11 @@ def run(p: UpdateParams, s, c) -> list:
 
 def samples(n: int, seed: int, fs_hz: float = HOST_RATE_HZ, rpm: float = 3000.0, adc_bits: int = 14,
             dropout: tuple = (0.6, 0.7)):
-    """``n`` ADC sample pairs (signed ``adc_bits`` ints) of the realistic coil
+    """``n`` ADC sample pairs (signed ``adc_bits`` ints) of :data:`COIL`
     turning at ``rpm``, with a loss of signal (both channels near 0) over the
     ``dropout`` fraction of the record so the coasting path runs too."""
-    imp = signals.REALISTIC._replace(group_delay_s=GROUP_DELAY_S, skew_s=SKEW_S)
     traj = signals.constant_speed(fs_hz, n / fs_hz, rpm, theta0=0.3)
-    s, c = signals.coil_signals(traj, imp, seed=seed)
+    s, c = signals.coil_signals(traj, COIL, seed=seed)
     full = float(1 << (adc_bits - 1))
     si = np.clip(np.rint(s * full), -full, full - 1).astype(np.int64)
     ci = np.clip(np.rint(c * full), -full, full - 1).astype(np.int64)
@@ -217,7 +228,7 @@ def c_header(p: UpdateParams) -> str:
 def samples_header(s, c) -> str:
     """``angle_samples.h``: the sample pairs the sensor program processes."""
     pairs = ",\n    ".join(f"{{{int(a)}, {int(b)}}}" for a, b in zip(s, c, strict=True))
-    return ("/* Generated by rtl_verif/soc/golden_sensor.py (signals.REALISTIC coil): do not edit. */\n"
+    return ("/* Generated by rtl_verif/soc/golden_sensor.py (its COIL, sensor_dsp.signals): do not edit. */\n"
             "#ifndef ANGLE_SAMPLES_H\n#define ANGLE_SAMPLES_H\n\n"
             f"#define ANGLE_N_SAMPLES {len(s)}\n"
             f"static const int16_t angle_samples[ANGLE_N_SAMPLES][2] = {{\n    {pairs}\n}};\n\n#endif\n")

@@ -12,6 +12,8 @@ own control block (``rtl/soc_ctrl.sv``).
 
 from typing import NamedTuple
 
+from rtl_verif.regs.models.sm4_core import REGMAP as SM4_REGS
+
 RAM_BYTES = 64 * 1024
 
 
@@ -50,7 +52,11 @@ WINDOWS = (
     Window("RAM", 0x0000_0000, RAM_BYTES, "on-chip RAM (firmware image, data, stack)", None),
     Window("CTRL", 0x1000_0000, 0x1000, "SoC control: console, exit, cycle counter, bus-error latch",
            "rtl_verif/soc/memory_map.py (CTRL_REGS)"),
+    # the blocks: each window is exactly the span its register block decodes, so nothing aliases
+    Window("SM4", 0x4000_0000, SM4_REGS.span, "SM4 engine (sm4_core)", "rtl_verif/regs/sm4_core.rdl"),
 )
+# window name -> the block's register model (from its SystemRDL)
+REGMAPS = {"SM4": SM4_REGS}
 
 
 def window(name: str) -> Window:
@@ -60,15 +66,18 @@ def window(name: str) -> Window:
     raise KeyError(name)
 
 
-def rtl_params() -> dict:
-    """HDL parameters of the ``soc`` top."""
-    ram, ctrl = window("RAM"), window("CTRL")
-
+def rtl_params(firmware: str = "firmware.hex") -> dict:
+    """HDL parameters of the ``soc`` top; ``firmware`` names the RAM image file
+    the testbench writes (a build with another name has its own build folder)."""
     def hex32(v):  # sized literals: both simulators take them as -G/-P values
         return f"32'h{v:08x}"
 
-    return {"RAM_WORDS": RAM_BYTES // 4, "RAM_BASE": hex32(ram.base), "RAM_MASK": hex32(ram.mask),
-            "CTRL_BASE": hex32(ctrl.base), "CTRL_MASK": hex32(ctrl.mask), "STACK_TOP": hex32(ram.base + ram.size)}
+    params = {"RAM_WORDS": RAM_BYTES // 4, "STACK_TOP": hex32(window("RAM").base + RAM_BYTES),
+              "FIRMWARE": f'"{firmware}"'}
+    for w in WINDOWS:
+        params[f"{w.name}_BASE"] = hex32(w.base)
+        params[f"{w.name}_MASK"] = hex32(w.mask)
+    return params
 
 
 def c_header() -> str:

@@ -11,13 +11,19 @@ access, ebreak), or a timeout (no EXIT within the program's clock budget).
 Testplan (one cocotb test per program, firmware_models/c/programs/):
 * test_buserr — unmapped read and write answer DECERR, the control block
   answers SLVERR on an unmapped offset, the latch records each and clears.
+* test_sm4 — GB/T 32907-2016 Annex A example 1 and random blocks, both
+  directions, against crypto.sm4; CCM* frames (tags 4/8/16, with and without
+  AAD or payload) against crypto.modes.ccm_star_encrypt, their decryption,
+  and a forged frame refused with no plaintext; clocks per block through the
+  driver against the engine's 32.
 * test_sensor — the angle chain's per-sample update on the CPU, every output
   sample against rtl_verif.soc.golden_sensor; clocks per update.
 
 Seeds: the program's pseudo-random inputs come from the seed patched into
 the image (word 2), derived from COCOTB_RANDOM_SEED (``SEED=``). Icarus runs
 the core about 100× slower than Verilator, so the long programs use a
-smaller iteration count there (word 3; see COUNTS).
+smaller iteration count there (word 3; see COUNTS) and run in QUICK mode
+(word 4: no timing loops, fewer cases): the figures come from Verilator.
 
 Figures (clocks per second of simulation, clocks per update, ...) are
 logged and written to build/results/soc_figures-<sim>.json.
@@ -34,15 +40,20 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
+from crypto import modes, sm4
 from rtl_verif.soc import firmware, golden_sensor, memory_map
 
 CLK_NS = 10
 MAGIC = 0x31415746
-SIM = cocotb.SIM_NAME.lower() if cocotb.SIM_NAME else "unknown"
-ICARUS = "icarus" in SIM
+_NAME = (cocotb.SIM_NAME or "unknown").lower()  # "icarus verilog", "verilator"
+SIM = "icarus" if "icarus" in _NAME else "verilator" if "verilator" in _NAME else _NAME.split()[0]
+ICARUS = SIM == "icarus"
 # iteration counts (0 = the program's default) and clock budgets, per simulator
-COUNTS = {"sensor": 40 if ICARUS else 0}
-BUDGET = {"buserr": 20_000, "sensor": 3_000_000}
+COUNTS = {"sensor": 8 if ICARUS else 200, "sm4": 1 if ICARUS else 0, "cordic": 8 if ICARUS else 0,
+          "viterbi": 24 if ICARUS else 0}
+QUICK = ICARUS  # fw_flags bit 0: the programs skip their timing loops and extra cases
+BUDGET = {"buserr": 20_000, "sensor": 3_000_000, "sm4": 1_000_000, "cordic": 1_000_000, "viterbi": 1_000_000}
+ENGINE_CLOCKS = 32  # the SM4 engine's clocks per block back to back (33 from load to result)
 FIGURES = firmware.ROOT / "build" / "results" / f"soc_figures-{SIM}.json"
 
 
@@ -52,6 +63,11 @@ def seed() -> int:
 
 def variant() -> str:
     return os.environ.get("SOC_FW_VARIANT", "default")
+
+
+def image_file() -> str:
+    """The RAM image file this build's soc_ram reads (its FIRMWARE parameter)."""
+    return json.loads(os.environ.get("TB_PARAMS", "{}")).get("FIRMWARE", '"firmware.hex"').strip('"')
 
 
 class RunResult(NamedTuple):
@@ -71,13 +87,14 @@ class RunResult(NamedTuple):
 
 
 def patched_image(program: str, prog_seed: int, count: int) -> str:
-    """The program's RAM image with the seed and count words set."""
+    """The program's RAM image with the seed, count and flags words set."""
     img = firmware.load(variant())[program]
     words = img.hex.read_text().splitlines()
     if int(words[1], 16) != MAGIC:
         raise AssertionError(f"{img.hex}: no argument block (word 1 is {words[1]})")
     words[2] = f"{prog_seed & 0xFFFFFFFF:08x}"
     words[3] = f"{count & 0xFFFFFFFF:08x}"
+    words[4] = f"{int(QUICK):08x}"
     return "\n".join(words) + "\n"
 
 
@@ -92,7 +109,7 @@ async def run_program(dut, program: str, *, expect_bus_error: bool = False) -> R
     """Load ``program``, run it to EXIT (or a failure), return what it printed."""
     prog_seed = random.getrandbits(32)  # cocotb seeds random per test from COCOTB_RANDOM_SEED
     count = COUNTS.get(program, 0)
-    Path("firmware.hex").write_text(patched_image(program, prog_seed, count))
+    Path(image_file()).write_text(patched_image(program, prog_seed, count))
     Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start(start_high=False)
     dut.rst.value = 1
     dut.fw_load.value = 1
@@ -188,3 +205,50 @@ async def test_sensor(dut):
     record("sensor.clocks_per_update", round(per, 1))
     dut._log.info("sensor: %d samples compared; %.0f clocks per update = %.2f %% of a 100 MHz core at %g Hz",
                   len(rows), per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)
+
+
+def _bytes(field: str) -> bytes:
+    return b"" if field == "-" else bytes.fromhex(field)
+
+
+@cocotb.test()
+async def test_sm4(dut):
+    """Blocks and CCM* frames through the SM4 driver against crypto.sm4 / crypto.modes."""
+    res = await run_program(dut, "sm4")
+    check_exit(res)
+    blocks = res.records("blk")
+    n_blocks = 2 + (COUNTS["sm4"] or 4) * (1 if QUICK else 2)
+    check(res, len(blocks) == n_blocks, f"{len(blocks)} block records, expected {n_blocks}")
+    # GB/T 32907-2016 Annex A example 1 (the standard's own ciphertext)
+    std = bytes.fromhex("0123456789abcdeffedcba9876543210")
+    std_ct = bytes.fromhex("681edf34d206965e86b3e94f536e4246")
+    check(res, blocks[0] == [std.hex(), "e", std.hex(), std_ct.hex()], "GB/T 32907 example 1 encryption")
+    check(res, blocks[1] == [std.hex(), "d", std_ct.hex(), std.hex()], "GB/T 32907 example 1 decryption")
+    for key, d, x, y in blocks:
+        f = sm4.decrypt_block if d == "d" else sm4.encrypt_block
+        exp = f(bytes.fromhex(key), bytes.fromhex(x)).hex()
+        check(res, y == exp, f"block {d} key {key} in {x}: engine {y}, golden {exp}")
+    frames, decs, forged = res.records("ccm"), res.records("ccm_dec"), res.records("ccm_forged")
+    n_frames = 1 if QUICK else 3
+    check(res, len(frames) == len(decs) == len(forged) == n_frames, f"expected {n_frames} CCM* frames")
+    for (tag_len, key, nonce, aad, pt, ct, tag), dec, bad in zip(frames, decs, forged, strict=True):
+        exp_ct, exp_tag = modes.ccm_star_encrypt(sm4.SM4(bytes.fromhex(key)), bytes.fromhex(nonce), _bytes(pt),
+                                                 _bytes(aad), int(tag_len))
+        check(res, (_bytes(ct), _bytes(tag)) == (exp_ct, exp_tag),
+              f"CCM* frame (key {key}, nonce {nonce}): ct/tag {ct}/{tag}, golden {exp_ct.hex()}/{exp_tag.hex()}")
+        check(res, dec == ["ok", pt], f"CCM* decryption of a good frame gave {dec}")
+        check(res, bad[0] == "fail" and set(_bytes(bad[1])) <= {0},
+              f"a forged CCM* frame was accepted or released plaintext: {bad}")
+    key_clocks = int(res.records("sm4_key_cycles")[0][0])
+    record("sm4.clocks_per_key_load", key_clocks)
+    if QUICK:
+        return
+    cyc = res.records("sm4_cycles")
+    check(res, len(cyc) == 1, "no sm4_cycles record")
+    per = int(cyc[0][1]) / int(cyc[0][0])
+    bus = res.records("sm4_bus_cycles")
+    check(res, len(bus) == 1, "no sm4_bus_cycles record")
+    record("sm4.bus_clocks_per_block", round(int(bus[0][1]) / int(bus[0][0]), 1))
+    record("sm4.clocks_per_block", round(per, 1))
+    dut._log.info("sm4: %d blocks and %d frames compared; %.1f clocks per block through the driver "
+                  "(engine %d), key load %d clocks", len(blocks), len(frames), per, ENGINE_CLOCKS, key_clocks)

@@ -3,11 +3,15 @@
 ``picolibc.specs``), building rv32imc / ilp32.
 
 ``python -m rtl_verif.soc.toolchain`` says whether they are installed; when
-they are not it prints the one command to run and exits 1 (``make setup``
-runs it for you as root).
+they are not it prints the one command to run and exits 1. With ``--install``
+it runs that command itself when it is root (``make setup`` does this), and
+otherwise prints it and exits 1.
 """
 
+import argparse
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -42,13 +46,33 @@ def find() -> Toolchain:
     return Toolchain(tools["gcc"], tools["objcopy"], tools["size"], SPECS)
 
 
-def main() -> int:
+def install() -> None:
+    """apt-get install the packages (as root); ToolchainError if that fails."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print("installing Debian packages: " + " ".join(PACKAGES))
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *PACKAGES]):
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if r.returncode:
+            raise ToolchainError(f"{' '.join(cmd)} failed: {' '.join(r.stderr.split())[:300]}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rtl_verif.soc.toolchain", description=__doc__.splitlines()[0])
+    ap.add_argument("--install", action="store_true", help="install the packages when missing (needs root)")
+    a = ap.parse_args(argv)
     try:
         tc = find()
     except ToolchainError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"ok: {tc.gcc} with {tc.specs}")
+        if not (a.install and os.geteuid() == 0):
+            print(exc, file=sys.stderr)
+            return 1
+        try:
+            install()
+            tc = find()
+        except ToolchainError as exc2:
+            print(exc2, file=sys.stderr)
+            return 1
+    print(f"RISC-V toolchain: {tc.gcc} with {tc.specs}")
     return 0
 
 

@@ -1,7 +1,7 @@
 /* Program 3: the sensor angle chain's per-sample update on the CPU.
  *
  * Pass 1 runs the update over the first n recorded sample pairs
- * (angle_samples.h, generated from the realistic coil model; n = fw_count or
+ * (angle_samples.h, generated from golden_sensor.COIL; n = fw_count or
  * all) and prints one record per sample:
  *   ang <s> <c> <angle> <omega> <mag> <flags>
  * (s, c: 4-digit two's complement hex; angle: 8 digits, 2^-32 turn; omega:
@@ -9,6 +9,7 @@
  * Pass 2 runs the same n updates again from reset without printing and
  * reports the clocks they took (loop and sample loads included):
  *   sensor_cycles <n> <clocks>
+ * (also with FW_QUICK: the update's cost is the figure this program exists for).
  */
 #include <stdint.h>
 

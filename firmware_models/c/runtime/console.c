@@ -1,13 +1,6 @@
 #include "console.h"
 
-#include "soc.h"
-
 static const char HEX[] = "0123456789abcdef";
-
-void con_putc(char c)
-{
-    mmio_write(SOC_CTRL_BASE + SOC_CTRL_CONSOLE, (uint8_t)c);
-}
 
 void con_puts(const char *s)
 {
@@ -30,8 +23,10 @@ void con_bytes(const uint8_t *p, size_t n)
 {
     if (n == 0)
         con_putc('-');
-    for (size_t i = 0; i < n; i++)
-        con_hex(p[i], 2);
+    for (size_t i = 0; i < n; i++) {
+        con_putc(HEX[p[i] >> 4]);
+        con_putc(HEX[p[i] & 15u]);
+    }
 }
 
 void con_dec(uint32_t v)

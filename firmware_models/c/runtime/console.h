@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void con_putc(char c);
+#include "soc.h"
+
+static inline void con_putc(char c)
+{
+    mmio_write(SOC_CTRL_BASE + SOC_CTRL_CONSOLE, (uint8_t)c);
+}
+
 void con_puts(const char *s);                       /* no newline added */
 void con_hex(uint32_t v, int digits);               /* exactly `digits` hex digits */
 void con_hex32(uint32_t v);                         /* 8 hex digits */

@@ -5,6 +5,8 @@
  *   0x04  magic "FWA1" (0x31415746 as a little-endian word)
  *   0x08  fw_seed   seed of the program's pseudo-random inputs
  *   0x0C  fw_count  iteration count (0: the program's default)
+ *   0x10  fw_flags  bit 0 QUICK: skip the timing loops and extra cases (the
+ *                   slow simulator's run)
  * Then: stack pointer to the top of RAM (__stack from the linker script),
  * .bss cleared (the RAM image already holds .data), main() called, and its
  * return value written to the control block's EXIT register. A trap (ebreak)
@@ -22,6 +24,9 @@ fw_seed:
     .word   0
     .globl  fw_count
 fw_count:
+    .word   0
+    .globl  fw_flags
+fw_flags:
     .word   0
     .option pop
 

@@ -24,6 +24,8 @@ static inline uint32_t mmio_read(uintptr_t addr)
 /* Arguments patched into the image by the testbench (0 when not patched). */
 extern volatile uint32_t fw_seed;
 extern volatile uint32_t fw_count;
+extern volatile uint32_t fw_flags;
+#define FW_QUICK 1u /* fw_flags: skip timing loops and extra cases */
 
 /* Clocks since reset (the control block's 64-bit counter). */
 uint64_t soc_cycles(void);

@@ -13,10 +13,13 @@
 // run is judged by.
 module soc #(
     parameter int RAM_WORDS = 16384,
+    parameter FIRMWARE = "firmware.hex",  // the RAM image (relative: to the simulator's working directory)
     parameter logic [31:0] RAM_BASE  = 32'h0000_0000,
     parameter logic [31:0] RAM_MASK  = 32'hFFFF_0000,
     parameter logic [31:0] CTRL_BASE = 32'h1000_0000,
     parameter logic [31:0] CTRL_MASK = 32'hFFFF_F000,
+    parameter logic [31:0] SM4_BASE  = 32'h4000_0000,
+    parameter logic [31:0] SM4_MASK  = 32'hFFFF_FF80,
     parameter logic [31:0] STACK_TOP = 32'h0001_0000
 ) (
     input  logic        clk,
@@ -29,8 +32,8 @@ module soc #(
     output logic        bus_error,
     output logic        trap
 );
-    localparam int N = 2;
-    localparam int S_RAM = 0, S_CTRL = 1;
+    localparam int N = 3;
+    localparam int S_RAM = 0, S_CTRL = 1, S_SM4 = 2;
 
     // ---- the core ----
     logic        c_awvalid, c_awready, c_wvalid, c_wready, c_bvalid, c_bready;
@@ -104,8 +107,8 @@ module soc #(
 
     soc_axil_xbar #(
         .N(N),
-        .BASE({CTRL_BASE, RAM_BASE}),
-        .MASK({CTRL_MASK, RAM_MASK})
+        .BASE({SM4_BASE, CTRL_BASE, RAM_BASE}),
+        .MASK({SM4_MASK, CTRL_MASK, RAM_MASK})
     ) u_xbar (
         .clk(clk), .rst(rst),
         .s_awaddr(c_awaddr), .s_awvalid(c_awvalid), .s_awready(c_awready),
@@ -122,7 +125,7 @@ module soc #(
     );
 
     // ---- slaves ----
-    soc_ram #(.WORDS(RAM_WORDS)) u_ram (
+    soc_ram #(.WORDS(RAM_WORDS), .FIRMWARE(FIRMWARE)) u_ram (
         .clk(clk), .rst(rst), .load(fw_load),
         .s_awaddr(m_awaddr[S_RAM*32 +: 32]), .s_awvalid(m_awvalid[S_RAM]), .s_awready(m_awready[S_RAM]),
         .s_wdata(m_wdata[S_RAM*32 +: 32]), .s_wstrb(m_wstrb[S_RAM*4 +: 4]), .s_wvalid(m_wvalid[S_RAM]),
@@ -143,5 +146,28 @@ module soc #(
         .err_valid(err_valid), .err_write(err_write), .err_addr(err_addr), .err_resp(err_resp),
         .console_valid(console_valid), .console_data(console_data),
         .exit_valid(exit_valid), .exit_code(exit_code), .bus_error(bus_error)
+    );
+
+    // ---- the blocks, through their generated register blocks ----
+    // Their stream ports are idle here (the CPU uses the register path);
+    // interrupts are not wired (the core runs without IRQs): drivers poll.
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [127:0] sm4_m_tdata;
+    logic         sm4_s_tready, sm4_m_tvalid, sm4_m_tlast, sm4_irq;
+    wire [31:0]   sm4_awaddr = m_awaddr[S_SM4*32 +: 32];
+    wire [31:0]   sm4_araddr = m_araddr[S_SM4*32 +: 32];
+    /* verilator lint_on UNUSEDSIGNAL */
+    sm4_core u_sm4 (
+        .clk(clk), .rst(rst),
+        .s_axil_awaddr(sm4_awaddr[6:0]), .s_axil_awprot(3'b000), .s_axil_awvalid(m_awvalid[S_SM4]),
+        .s_axil_awready(m_awready[S_SM4]), .s_axil_wdata(m_wdata[S_SM4*32 +: 32]),
+        .s_axil_wstrb(m_wstrb[S_SM4*4 +: 4]), .s_axil_wvalid(m_wvalid[S_SM4]), .s_axil_wready(m_wready[S_SM4]),
+        .s_axil_bresp(m_bresp[S_SM4*2 +: 2]), .s_axil_bvalid(m_bvalid[S_SM4]), .s_axil_bready(m_bready[S_SM4]),
+        .s_axil_araddr(sm4_araddr[6:0]), .s_axil_arprot(3'b000), .s_axil_arvalid(m_arvalid[S_SM4]),
+        .s_axil_arready(m_arready[S_SM4]), .s_axil_rdata(m_rdata[S_SM4*32 +: 32]),
+        .s_axil_rresp(m_rresp[S_SM4*2 +: 2]), .s_axil_rvalid(m_rvalid[S_SM4]), .s_axil_rready(m_rready[S_SM4]),
+        .s_axis_tdata(128'd0), .s_axis_tvalid(1'b0), .s_axis_tready(sm4_s_tready), .s_axis_tlast(1'b0),
+        .m_axis_tdata(sm4_m_tdata), .m_axis_tvalid(sm4_m_tvalid), .m_axis_tready(1'b1), .m_axis_tlast(sm4_m_tlast),
+        .irq(sm4_irq)
     );
 endmodule
