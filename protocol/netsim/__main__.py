@@ -81,8 +81,7 @@ def main(argv=None) -> int:
 
     def progress(t_s):
         if bar is not None:
-            bar.n = round(min(t_s, sc.duration_s), 3)
-            bar.refresh()
+            bar.update(round(min(t_s, sc.duration_s) - bar.n, 3))  # tqdm redraws at most every mininterval
     world = World(sc, progress=progress)
     result = world.run()
     if bar is not None:

@@ -6,9 +6,12 @@ P[m mod 64] of the channels, drawn once from the network id (a protocol
 constant every node derives, not the simulation seed).
 
 * In a data slot node Y *listens* on ``P[m][(n + o_Y) mod C]``, its
-  receive offset ``o_Y`` = a hash of its address mod C: nodes with different
-  offsets are on different channels in every slot, so transmissions to them
-  never contend with each other; a transmitter to Y tunes to Y's channel.
+  receive offset ``o_Y`` (:func:`rx_offset`: 0 for ground stations, a hash
+  of the address over 1..C−1 for drones): nodes with different offsets are
+  on different channels in every slot, so transmissions to them never
+  contend with each other, and traffic to a ground station contends only
+  with other traffic to ground stations; a transmitter to Y tunes to Y's
+  channel.
 * In a control slot (every ``control_every``-th slot) every node listens on
   the common channel ``P[m'][k mod C]``, k the control-slot number and
   m' = k // C.
@@ -34,9 +37,13 @@ import numpy as np
 N_PERMUTATIONS = 64
 
 
-def rx_offset(address: int, channels: int) -> int:
-    """Receive-channel offset of a node (Knuth's multiplicative hash of the address)."""
-    return (((address * 2654435761) & 0xFFFFFFFF) >> 16) % channels
+def rx_offset(address: int, channels: int, ground: bool = False) -> int:
+    """Receive-channel offset of a node: 0 for a ground station (the sink
+    every drone reports to has its channel to itself), for a drone 1..C−1 by
+    Knuth's multiplicative hash of its address (0 too if C = 1)."""
+    if ground or channels == 1:
+        return 0
+    return 1 + (((address * 2654435761) & 0xFFFFFFFF) >> 16) % (channels - 1)
 
 
 class HoppingPlan:

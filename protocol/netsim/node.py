@@ -82,6 +82,8 @@ class SimNode:
         self.tc_next_allowed = 0.0
         self.tc_pending = False
         self.jitter = world.engine.rng(f"jitter/{self.address}")
+        self.hello_soon = False
+        self.last_hello = -1e18
         self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
 
     # ------------------------------------------------------------ life cycle
@@ -133,8 +135,24 @@ class SimNode:
                 "src": self.address, "ack_req": dst != F.BROADCAST, "mesh": mesh, "options": options,
                 "security": None, "body": body}
 
+    def _hello_soon(self) -> None:
+        """A new neighbour: answer with a HELLO within U(0, jitter) (at most one
+        pending, none within ``hello_fast_us`` of the last), so it learns the
+        link is symmetric without waiting a HELLO period."""
+        now = self.w.engine.now
+        if self.hello_soon or now - self.last_hello < self.w.rparams.hello_fast_us:
+            return
+        self.hello_soon = True
+
+        def go():
+            self.hello_soon = False
+            if self.alive:
+                self.send_hello()
+        self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), go)
+
     def send_hello(self) -> None:
         now = self.w.engine.now
+        self.last_hello = now
         for gone in self.routing.expire(now):
             self.slots.forget(gone)
             self.w.engine.log("nb-lost", self.address, gone)
@@ -244,6 +262,8 @@ class SimNode:
             src_i = self.w.index[src]
             rssi = self.w.medium.rx_power_dbm(src_i, self.i, tx_power)
             before = self.routing.version
+            if src not in self.routing.nbs:
+                self._hello_soon()
             self.routing.on_hello(src, f["body"], tx_power, rssi, now)
             self.slots.on_hello(src, opts.get(S.OPTION), [e["addr"] for e in f["body"]["neighbours"]])
             if self.routing.version != before:

@@ -75,7 +75,7 @@ class RoutingParams(NamedTuple):
     tc_min_us: float = 200_000.0  # triggered TCs at most this often
     nb_hold_us: float = 6_000_000.0
     tc_hold_us: float = 15_000_000.0
-    down_hold_us: float = 1_000_000.0  # a link the MAC took down stays down at least this long
+    down_hold_us: float = 500_000.0  # a link the MAC took down needs a HELLO at least this much later
     hop_limit: int = 16
     spf_hold_us: float = 250_000.0  # routes follow remote changes at most this often (own changes: at once)
 
@@ -86,7 +86,7 @@ def cost_of(q: int) -> int:
 
 class Neighbour:
     __slots__ = ("rssi", "tx_power", "heard", "listed", "q", "their_q", "they_keyed", "selects_me", "down_until",
-                 "their_rssi")
+                 "down_at", "their_rssi")
 
     def __init__(self):
         self.rssi = None  # smoothed RSSI (dBm) of its HELLOs here
@@ -99,6 +99,7 @@ class Neighbour:
         self.they_keyed = False
         self.selects_me = False
         self.down_until = -INF
+        self.down_at = -INF
 
 
 class LinkState:
@@ -166,6 +167,8 @@ class LinkState:
             nb = self.nbs[src] = Neighbour()
             self._mpr_dirty = True
         was = cost_of(nb.q) if self.usable(src, now) else None
+        if nb.down_until == INF and now - nb.down_at >= self.p.down_hold_us:
+            nb.down_until = now
         nb.rssi = rssi_dbm if nb.rssi is None else nb.rssi + 0.3 * (rssi_dbm - nb.rssi)
         nb.tx_power = tx_power
         nb.heard = now
@@ -190,10 +193,12 @@ class LinkState:
             self._links_maybe_changed(now)
 
     def link_down(self, addr: int, now: float) -> None:
-        """The MAC lost every attempt to ``addr``: the link is down for a while."""
+        """The MAC lost every attempt to ``addr``: the link is down until a
+        HELLO from it arrives at least ``down_hold_us`` later (a sign of life)."""
         nb = self.nbs.get(addr)
         if nb is not None:
-            nb.down_until = now + self.p.down_hold_us
+            nb.down_until = INF
+            nb.down_at = now
             self._links_maybe_changed(now)
 
     def expire(self, now: float) -> list:
@@ -257,6 +262,7 @@ class LinkState:
         if links != self.advertised or not self.ansn:
             self.ansn = (self.ansn + 1) & 0xFFFF or 1
             self.advertised = links
+            self.version += 1  # the shared (advertised) topology changed: multicast trees follow it
         self.changed = False
         return {"capabilities": 1 if self.ground else 0,
                 "neighbours": [{"addr": a, "link_quality": max(0, self.nbs[a].q) | KEYED, "rssi_dbm": 0}

@@ -23,6 +23,12 @@ Result keys (JSON-shaped: string keys, numbers, lists, None):
   ACK) on the air per powered node per second;
 * ``current_ma``: per node address (string), {mean, peak} supply current.
 
+``keying``: ``connected_ms`` — first time the links keyed at both ends
+connect every powered node (the fleet can carry protected traffic end to
+end); ``complete_ms`` — the last pairwise key set up before ``warmup_s``;
+``joins_ms`` — per node with a later ``join_s``, from its power-on to its
+first keyed link.
+
 and more: ``latency_budget_us`` (slot budget and the measured split of
 per-hop latency), ``keying`` (time to a fully keyed fleet), ``multicast``,
 ``drops``, ``delivery_over_time``, ``mac``, ``events``, ``events_per_s``,
@@ -74,7 +80,7 @@ class World:
         self.mac_params = MacParams.from_scenario(sc.mac)
         self.timing = timing(self.mac_params, radio.rate_mbps)
         self.plan = HoppingPlan(radio.channels, self.net, self.mac_params.control_every)
-        self.offsets = [rx_offset(a, radio.channels) for a in self.addrs]
+        self.offsets = [rx_offset(n.address, radio.channels, n.role == "ground") for n in sc.nodes]
         self.link = LinkModel()
         self.snr_1pct_db = self.link.snr_for(radio.rate_mbps, self.timing.data_bytes, 0.01)
         self.snr_min_db = self.snr_1pct_db + 3.0
@@ -171,8 +177,8 @@ class World:
             self.keying["joins"][node.address] = now - node.spec.join_s * 1e6
         if self.keying["connected_us"] is None and self._keyed_connected():
             self.keying["connected_us"] = now
-        if now < self.sc.warmup_s * 1e6 and not any(nd.pending for nd in self.nodes if nd.alive):
-            self.keying["complete_us"] = now
+        if now <= self.sc.warmup_s * 1e6:
+            self.keying["complete_us"] = now  # the last key set up before traffic starts
 
     def _keyed_connected(self) -> bool:
         alive = [nd for nd in self.nodes if nd.alive]
@@ -253,9 +259,8 @@ class World:
             if now >= stop:
                 return False
             payload = (k.to_bytes(2, "little") + int(now).to_bytes(6, "little") + bytes(max(0, size - 8)))[:size]
-            if not src.alive:
-                self.metrics.generated(k, ("dead", k, now), now, copies)
-                self.metrics.drop("source off")
+            if not src.alive:  # a powered-off node generates nothing
+                self.metrics.count("not generated: source off")
                 return None
             src.originate(k, flow.dst, payload, lambda key, meta: self.metrics.generated(k, key, now, copies))
             return None
