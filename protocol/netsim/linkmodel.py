@@ -17,6 +17,16 @@ at which the first coarse AWGN sweep of :mod:`mesh_phy.per` crossed 10 %
 PER (``mesh_phy.per._CENTRE_DB``), i.e. a waterfall of one decade per
 0.75 dB. It is not a measurement; switch by adding the CSV.
 
+**Beyond the table.** :func:`mesh_phy.per.interpolate` holds the last
+measured PER above the table's highest SNR with errors (a table of a few
+hundred packets per point ends near PER 5·10⁻³): used as is, every frame
+would be lost with that probability at any SNR, an artefact of the
+measurement's depth that would dominate a p99.999 latency. The AWGN
+waterfall keeps falling, so past that point we continue it log-linearly at
+the slope of the grid's own last decade (dB per decade between the SNR where
+PER is ten times the held value and the SNR where it is reached, clipped to
+0.25–3 dB per decade) — our extrapolation, stated, not a measurement.
+
 Lookups are fast: for each (rate, length bucket) a PER grid over SINR
 −10…45 dB in 0.1 dB steps is built once from the table; a lookup rounds
 the SINR down to the grid and the length up to its bucket (a multiple of
@@ -66,8 +76,25 @@ class LinkModel:
         g = self._grids.get((rate, nbytes))
         if g is None:
             g = np.array([per_model.interpolate(float(s), rate, nbytes, self.table) for s in self._snrs])
+            g = self._continue_waterfall(g)
             self._grids[(rate, nbytes)] = g
         return g
+
+    def _continue_waterfall(self, g: np.ndarray) -> np.ndarray:
+        """The grid with its high-SNR plateau (a held last value) replaced by the waterfall continued."""
+        floor = g[-1]
+        if floor <= 0 or floor >= 0.1:
+            return g
+        flat = np.nonzero(g > floor)[0]
+        if not len(flat):
+            return g
+        i_b = flat[-1] + 1  # first grid point of the plateau
+        above = np.nonzero(g >= 10 * floor)[0]
+        i_a = above[-1] if len(above) else 0
+        slope = float(np.clip((self._snrs[i_b] - self._snrs[i_a]), 0.25, 3.0))  # dB per decade
+        out = g.copy()
+        out[i_b:] = floor * 10.0 ** (-(self._snrs[i_b:] - self._snrs[i_b]) / slope)
+        return out
 
     def per(self, rate: int, sinr_db: float, nbytes: int) -> float:
         """PER of an ``nbytes`` PSDU at ``rate`` Mbit/s and ``sinr_db``."""

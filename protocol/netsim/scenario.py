@@ -360,7 +360,7 @@ def validate(scenario, seed=None) -> Scenario:
     nodes = _nodes(s["nodes"], radio, duration)
     addrs = {n.address for n in nodes}
     groups = _groups(s.get("groups", {}), addrs)
-    mac = _obj(s.get("mac", {}), "scenario.mac", _mac_fields())
+    mac = _mac(_obj(s.get("mac", {}), "scenario.mac", _mac_fields()))
     return Scenario(seed, duration, warmup, nodes, radio, groups,
                     _traffic(s.get("traffic", []), addrs, groups, duration),
                     _failures(s.get("failures", []), addrs, duration),
@@ -371,6 +371,12 @@ def validate(scenario, seed=None) -> Scenario:
 def _mac_fields() -> set:
     from protocol.netsim.mac import MacParams  # the MAC owns its parameters
     return set(MacParams.TUNABLE)
+
+
+def _mac(mac: dict) -> dict:
+    from protocol.netsim.mac import MacParams
+    MacParams.from_scenario(mac)  # checks every value
+    return dict(mac)
 
 
 def finite_or_none(x: float) -> float | None:

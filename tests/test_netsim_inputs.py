@@ -1,0 +1,232 @@
+"""Refusal of bad scenarios and arguments: every key path of a scenario,
+the run() seed, and the CLI (one line on stderr, exit 2)."""
+
+import copy
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from argcheck.cli import guard
+from protocol.errors import FrameError
+from protocol.netsim import ScenarioError, run, validate
+from protocol.netsim.__main__ import PROG, main
+
+BASE = {
+    "seed": 1, "duration_s": 3.0, "warmup_s": 1.0,
+    "nodes": [{"address": 1, "role": "ground", "position_m": [0, 0, 2]},
+              {"address": 16, "position_m": [100, 0, 100], "waypoints": [[0.0, 100, 0, 100], [3.0, 150, 0, 100]],
+               "join_s": 0.0, "tx_power_dbm": 16},
+              {"address": 17, "position_m": [0, 100, 100]}],
+    "radio": {"band_ghz": 5.8, "tx_power_dbm": 20, "rate_mbps": 24, "channels": 6, "noise_figure_db": 10,
+              "antenna_gain_dbi": 2, "power_control": True},
+    "groups": {"65025": [16, 17]},
+    "traffic": [{"src": 16, "dst": 1, "size_bytes": 32, "interval_ms": 10, "start_s": 1.5, "stop_s": 2.9},
+                {"src": 1, "dst": 65025, "size_bytes": 64, "interval_ms": 50}],
+    "failures": [{"at_s": 2.0, "node": 17}, {"at_s": 2.5, "link": [1, 16]}],
+    "jammers": [{"channels": [0, 1], "power_dbm": 30, "position_m": [0, 0, 10], "kind": "partial_band",
+                 "start_s": 0.0, "stop_s": 3.0, "reaction_us": 50, "dwell_us": 200}],
+    "propagation": {"environment": "suburban", "shadowing": True, "fading": True},
+    "security": {"suite": 2, "method": 3, "max_peers": 8},
+    "mac": {"positions": 4, "max_attempts": 7},
+}
+
+
+def _set(path, value):
+    def mutate(sc):
+        obj = sc
+        for k in path[:-1]:
+            obj = obj[k]
+        if value is _DEL:
+            del obj[path[-1]]
+        else:
+            obj[path[-1]] = value
+        return sc
+    return mutate
+
+
+_DEL = object()
+BAD = [
+    # (mutation, text the error must name)
+    (lambda sc: ["not", "a", "dict"], "scenario must be an object"),
+    (_set(["surprise"], 1), "scenario has an unknown key 'surprise'"),
+    (_set(["duration_s"], _DEL), "scenario.duration_s is missing"),
+    (_set(["nodes"], _DEL), "scenario.nodes is missing"),
+    (_set(["seed"], -1), "scenario.seed"), (_set(["seed"], 1.5), "scenario.seed"),
+    (_set(["seed"], True), "scenario.seed"),
+    (_set(["duration_s"], 0), "scenario.duration_s"), (_set(["duration_s"], math.nan), "scenario.duration_s"),
+    (_set(["duration_s"], math.inf), "scenario.duration_s"), (_set(["duration_s"], "3"), "scenario.duration_s"),
+    (_set(["duration_s"], 4000), "scenario.duration_s"), (_set(["warmup_s"], -1), "scenario.warmup_s"),
+    (_set(["nodes"], {}), "scenario.nodes must be a list"), (_set(["nodes"], []), "scenario.nodes must have"),
+    (_set(["nodes", 0], 7), "scenario.nodes[0] must be an object"),
+    (_set(["nodes", 0, "speed"], 3), "scenario.nodes[0] has an unknown key 'speed'"),
+    (_set(["nodes", 1, "address"], _DEL), "scenario.nodes[1].address is missing"),
+    (_set(["nodes", 1, "position_m"], _DEL), "scenario.nodes[1].position_m is missing"),
+    (_set(["nodes", 1, "address"], 0), "scenario.nodes[1].address"),
+    (_set(["nodes", 1, "address"], 0xFE01), "scenario.nodes[1].address"),
+    (_set(["nodes", 1, "address"], 1), "scenario.nodes[1].address 1 is used twice"),
+    (_set(["nodes", 1, "address"], True), "scenario.nodes[1].address"),
+    (_set(["nodes", 1, "address"], 16.0), "scenario.nodes[1].address"),
+    (_set(["nodes", 1, "role"], "tank"), "scenario.nodes[1].role"),
+    (_set(["nodes", 1, "position_m"], [0, 0]), "scenario.nodes[1].position_m must have 3..3 items"),
+    (_set(["nodes", 1, "position_m"], [0, 0, -1]), "scenario.nodes[1].position_m[2]"),
+    (_set(["nodes", 1, "position_m"], ["a", 0, 0]), "scenario.nodes[1].position_m[0]"),
+    (_set(["nodes", 1, "position_m"], [0, math.nan, 0]), "scenario.nodes[1].position_m[1]"),
+    (_set(["nodes", 1, "position_m"], [1e7, 0, 0]), "scenario.nodes[1].position_m[0]"),
+    (_set(["nodes", 1, "waypoints"], "fly"), "scenario.nodes[1].waypoints must be a list"),
+    (_set(["nodes", 1, "waypoints"], [[0.0, 1, 2]]), "scenario.nodes[1].waypoints[0]"),
+    (_set(["nodes", 1, "waypoints"], [[1.0, 1, 2, 3], [0.5, 1, 2, 3]]), "scenario.nodes[1].waypoints[1][0]"),
+    (_set(["nodes", 1, "waypoints"], [[-1.0, 1, 2, 3]]), "scenario.nodes[1].waypoints[0][0]"),
+    (_set(["nodes", 1, "waypoints"], [[0.0, 1, 2, -3]]), "scenario.nodes[1].waypoints[0][1:][2]"),
+    (_set(["nodes", 1, "join_s"], -1), "scenario.nodes[1].join_s"),
+    (_set(["nodes", 1, "join_s"], 99), "scenario.nodes[1].join_s"),
+    (_set(["nodes", 1, "tx_power_dbm"], 40), "scenario.nodes[1].tx_power_dbm"),
+    (_set(["radio"], []), "scenario.radio must be an object"),
+    (_set(["radio", "gain"], 1), "scenario.radio has an unknown key 'gain'"),
+    (_set(["radio", "band_ghz"], 0.5), "scenario.radio.band_ghz"),
+    (_set(["radio", "tx_power_dbm"], 50), "scenario.radio.tx_power_dbm"),
+    (_set(["radio", "rate_mbps"], 25), "scenario.radio.rate_mbps"),
+    (_set(["radio", "rate_mbps"], 24.0), "scenario.radio.rate_mbps"),
+    (_set(["radio", "channels"], 0), "scenario.radio.channels"),
+    (_set(["radio", "channels"], 17), "scenario.radio.channels"),
+    (_set(["radio", "noise_figure_db"], -1), "scenario.radio.noise_figure_db"),
+    (_set(["radio", "antenna_gain_dbi"], 20), "scenario.radio.antenna_gain_dbi"),
+    (_set(["radio", "power_control"], 1), "scenario.radio.power_control"),
+    (_set(["groups"], []), "scenario.groups must be an object"),
+    (_set(["groups", "abc"], [16]), "group key 'abc'"),
+    (_set(["groups", "1"], [16]), "group 1 is not a multicast address"),
+    (_set(["groups", "65025"], 16), "scenario.groups['65025'] must be a list"),
+    (_set(["groups", "65025"], []), "scenario.groups['65025'] must have"),
+    (_set(["groups", "65025"], [16, 99]), "scenario.groups['65025'][1] = 99 is not the address of a node"),
+    (_set(["groups", "65025"], [16, 16]), "scenario.groups['65025'] names a member twice"),
+    (_set(["traffic"], {}), "scenario.traffic must be a list"),
+    (_set(["traffic", 0, "qos"], 1), "scenario.traffic[0] has an unknown key 'qos'"),
+    (_set(["traffic", 0, "src"], _DEL), "scenario.traffic[0].src is missing"),
+    (_set(["traffic", 0, "src"], 99), "scenario.traffic[0].src = 99"),
+    (_set(["traffic", 0, "dst"], 65026), "scenario.traffic[0].dst = 65026"),
+    (_set(["traffic", 0, "dst"], 16), "scenario.traffic[0].dst must differ from src"),
+    (_set(["traffic", 0, "size_bytes"], -1), "scenario.traffic[0].size_bytes"),
+    (_set(["traffic", 0, "size_bytes"], 2000), "scenario.traffic[0].size_bytes"),
+    (_set(["traffic", 0, "size_bytes"], 32.0), "scenario.traffic[0].size_bytes"),
+    (_set(["traffic", 0, "interval_ms"], 0), "scenario.traffic[0].interval_ms"),
+    (_set(["traffic", 0, "interval_ms"], math.nan), "scenario.traffic[0].interval_ms"),
+    (_set(["traffic", 0, "start_s"], -1), "scenario.traffic[0].start_s"),
+    (_set(["traffic", 0, "stop_s"], 9), "scenario.traffic[0].stop_s"),
+    (_set(["failures"], 1), "scenario.failures must be a list"),
+    (_set(["failures", 0, "at_s"], _DEL), "scenario.failures[0].at_s is missing"),
+    (_set(["failures", 0, "at_s"], 9), "scenario.failures[0].at_s"),
+    (_set(["failures", 0, "link"], [1, 16]), "scenario.failures[0] must name exactly one of node and link"),
+    (_set(["failures", 0, "node"], _DEL), "scenario.failures[0] must name exactly one of node and link"),
+    (_set(["failures", 0, "node"], 99), "scenario.failures[0].node = 99"),
+    (_set(["failures", 1, "link"], [1, 1]), "scenario.failures[1].link must join two different nodes"),
+    (_set(["failures", 1, "link"], [1]), "scenario.failures[1].link must have 2..2 items"),
+    (_set(["failures", 1, "link"], [1, 99]), "scenario.failures[1].link[1] = 99"),
+    (_set(["jammers", 0, "channels"], []), "scenario.jammers[0].channels must have"),
+    (_set(["jammers", 0, "channels"], [6]), "scenario.jammers[0].channels[0]"),
+    (_set(["jammers", 0, "channels"], [1, 1]), "scenario.jammers[0].channels names a channel twice"),
+    (_set(["jammers", 0, "power_dbm"], 100), "scenario.jammers[0].power_dbm"),
+    (_set(["jammers", 0, "power_dbm"], _DEL), "scenario.jammers[0].power_dbm is missing"),
+    (_set(["jammers", 0, "position_m"], [0, 0]), "scenario.jammers[0].position_m"),
+    (_set(["jammers", 0, "kind"], "laser"), "scenario.jammers[0].kind"),
+    (lambda sc: _set(["jammers", 0, "stop_s"], 1.0)(_set(["jammers", 0, "start_s"], 2.0)(sc)),
+     "scenario.jammers[0].stop_s must not be before start_s"),
+    (_set(["jammers", 0, "stop_s"], 9.0), "scenario.jammers[0].stop_s"),
+    (_set(["jammers", 0, "reaction_us"], -1), "scenario.jammers[0].reaction_us"),
+    (_set(["jammers", 0, "dwell_us"], 0), "scenario.jammers[0].dwell_us"),
+    (_set(["jammers", 0, "beam"], 1), "scenario.jammers[0] has an unknown key 'beam'"),
+    (_set(["propagation", "environment"], "mars"), "scenario.propagation.environment"),
+    (_set(["propagation", "shadowing"], "yes"), "scenario.propagation.shadowing"),
+    (_set(["propagation", "fading"], 0), "scenario.propagation.fading"),
+    (_set(["propagation", "rain"], 1), "scenario.propagation has an unknown key 'rain'"),
+    (_set(["security", "suite"], 3), "scenario.security.suite"),
+    (_set(["security", "method"], 1), "scenario.security.method"),
+    (_set(["security", "max_peers"], 0), "scenario.security.max_peers"),
+    (_set(["security", "psk"], "x"), "scenario.security has an unknown key 'psk'"),
+    (_set(["mac", "warp"], 1), "scenario.mac has an unknown key 'warp'"),
+    (_set(["mac", "positions"], 0), "scenario.mac.positions"),
+    (_set(["mac", "cca_us"], 1.5), "scenario.mac.cca_us"),
+    (_set(["mac", "control_every"], True), "scenario.mac.control_every"),
+]
+
+
+@pytest.mark.parametrize("mutate, names", BAD, ids=[b[1][:60] for b in BAD])
+def test_bad_scenario_is_refused_naming_the_key(mutate, names):
+    sc = mutate(copy.deepcopy(BASE))
+    with pytest.raises(ScenarioError) as e:
+        validate(sc)
+    assert names in str(e.value)
+    assert isinstance(e.value, FrameError) and isinstance(e.value, ValueError)
+
+
+def test_base_scenario_is_valid_and_runs():
+    r = run(copy.deepcopy(BASE))
+    assert r["loops"] == 0 and len(r["convergence_ms"]) == 2
+
+
+@pytest.mark.parametrize("seed", [-1, True, 1.0, "1", 2**64])
+def test_bad_seed_argument(seed):
+    with pytest.raises(ScenarioError, match="seed"):
+        run(copy.deepcopy(BASE), seed=seed)
+
+
+def test_group_keys_may_be_ints():
+    sc = copy.deepcopy(BASE)
+    sc["groups"] = {65025: [16, 17]}
+    assert validate(sc).groups == {65025: (16, 17)}
+
+
+# ---------------------------------------------------------------- CLI
+
+def _cli(argv, capsys):
+    code = guard(main, argv, prog=PROG)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("content, reason", [("{not json", "is not JSON"), ('{"duration_s": 1}', "nodes is missing"),
+                                              ("[1, 2]", "scenario must be an object"), ("\xff\xfe", "")])
+def test_cli_bad_file_one_line_exit_2(tmp_path, capsys, content, reason):
+    p = tmp_path / "s.json"
+    p.write_bytes(content.encode("latin-1"))
+    code, out, err = _cli([str(p), "--quiet"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"{PROG}: error:") and reason in err
+
+
+def test_cli_bad_arguments(tmp_path, capsys):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(BASE))
+    for argv in ([str(tmp_path / "missing.json")], [str(p), "--seed", "-3"]):  # typed errors, through guard
+        code, out, err = _cli(argv, capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith(f"{PROG}: error:")
+    for argv in ([str(p), "--seed", "x"], [str(p), "--bogus"], []):  # argparse errors: one line, exit 2
+        with pytest.raises(SystemExit) as e:
+            _cli(argv, capsys)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and err.count("\n") == 1 and err.startswith(f"{PROG}: error:")
+
+
+def test_cli_runs_with_json_and_plots(tmp_path, capsys):
+    p = tmp_path / "s.json"
+    sc = copy.deepcopy(BASE)
+    sc["duration_s"] = 2.0
+    sc["failures"], sc["jammers"] = [], []
+    sc["traffic"][0]["stop_s"] = 1.9
+    p.write_text(json.dumps(sc))
+    code, out, err = _cli([str(p), "--json", "--quiet", "--seed", "4", "--plot", str(tmp_path / "fig")], capsys)
+    assert code == 0
+    r = json.loads(out)
+    assert r["seed"] == 4 and {"delivery_ratio", "hop_latency_us", "current_ma"} <= set(r)
+    assert (tmp_path / "fig_latency.png").stat().st_size > 1000
+    assert (tmp_path / "fig_delivery.png").stat().st_size > 1000
+
+
+def test_module_entry_point_fails_in_one_line(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text('{"duration_s": 1, "nodes": [{"address": 1, "position_m": [0, 0, 0]}], "radio": {"rate_mbps": 7}}')
+    res = subprocess.run([sys.executable, "-m", "protocol.netsim", str(p)], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip().count("\n") == 0 and "scenario.radio.rate_mbps" in res.stderr
