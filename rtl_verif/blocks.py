@@ -78,6 +78,12 @@ BLOCKS = {
                            "sm4_core.sv"), "rtl_verif.tb.test_sm4_core", ({},)),
         Block("cordic_atan2", ("cordic_atan2.sv",), "rtl_verif.tb.test_cordic_atan2",
               (_cordic_params(16, 16, 16), {"IN_W": 12, "OUT_W": 14, "ITER": 10})),  # 2nd: RTL defaults
+        Block("cordic_csr", ("cordic_atan2.sv", "cordic_csr_regs.sv", "cordic_csr.sv"),
+              "rtl_verif.tb.test_cordic_csr",
+              ({"IN_W": 16, "OUT_W": 16, "ITER": 16}, {"IN_W": 12, "OUT_W": 14, "ITER": 10})),
+        Block("viterbi_csr", ("viterbi_dec.sv", "viterbi_csr_regs.sv", "viterbi_csr.sv"),
+              "rtl_verif.tb.test_viterbi_csr",
+              ({"SOFT_W": 6, "TB_LEN": 64}, {"SOFT_W": 3, "TB_LEN": 24})),
         Block("fft64", ("fft64_stage.sv", "fft64_twiddle.sv", "fft64_reorder.sv", "fft64.sv"),
               "rtl_verif.tb.test_fft64", (_fft_params(16, 16, 16, 0b111111), _fft_params(12, 16, 12, 0b010101))),
         Block("preamble_detect", ("cordic_atan2.sv", "preamble_detect.sv"), "rtl_verif.tb.test_preamble_detect",

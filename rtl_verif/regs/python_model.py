@@ -27,7 +27,7 @@ def _field(f: Field, ind: int) -> str:
         if getattr(f, name):
             opts.append(f"{name}=True")
     head = f"Field({f.name!r}, {f.lsb}, {f.width}, {f.kind!r}, {f.reset if f.reset is None else hex(f.reset)}"
-    tail = "".join(f", {o}" for o in opts)
+    tail = f",\n{' ' * (ind + 6)}" + ", ".join(opts) if opts else ""
     return (f"{head},\n{' ' * (ind + 6)}title={py_str(f.title, ind + 12)},"
             f"\n{' ' * (ind + 6)}desc={py_str(f.desc, ind + 11)}{tail})")
 

@@ -14,7 +14,9 @@ Bus behaviour (the same for every block):
 * an external register answers when the block acknowledges: ``<reg>_rd_req``
   / ``<reg>_wr_req`` pulse for one clock, ``<reg>_rd_ack`` (with
   ``<reg>_rd_data``) / ``<reg>_wr_ack`` may come in that clock or later; the
-  written word is on ``ext_wr_data`` with byte enables ``ext_wr_biten``.
+  written word is on ``ext_wr_data`` with byte enables ``ext_wr_biten``. A
+  write waiting for its acknowledge does not hold reads off (and the other way
+  round), so a FIFO's reads can free the space a waiting write needs;
 
 Field ports, ``<reg>_<field>`` in lower case: ``rw``/``wo``/``w1c``/``counter``
 fields are outputs holding the value; ``pulse`` fields are outputs high for
@@ -104,7 +106,6 @@ def generate(m: RegisterMap) -> str:
     ww = aw - 2
     ext_w = [r for r in m.regs if r.external and r.writable]
     ext_r = [r for r in m.regs if r.external and not r.writable]
-    has_ext = bool(ext_w or ext_r)
     lines = _header(m)
     ports = ["input  logic clk", "input  logic rst"]
     axi = [
@@ -144,17 +145,23 @@ def generate(m: RegisterMap) -> str:
     b("    // ---- decode ----")
     b(f"    wire [{ww - 1}:0] wr_word = s_axil_awaddr[{aw - 1}:2];")
     b(f"    wire [{ww - 1}:0] rd_word = s_axil_araddr[{aw - 1}:2];")
+    b("    /* verilator lint_off UNUSEDSIGNAL */  // a map need not use every bit")
     b("    wire [31:0] wr_en = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, "
       "{8{s_axil_wstrb[0]}}};")
     b("    wire [31:0] wr_set = s_axil_wdata & wr_en;  // bits written as 1")
-    if has_ext:
-        b("    logic ext_pend;  // an external register has not answered yet")
-        wr_ext = " || ".join(f"wr_word == {word[r.name]}" for r in ext_w) or "1'b0"
-        b(f"    wire wr_to_ext = {wr_ext};")
-        b("    wire wr_go = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid && !ext_pend;")
-        b("    wire rd_go = s_axil_arvalid && !s_axil_rvalid && !ext_pend && !(wr_go && wr_to_ext);")
+    b("    /* verilator lint_on UNUSEDSIGNAL */")
+    # Reads and writes are independent: a write waiting for an external
+    # register does not hold reads off (a FIFO's reads may be what frees it).
+    if ext_w:
+        b("    logic ext_wr_pend;  // an external register has not answered a write yet")
+        b("    wire wr_to_ext = " + _wrap([f"wr_word == {word[r.name]}" for r in ext_w], "||", 8) + ";")
+        b("    wire wr_go = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid && !ext_wr_pend;")
     else:
         b("    wire wr_go = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;")
+    if ext_r:
+        b("    logic ext_rd_pend;  // an external register has not answered a read yet")
+        b("    wire rd_go = s_axil_arvalid && !s_axil_rvalid && !ext_rd_pend;")
+    else:
         b("    wire rd_go = s_axil_arvalid && !s_axil_rvalid;")
     b("    assign s_axil_awready = wr_go;")
     b("    assign s_axil_wready  = wr_go;")
@@ -193,9 +200,10 @@ def generate(m: RegisterMap) -> str:
     b("            s_axil_rvalid <= 1'b0;")
     b("            s_axil_rresp  <= OKAY;")
     b("            s_axil_rdata  <= 32'd0;")
-    if has_ext:
-        b("            ext_pend      <= 1'b0;")
+    if ext_r:
+        b("            ext_rd_pend   <= 1'b0;")
     if ext_w:
+        b("            ext_wr_pend   <= 1'b0;")
         b("            ext_wr_data   <= 32'd0;")
         b("            ext_wr_biten  <= 32'd0;")
     for r in m.regs:
@@ -214,7 +222,7 @@ def generate(m: RegisterMap) -> str:
     b("            // write response")
     if ext_w:
         b("            if (wr_go && wr_to_ext) begin")
-        b("                ext_pend     <= 1'b1;")
+        b("                ext_wr_pend  <= 1'b1;")
         b("                ext_wr_data  <= s_axil_wdata;")
         b("                ext_wr_biten <= wr_en;")
         b("            end else if (wr_go) begin")
@@ -228,8 +236,8 @@ def generate(m: RegisterMap) -> str:
     for r in ext_w:
         n = r.name.lower()
         b(f"            {n}_wr_req <= wr_{n};")
-        b(f"            if (ext_pend && {n}_wr_ack) begin")
-        b("                ext_pend      <= 1'b0;")
+        b(f"            if (ext_wr_pend && {n}_wr_ack) begin")
+        b("                ext_wr_pend   <= 1'b0;")
         b("                s_axil_bvalid <= 1'b1;")
         b("                s_axil_bresp  <= OKAY;")
         b("            end")
@@ -237,7 +245,7 @@ def generate(m: RegisterMap) -> str:
     rd_ext = " || ".join(f"rd_word == {word[r.name]}" for r in ext_r)
     if ext_r:
         b(f"            if (rd_go && ({rd_ext})) begin")
-        b("                ext_pend <= 1'b1;")
+        b("                ext_rd_pend <= 1'b1;")
         b("            end else if (rd_go) begin")
     else:
         b("            if (rd_go) begin")
@@ -250,8 +258,8 @@ def generate(m: RegisterMap) -> str:
     for r in ext_r:
         n = r.name.lower()
         b(f"            {n}_rd_req <= rd_go && rd_word == {word[r.name]};")
-        b(f"            if (ext_pend && {n}_rd_ack) begin")
-        b("                ext_pend      <= 1'b0;")
+        b(f"            if (ext_rd_pend && {n}_rd_ack) begin")
+        b("                ext_rd_pend   <= 1'b0;")
         b("                s_axil_rvalid <= 1'b1;")
         b(f"                s_axil_rdata  <= {n}_rd_data;")
         b("                s_axil_rresp  <= OKAY;")

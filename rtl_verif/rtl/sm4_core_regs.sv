@@ -96,8 +96,10 @@ module sm4_core_regs (
     // ---- decode ----
     wire [4:0] wr_word = s_axil_awaddr[6:2];
     wire [4:0] rd_word = s_axil_araddr[6:2];
+    /* verilator lint_off UNUSEDSIGNAL */  // a map need not use every bit
     wire [31:0] wr_en = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};
     wire [31:0] wr_set = s_axil_wdata & wr_en;  // bits written as 1
+    /* verilator lint_on UNUSEDSIGNAL */
     wire wr_go = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
     wire rd_go = s_axil_arvalid && !s_axil_rvalid;
     assign s_axil_awready = wr_go;

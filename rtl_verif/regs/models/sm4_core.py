@@ -127,10 +127,12 @@ REGMAP = RegisterMap(
         Register('IRQ_STATUS', 0x40, (
             Field('BLOCK_DONE', 0, 1, 'w1c', 0x0,
                   title='',
-                  desc='A START block finished. Write 1 to clear.', hwset=True),
+                  desc='A START block finished. Write 1 to clear.',
+                  hwset=True),
             Field('KEY_DONE', 1, 1, 'w1c', 0x0,
                   title='',
-                  desc='A key load finished. Write 1 to clear.', hwset=True),
+                  desc='A key load finished. Write 1 to clear.',
+                  hwset=True),
         ), title='Interrupt status',
            desc=''),
         Register('IRQ_ENABLE', 0x44, (
