@@ -1,6 +1,7 @@
 """Inductive position sensor chain (chip B): signal model, fixed-point
-CORDIC, calibration, tracking observer, delay compensation, diagnostics and
-the accuracy KPI (``python -m sensor_dsp.kpi``)."""
+CORDIC, calibration, tracking observer, delay compensation, diagnostics,
+fault injection and the accuracy and fault-detection KPI
+(``python -m sensor_dsp.kpi``)."""
 
 from sensor_dsp.errors import SensorError
 

@@ -4,8 +4,8 @@ where the algorithm allows (one compiled pass over the samples).
 Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`):
 
 1. ADC: ``sin``/``cos`` (floats, full scale ±1) → signed ``adc_bits`` ints,
-   rounded and clipped. NaN or ±inf → the sample is flagged INVALID and the
-   observer coasts on its prediction.
+   rounded and clipped. NaN or ±inf → the sample is flagged INVALID_INPUT and
+   the observer coasts on its prediction.
 2. Skew compensation (if ``skew_s`` > 0): the sine sample is delayed by the
    skew with linear interpolation (Q16 fraction), so both channels see the
    same instant.
@@ -14,11 +14,22 @@ Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`)
    target amplitude of 3/4 of the CORDIC range), then the phase correction
    ``c'' = (c'·sec φ + s'·tan φ) >> 14``. Coefficients are fixed, or adaptive:
    first and second moments of the raw samples are summed over each tracked
-   revolution (offset = mean, amplitude = √(2·variance), sin φ =
-   -2·covariance / (A_s A_c)); the partial turn before the first wrap is
-   not used. The first whole revolution's estimates are taken as they are,
-   later revolutions move them a quarter of the way (so drift with
-   temperature is followed). Converged = 3 whole revolutions.
+   revolution (from the first wrap after the observer has settled), each
+   sample weighted by the rotor speed so that the sums are
+   integrals over the *angle* (a uniform weight over-counts the slow part of
+   an accelerating turn and biases the offsets). The speed is taken linear in
+   time, its mean and slope from the durations of this revolution and the
+   previous one (wrap instants interpolated to a fraction of a sample with
+   θ̂/ω̂; a duration does not carry the noise of ω̂, nor the ripple that the
+   uncorrected errors put on it); sums of x and of j·x (j = sample index in
+   the revolution) give the weighted sums at the revolution's end. The
+   first revolution, with no previous one, is weighted uniformly. Offset = mean,
+   amplitude = √(2·variance), sin φ = -2·covariance / (A_s A_c). The partial
+   turn before the first wrap is not used. The first whole revolution's
+   estimates are taken as they are, later revolutions move them a quarter of
+   the way (so drift with temperature is followed). Converged = 3 whole
+   revolutions and no CALIBRATION_DRIFT: the estimates agree with the
+   coefficients in use to within the healthy allocation of the angle budget.
 4. CORDIC atan2 (:mod:`sensor_dsp.cordic`, same core as the RTL): angle in
    2^-``angle_bits`` turn and magnitude.
 5. Type-II tracking observer in 2^-32 turn: prediction θp = θ + ω, error
@@ -27,10 +38,12 @@ Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`)
    samples set θ and ω directly (fast acquisition).
 6. Delay compensation: output θ + ω·(group delay + skew)·fs, so the output
    estimates the angle at the instant of the newest sample.
-
-Flags per sample (bit mask): INVALID, LOSS_OF_SIGNAL (amplitude < 25 % of
-target), COIL_FAULT (> 150 % or ADC clipping), MISMATCH (estimated channel
-gain mismatch beyond ±0.5 %), TRACKING_LOSS (|e| > 5°), UNCALIBRATED.
+7. Diagnostics (:mod:`sensor_dsp.diagnostics`, floating point — they decide
+   flags, never the angle): vector residual against the prediction (DOS),
+   angle steps against a 32-sample-old reference, stuck channels, tracking
+   loss, loss of signal, ADC rail; latched once the
+   chain has converged. ``ChainResult.valid`` is False where any flag of
+   ``INVALID_MASK`` is set; advisory flags (``ADVISORY_MASK``) never are.
 """
 
 import math
@@ -39,21 +52,40 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+import argcheck
 from sensor_dsp import cordic
+from sensor_dsp import diagnostics as dg
 from sensor_dsp.errors import SensorError
 
-INVALID = 1
+# flag bits (sensor_dsp.diagnostics says what each check does and how its threshold is derived)
+INVALID_INPUT = 1
 LOSS_OF_SIGNAL = 2
 COIL_FAULT = 4
 MISMATCH = 8
 TRACKING_LOSS = 16
 UNCALIBRATED = 32
-FLAG_NAMES = {INVALID: "invalid input", LOSS_OF_SIGNAL: "loss of signal", COIL_FAULT: "coil fault",
-              MISMATCH: "channel mismatch > 0.5 %", TRACKING_LOSS: "tracking loss",
-              UNCALIBRATED: "calibration not converged"}
+SETTLING = 64
+SIGNAL_DEGRADED = 128
+STUCK = 256
+FAULT_LATCHED = 512
+CALIBRATION_DRIFT = 1024
+FLAG_NAMES = {INVALID_INPUT: "invalid input sample", LOSS_OF_SIGNAL: "loss of signal", COIL_FAULT: "coil fault",
+              MISMATCH: "channel mismatch > 0.5 % (advisory)", TRACKING_LOSS: "tracking loss",
+              UNCALIBRATED: "calibration not converged", SETTLING: "observer settling",
+              SIGNAL_DEGRADED: "signal degraded (vector residual beyond budget)", STUCK: "channel stuck",
+              FAULT_LATCHED: "fault detected earlier (latched)",
+              CALIBRATION_DRIFT: "calibration drifting (advisory)"}
+ADVISORY_MASK = MISMATCH | CALIBRATION_DRIFT  # the angle is usable; something to look at
+INVALID_MASK = sum(FLAG_NAMES) & ~ADVISORY_MASK  # the angle is not usable
+DETECT_MASK = LOSS_OF_SIGNAL | COIL_FAULT | TRACKING_LOSS | SIGNAL_DEGRADED | STUCK  # latch once converged
 
 MISMATCH_LIMIT = 0.005
 CONVERGED_REVS = 3
+MAX_DELAY_SAMPLES = 64  # delay compensation beyond this is extrapolation, and ω·delay must fit 63 bits
+NOMINAL_AMPLITUDE = 0.8  # full scale: the signal model's nominal amplitude, the adaptive calibration's start
+# Q14 gains below this round by more than 1/(2·1146) = 0.044 %, an angle error of 1/4 of the healthy allocation
+MIN_GAIN_Q14 = 1146
+_TURN = 2.0 * math.pi / 2.0**32  # rad per 2^-32 turn
 
 
 class ChainConfig(NamedTuple):
@@ -73,12 +105,14 @@ class ChainConfig(NamedTuple):
 class ChainResult(NamedTuple):
     angle_deg: np.ndarray  # [0, 360)
     speed_rpm: np.ndarray
-    flags: np.ndarray  # uint8 bit mask, see module constants
+    flags: np.ndarray  # uint16 bit mask, see sensor_dsp.diagnostics
+    valid: np.ndarray  # bool: no flag of INVALID_MASK (the angle is usable)
     amplitude: np.ndarray  # CORDIC magnitude / target (1.0 = calibrated amplitude)
     mismatch: np.ndarray  # estimated A_s / A_c - 1
     offset_sin: np.ndarray  # estimated offsets, full scale
     offset_cos: np.ndarray
     phase_deg: np.ndarray  # estimated orthogonality error
+    residual_ratio: np.ndarray  # the DOS check's statistic over its threshold (> 1: SIGNAL_DEGRADED once armed)
 
 
 @njit(cache=True)
@@ -92,18 +126,73 @@ def _coefficients(off_s, off_c, amp_s, amp_c, phi, target):
 
 
 @njit(cache=True)
+def _estimates(acc, beta, n, off_s, off_c, amp_s, amp_c, phi, diff):
+    """One revolution's estimates (offsets in 1/16 LSB, amplitudes, phase),
+    and in ``diff`` their differences from the coefficients in use as angle
+    errors (rad): offsets / A, relative gain mismatch, phase. ``acc`` holds
+    the sums of x = 1, s, c, s², c², sc and then of j·x; the weights are the
+    relative speed 1 + beta·(j - n/2) over the revolution's n samples.
+    ok = False when the moments cannot give estimates."""
+    m = np.empty(6)
+    for i in range(6):
+        m[i] = (1.0 - 0.5 * beta * n) * acc[i] + beta * acc[6 + i]
+    if m[0] == 0.0:
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    m_s = m[1] / m[0]
+    m_c = m[2] / m[0]
+    v_s = m[3] / m[0] - m_s * m_s
+    v_c = m[4] / m[0] - m_c * m_c
+    cv = m[5] / m[0] - m_s * m_c
+    if not (v_s > 0 and v_c > 0):
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    e_amp_s = math.sqrt(2 * v_s)
+    e_amp_c = math.sqrt(2 * v_c)
+    e_phi = math.asin(max(-0.5, min(0.5, -2 * cv / (e_amp_s * e_amp_c))))
+    a = 0.5 * (amp_s + amp_c)
+    diff[0] = (16 * m_s - off_s) / 16 / a
+    diff[1] = (16 * m_c - off_c) / 16 / a
+    diff[2] = e_amp_s / amp_s - e_amp_c / amp_c
+    diff[3] = e_phi - phi
+    return True, 16 * m_s, 16 * m_c, e_amp_s, e_amp_c, e_phi
+
+
+@njit(cache=True)
+def _step_limit(budget, z, k, gain, pq):
+    """The step check's threshold max(B_f/p - z·σ_s, K·σ_s) for the noise
+    σ_s = √pq·``gain`` of its mean (see :mod:`sensor_dsp.diagnostics`)."""
+    sigma = gain * math.sqrt(pq)
+    return max(budget - z * sigma, k * sigma)
+
+
+@njit(cache=True)
 def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, angles, kinv,
-            mode, coef, kp, ki, skew_q16, comp_q16, out_ang, out_w, out_flags, out_mag, out_diag):
+            mode, coef, kp, ki, skew_q16, comp_q16, settle, dth, dti, out_ang, out_w, out_flags, out_mag, out_diag):
+    """``dth`` = (T_v², (K·√(α/(2-α)))², α, output-noise limit², drift limit,
+    (K·√(α_f/(2-α_f)))², α_f, σ_q², stuck LSB, noise α, noise clamp,
+    B_f/p, 1/√lag, z, K);
+    ``dti`` = (stuck run, reference lag (a power of two), tracking-loss
+    limit in 2^-32 turn): see :func:`_detection_parameters`."""
     n = s_in.size
     adc_max = (1 << (adc_bits - 1)) - 1
     cmax = (1 << (cbits - 1)) - 1
     target = 3 * (1 << (cbits - 1)) // 4
     shift = 32 - abits
+    tv2, kg2, alpha, noise_lim2, drift_lim, kg2_fast, alpha_fast, q2 = (dth[0], dth[1], dth[2], dth[3], dth[4],
+                                                                        dth[5], dth[6], dth[7])
+    stuck_lsb, noise_alpha, noise_clamp, ts, kg_step, z_miss, k_noise = dth[8], dth[9], dth[10], dth[11], dth[12], \
+        dth[13], dth[14]
+    stuck_run, ref_lag, lot = dti[0], dti[1], dti[2]
     # calibration state: offsets (1/16 LSB), amplitudes (LSB), phase (rad)
     off_s, off_c, amp_s, amp_c, phi = coef[0], coef[1], coef[2], coef[3], coef[4]
     revs = 0
-    acc_n = 0
-    acc = np.zeros(5)  # Σs, Σc, Σs², Σc², Σsc
+    acc = np.zeros(12)  # Σx and Σj·x for x = 1, s, c, s², c², sc (j: sample index in the revolution)
+    rev_j = 0
+    t_wrap = 0.0  # instant of the last wrap, samples (fractional)
+    last_len = 0.0  # duration of the previous revolution, samples (0: none yet)
+    converged = mode != 0
+    drifting = False
+    diff = np.zeros(4)  # this revolution's estimates minus the coefficients in use (angle errors, rad)
+    lag = np.zeros(4)  # the same, averaged like the coefficients: what the calibration still has to follow
     theta = np.uint32(0)
     omega = np.int64(0)  # 2^-48 turn per sample
     have = 0
@@ -112,13 +201,34 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
     prev_theta = np.uint32(0)
     last_theta = np.uint32(0)
     started = False  # moments count from the first wrap: a partial turn would bias them
-    armed = False
+    armed_wrap = False
+    armed = False  # the diagnostics latch (converged and settled)
+    # diagnostics state
+    settle_until = n + 1  # set at acquisition
+    acquired = n + 1
+    m_r = 0.0  # exponential mean of the radial residual
+    m_e = 0.0  # ... and of the innovation (rad)
+    f_r = 0.0  # the fast means
+    f_e = 0.0
+    p_noise = 0.0  # per-component noise power of the residual
+    x_r_prev = 0.0
+    have_x = False
+    latched = False
+    ref_theta = np.zeros(ref_lag, np.uint32)  # the observer's state over the last ref_lag samples
+    ref_omega = np.zeros(ref_lag, np.int64)
+    step_buf = np.zeros(ref_lag)  # the step check's residuals over the last ref_lag samples, and their sum
+    step_sum = 0.0
+    lag_mask = ref_lag - 1
+    code = np.zeros(3, np.int64)  # raw sin, cos, sin - cos
+    runs = np.zeros(3, np.int64)  # samples the code has repeated
+    run_theta = np.zeros(3, np.uint32)  # tracked angle when the code last changed
+    run_c = np.zeros(3, np.int64)  # the calibrated vector there (target·(cos θ0, sin θ0))
+    run_s = np.zeros(3, np.int64)
+    inv_target = 1.0 / target
     # the correction path's integer coefficients (firmware rewrites them at revolution ends)
     gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
     for k in range(n):
         flags = 0
-        if mode != 2 and revs < CONVERGED_REVS:
-            flags |= UNCALIBRATED
         theta_p = np.uint32((np.int64(theta) + (omega >> 16)) & 0xFFFFFFFF)
         coast = True
         mag = 0
@@ -139,7 +249,9 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
             c2 = (c1 * ksec + s1 * ktan + 8192) >> 14
             s1 = min(max(s1, -cmax - 1), cmax)
             c2 = min(max(c2, -cmax - 1), cmax)
-            ang, mag = cordic.cordic_core(c2, s1, iters, guard, zguard, abits, angles, kinv)
+            ang, mag = cordic._core(c2, s1, iters, guard, zguard, abits, angles, kinv)
+            x_r = mag * inv_target - 1.0
+            x_e = 0.0
             if mag < target // 4:
                 flags |= LOSS_OF_SIGNAL
             elif mag > 3 * target // 2:
@@ -154,23 +266,86 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
                     omega = np.int64(np.int32(meas - prev_theta)) << 16
                     theta = meas
                     have = 2
+                    settle_until = k + settle
+                    acquired = k
                 else:
                     e = np.int64(np.int32(meas - theta_p))
-                    if abs(e) > (5 << 32) // 360:
+                    x_e = e * _TURN
+                    # step check: the angle against the state ref_lag samples ago, extrapolated; a step in
+                    # the measured angle shows there in full until the reference has seen it (the innovation
+                    # loses it as the observer follows), averaged over the last ref_lag samples
+                    if k - acquired > ref_lag:
+                        j = k & lag_mask
+                        ref = np.int64(ref_theta[j]) + ((ref_omega[j] * ref_lag) >> 16)
+                        x_d = np.int64(np.int32((np.int64(meas) - ref) & 0xFFFFFFFF)) * _TURN
+                        step_sum += x_d - step_buf[j]
+                        step_buf[j] = x_d
+                    if abs(e) > lot:
                         flags |= TRACKING_LOSS
                     theta = np.uint32((np.int64(theta_p) + ((e * kp) >> 24)) & 0xFFFFFFFF)
                     omega += (e * ki) >> 24
                 prev_theta = meas
+            # DOS: exponential mean of the residual vector, and its noise power
+            if have_x:  # noise power from the radial part: white (the innovation is shaped by the loop)
+                d2 = 0.5 * (x_r - x_r_prev) ** 2
+                if armed:
+                    p_noise += noise_alpha * (min(d2, noise_clamp * p_noise) - p_noise)
+                else:  # settling: a shorter memory, ~4.4 of them in the settling time
+                    p_noise += (d2 - p_noise) / 256
+            have_x = True
+            x_r_prev = x_r
+            m_r += alpha * (x_r - m_r)
+            m_e += alpha * (x_e - m_e)
+            f_r += alpha_fast * (x_r - f_r)
+            f_e += alpha_fast * (x_e - f_e)
+            # stuck codes: count repeats; remember the tracked angle θ0 (and its direction) at each change
+            for j in range(3):
+                v = s if j == 0 else (c if j == 1 else s - c)
+                if v == code[j]:
+                    runs[j] += 1
+                else:
+                    runs[j] = 0
+                    code[j] = v
+                    run_theta[j] = theta
+                    run_c[j] = c2
+                    run_s[j] = s1
+            if armed:
+                pq = p_noise + q2
+                step = step_sum / ref_lag
+                if (m_r * m_r + m_e * m_e > max(tv2, kg2 * pq) or f_r * f_r + f_e * f_e > max(tv2, kg2_fast * pq)
+                        or abs(step) > _step_limit(ts, z_miss, k_noise, kg_step, pq) or pq > noise_lim2):
+                    flags |= SIGNAL_DEGRADED
+                for j in range(3):
+                    if runs[j] >= stuck_run:  # rare unless stuck: the trigonometry is affordable here
+                        # the tracked angle moved by Δ since the change: the sin code should have moved by
+                        # A_s·|sin(θ0 + Δ) - sin θ0|, the cos code by A_c·|cos(θ0 + Δ) - cos θ0|
+                        d = np.int32(theta - run_theta[j]) * _TURN
+                        cd, sd = math.cos(d) - 1.0, math.sin(d)
+                        cs0, sn0 = run_c[j] * inv_target, run_s[j] * inv_target
+                        ds = amp_s * (sn0 * cd + cs0 * sd)
+                        dc = amp_c * (cs0 * cd - sn0 * sd)
+                        if abs(ds if j == 0 else (dc if j == 1 else ds - dc)) >= stuck_lsb:
+                            flags |= STUCK
             # moments for the adaptive calibration (raw samples, this revolution)
-            if mode == 0:
-                acc_n += 1
-                acc[0] += s_al
-                acc[1] += c
-                acc[2] += float(s_al) * s_al
-                acc[3] += float(c) * c
-                acc[4] += float(s_al) * c
+            if mode == 0 and not latched:
+                fs_ = float(s_al)
+                fc = float(c)
+                x3, x4, x5 = fs_ * fs_, fc * fc, fs_ * fc
+                acc[0] += 1.0
+                acc[1] += fs_
+                acc[2] += fc
+                acc[3] += x3
+                acc[4] += x4
+                acc[5] += x5
+                acc[6] += rev_j
+                acc[7] += rev_j * fs_
+                acc[8] += rev_j * fc
+                acc[9] += rev_j * x3
+                acc[10] += rev_j * x4
+                acc[11] += rev_j * x5
         else:
-            flags |= INVALID
+            flags |= INVALID_INPUT
+        rev_j += 1
         if coast:
             theta = theta_p
         # revolution end: the tracked angle wrapped (either direction)
@@ -179,37 +354,64 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
         # a wrap through 0 counts once the angle has been half a turn away
         # since the last one (noise at low speed crosses 0 back and forth)
         if q_new == 2:
-            armed = True
-        wrapped = armed and ((q_old == 3 and q_new == 0) or (q_old == 0 and q_new == 3))
+            armed_wrap = True
+        wrapped = armed_wrap and ((q_old == 3 and q_new == 0) or (q_old == 0 and q_new == 3))
         if wrapped:
-            armed = False
+            armed_wrap = False
         last_theta = theta
-        if mode == 0 and have == 2 and wrapped and not started:
-            started = True  # the first wrap opens the first whole revolution
-            acc_n = 0
+        t_now = float(k)
+        if wrapped and omega != 0:  # the wrap instant: θ̂ has gone θ̂/ω̂ samples past 0
+            t_now = k - min(max(np.int32(theta) * 65536.0 / omega, 0.0), 1.0)
+        if mode == 0 and have == 2 and wrapped and not started and k >= settle_until:
+            # the first wrap after the observer has settled opens the first whole revolution (during
+            # acquisition the loop can slip, and a false wrap would spoil the one-shot first estimate)
+            started = True
             acc[:] = 0.0
-        elif mode == 0 and have == 2 and acc_n >= 3 and wrapped:
-            m_s = acc[0] / acc_n
-            m_c = acc[1] / acc_n
-            v_s = acc[2] / acc_n - m_s * m_s
-            v_c = acc[3] / acc_n - m_c * m_c
-            cv = acc[4] / acc_n - m_s * m_c
-            if v_s > 0 and v_c > 0:
-                e_amp_s = math.sqrt(2 * v_s)
-                e_amp_c = math.sqrt(2 * v_c)
-                e_phi = math.asin(max(-0.5, min(0.5, -2 * cv / (e_amp_s * e_amp_c))))
-                w = 1.0 if revs == 0 else 0.25
-                off_s += w * (16 * m_s - off_s)
-                off_c += w * (16 * m_c - off_c)
-                amp_s += w * (e_amp_s - amp_s)
-                amp_c += w * (e_amp_c - amp_c)
-                phi += w * (e_phi - phi)
+            rev_j = 0
+            t_wrap = t_now
+        elif mode == 0 and have == 2 and wrapped and started and not latched and acc[0] > 0:
+            length = t_now - t_wrap
+            beta = 0.0
+            if last_len > 0:  # relative speed slope from the two mean speeds 1/length and 1/last_len
+                beta = (1.0 / length - 1.0 / last_len) / (0.5 * (length + last_len)) * length
+            last_len = length
+            t_wrap = t_now
+            ok, e_os, e_oc, e_as, e_ac, e_phi = _estimates(acc, beta, rev_j, off_s, off_c, amp_s, amp_c, phi, diff)
+            if ok:
+                if revs == 0:  # first whole revolution: taken as it is; the observer settles again
+                    off_s, off_c, amp_s, amp_c, phi = e_os, e_oc, e_as, e_ac, e_phi
+                    settle_until = max(settle_until, k + settle)
+                else:
+                    off_s += 0.25 * (e_os - off_s)
+                    off_c += 0.25 * (e_oc - off_c)
+                    amp_s += 0.25 * (e_as - amp_s)
+                    amp_c += 0.25 * (e_ac - amp_c)
+                    phi += 0.25 * (e_phi - phi)
+                    # signed differences averaged: the estimates' noise cancels, a drift adds up; worst-case
+                    # angle error of what is left: offset vector / A + half the mismatch + half the phase
+                    lag += 0.25 * (diff - lag)
+                    drifting = math.hypot(lag[0], lag[1]) + 0.5 * abs(lag[2]) + 0.5 * abs(lag[3]) > drift_lim
                 revs += 1
+                if revs >= CONVERGED_REVS and not drifting:
+                    converged = True
                 gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
-            acc_n = 0
             acc[:] = 0.0
+            rev_j = 0
+        if not converged:
+            flags |= UNCALIBRATED
+        elif drifting:
+            flags |= CALIBRATION_DRIFT
+        if k < settle_until:
+            flags |= SETTLING
+        armed = converged and k >= settle_until
         if mode != 2 and amp_c > 0 and abs(amp_s / amp_c - 1) > MISMATCH_LIMIT and revs > 0:
             flags |= MISMATCH
+        if armed and flags & DETECT_MASK:
+            latched = True
+        if latched:
+            flags |= FAULT_LATCHED
+        ref_theta[k & lag_mask] = theta
+        ref_omega[k & lag_mask] = omega
         comp = (omega * comp_q16) >> 32  # ω (2^-48 turn) · delay (Q16 samples) → 2^-32 turn
         out_ang[k] = (np.int64(theta) + comp) & 0xFFFFFFFF
         out_w[k] = omega
@@ -219,6 +421,11 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
         out_diag[k, 1] = off_s / 16
         out_diag[k, 2] = off_c / 16
         out_diag[k, 3] = phi
+        pq = p_noise + q2
+        step = step_sum / ref_lag
+        out_diag[k, 4] = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq),
+                             (f_r * f_r + f_e * f_e) / max(tv2, kg2_fast * pq),
+                             (step / _step_limit(ts, z_miss, k_noise, kg_step, pq)) ** 2, pq / noise_lim2)
 
 
 class AngleChain:
@@ -226,32 +433,58 @@ class AngleChain:
 
     ``AngleChain(fs_hz=1e6).run(sin, cos)`` uses the best configuration:
     adaptive calibration, 18-iteration CORDIC, observer at min(2 kHz, fs/50).
+    Options are the fields of :class:`ChainConfig`; each is checked here
+    (:class:`SensorError` names the option and the reason).
     """
 
     def __init__(self, fs_hz: float, **options):
-        try:
-            cfg = ChainConfig(fs_hz=float(fs_hz), **options)
-        except TypeError as exc:
-            raise SensorError(f"unknown option: {exc}") from None
-        if not math.isfinite(cfg.fs_hz) or cfg.fs_hz <= 0:
-            raise SensorError(f"fs_hz must be a positive number, got {fs_hz!r}")
-        if cfg.calibration not in ("adaptive", "fixed", "off"):
-            raise SensorError(f"calibration must be adaptive, fixed or off, got {cfg.calibration!r}")
-        if cfg.calibration == "fixed" and (cfg.coefficients is None or len(cfg.coefficients) != 5):
-            raise SensorError("fixed calibration needs coefficients=(off_s, off_c, amp_s, amp_c, phase_deg)")
-        if not 8 <= cfg.adc_bits <= 24 or not 8 <= cfg.cordic_bits <= 24:
-            raise SensorError("adc_bits and cordic_bits must be 8..24")
-        if cfg.skew_s < 0 or cfg.skew_s * cfg.fs_hz >= 1 or cfg.group_delay_s < 0:
-            raise SensorError("skew_s must be in [0, 1/fs) and group_delay_s >= 0")
-        self.config = cfg
-        self.cordic = cordic.params(cfg.cordic_bits, cfg.angle_bits, cfg.iterations)
-        bw = cfg.bandwidth_hz if cfg.bandwidth_hz is not None else min(2000.0, cfg.fs_hz / 50)
-        if not 0 < bw < cfg.fs_hz / 10:
-            raise SensorError(f"observer bandwidth {bw} Hz must be in (0, fs/10)")
-        wnt = 2 * math.pi * bw / cfg.fs_hz
-        self.kp = int(round(2 * (1 / math.sqrt(2)) * wnt * 2**24))
+        unknown = sorted(set(options) - set(ChainConfig._fields[1:]))
+        if unknown:
+            raise SensorError(f"unknown option(s): {', '.join(unknown)[:200]}")
+        cfg = ChainConfig(fs_hz=argcheck.real(fs_hz, "fs_hz", SensorError, lo=0, lo_open=True, hi=1e10), **options)
+        integer = argcheck.integer
+        adc = integer(cfg.adc_bits, "adc_bits", SensorError, lo=8, hi=24)
+        cb = integer(cfg.cordic_bits, "cordic_bits", SensorError, lo=8, hi=24)
+        ab = integer(cfg.angle_bits, "angle_bits", SensorError, lo=4, hi=30)
+        it = integer(cfg.iterations, "iterations", SensorError, lo=1, hi=30)
+        cal = argcheck.one_of(cfg.calibration, "calibration", SensorError, ("adaptive", "fixed", "off"))
+        fs = cfg.fs_hz
+        skew = argcheck.real(cfg.skew_s, "skew_s", SensorError, lo=0.0, hi=1.0 / fs, hi_open=True)
+        gd = argcheck.real(cfg.group_delay_s, "group_delay_s", SensorError, lo=0.0)
+        if (gd + skew) * fs > MAX_DELAY_SAMPLES:
+            raise SensorError(f"group_delay_s + skew_s must be at most {MAX_DELAY_SAMPLES} samples, "
+                              f"got {(gd + skew) * fs:.3g}")
+        comp = argcheck.flag(cfg.delay_compensation, "delay_compensation", SensorError)
+        bw_default = min(2000.0, fs / 50)
+        bw = bw_default if cfg.bandwidth_hz is None else argcheck.real(cfg.bandwidth_hz, "bandwidth_hz", SensorError)
+        if not 0 < bw < fs / 10:
+            raise SensorError(f"bandwidth_hz must be in (0, fs/10 = {fs / 10:g}), got {bw:g}")
+        coefficients = None
+        if cal == "fixed":
+            coefficients = _check_coefficients(cfg.coefficients)
+        elif cfg.coefficients is not None:
+            raise SensorError("coefficients are only used with calibration='fixed'")
+        self.config = cfg = ChainConfig(fs, adc, cb, ab, it, cal, coefficients, bw, gd, skew, comp)
+        target = 3 * (1 << (cb - 1)) // 4
+        full = float(1 << (adc - 1))
+        for name, amp in (("amp_s", coefficients[2]), ("amp_c", coefficients[3])) if coefficients else (
+                ("nominal amplitude", NOMINAL_AMPLITUDE),):
+            gain = round(target * 16384.0 / (amp * full))
+            if gain < MIN_GAIN_Q14:
+                raise SensorError(f"{name}: with adc_bits={adc} and cordic_bits={cb} the Q14 calibration gain "
+                                  f"rounds to {gain} (< {MIN_GAIN_Q14}: too coarse to correct the gain)")
+        self.cordic = cordic.params(cb, ab, it)
+        wnt = 2 * math.pi * bw / fs
+        zeta = 1 / math.sqrt(2)
+        self.kp = int(round(2 * zeta * wnt * 2**24))
         self.ki = int(round(wnt * wnt * 2**24 * 2**16))  # ω carries 16 extra fraction bits
+        if self.kp < 1 or self.ki < 1:
+            raise SensorError(f"bandwidth_hz {bw:g} is too small for fs {fs:g}: the loop gains round to zero")
         self.bandwidth_hz = bw
+        delay = (gd + skew) * fs if comp else 0.0
+        self._comp_q16 = int(round(delay * 65536))
+        self.thresholds = dg.thresholds(self.kp / 2**24, self.ki / 2**40, self._comp_q16 / 65536, zeta * wnt, fs, it,
+                                        ab)
 
     def _initial_coefficients(self):
         cfg = self.config
@@ -259,15 +492,15 @@ class AngleChain:
         if cfg.calibration == "fixed":
             os_, oc, a_s, a_c, ph = cfg.coefficients
             return np.array([16 * os_ * full, 16 * oc * full, a_s * full, a_c * full, math.radians(ph)])
-        # nominal: no offset, the signal model's nominal amplitude (0.8 FS), no phase error
-        return np.array([0.0, 0.0, 0.8 * full, 0.8 * full, 0.0])
+        # nominal: no offset, the signal model's nominal amplitude, no phase error
+        return np.array([0.0, 0.0, NOMINAL_AMPLITUDE * full, NOMINAL_AMPLITUDE * full, 0.0])
 
     def run(self, sin, cos) -> ChainResult:
-        """Process one record; ``sin`` and ``cos`` are equal-length 1-D float arrays."""
-        s = np.asarray(sin, dtype=float) if not isinstance(sin, str) else None
-        c = np.asarray(cos, dtype=float) if not isinstance(cos, str) else None
-        if s is None or c is None or s.ndim != 1 or c.ndim != 1:
-            raise SensorError("sin and cos must be 1-D numeric arrays")
+        """Process one record (a reset: no state is kept between runs);
+        ``sin`` and ``cos`` are equal-length 1-D real arrays, full scale ±1.
+        NaN / inf samples are not errors: they are flagged INVALID_INPUT."""
+        s = argcheck.array(sin, "sin", SensorError, kind="f", ndim=1, finite=False).astype(float)
+        c = argcheck.array(cos, "cos", SensorError, kind="f", ndim=1, finite=False).astype(float)
         if s.size != c.size:
             raise SensorError(f"sin and cos lengths differ: {s.size} != {c.size}")
         cfg = self.config
@@ -280,30 +513,69 @@ class AngleChain:
         n = s.size
         out_ang = np.empty(n, np.int64)
         out_w = np.empty(n, np.int64)
-        out_flags = np.empty(n, np.uint8)
+        out_flags = np.empty(n, np.uint16)
         out_mag = np.empty(n, np.int64)
-        diag = np.empty((n, 4))
+        diag = np.empty((n, 5))
         mode = {"adaptive": 0, "fixed": 1, "off": 2}[cfg.calibration]
         skew_q16 = int(round(cfg.skew_s * cfg.fs_hz * 65536))
-        delay = (cfg.group_delay_s + cfg.skew_s) * cfg.fs_hz if cfg.delay_compensation else 0.0
+        dth, dti = _detection_parameters(self.thresholds)
         p = self.cordic
         _kernel(si, ci, valid, cfg.adc_bits, cfg.cordic_bits, cfg.angle_bits, p.iterations, p.guard,
                 p.zguard, np.array(p.angles, np.int64), p.kinv, mode, self._initial_coefficients(),
-                self.kp, self.ki, skew_q16, int(round(delay * 65536)), out_ang, out_w, out_flags,
+                self.kp, self.ki, skew_q16, self._comp_q16, self.thresholds.settle, dth, dti, out_ang, out_w, out_flags,
                 out_mag, diag)
         target = 3 * (1 << (cfg.cordic_bits - 1)) // 4
         return ChainResult(
             angle_deg=out_ang * (360.0 / 2**32),
             speed_rpm=out_w * (cfg.fs_hz * 60.0 / 2**48),
             flags=out_flags,
+            valid=(out_flags & INVALID_MASK) == 0,
             amplitude=out_mag / target,
             mismatch=diag[:, 0],
             offset_sin=diag[:, 1] / full,
             offset_cos=diag[:, 2] / full,
             phase_deg=np.degrees(diag[:, 3]),
+            residual_ratio=np.sqrt(diag[:, 4]),
         )
 
 
+def _detection_parameters(th: dg.Thresholds) -> tuple:
+    """The kernel's float and int detection parameters (every one an
+    argument: a global would be frozen in numba's on-disk cache)."""
+    dth = np.array([th.vector**2, (th.noise_k * th.noise_gain) ** 2, th.alpha, th.output_noise_limit**2, th.drift,
+                    (th.noise_k * th.noise_gain_fast) ** 2, th.alpha_fast, th.quantisation, dg.STUCK_LSB,
+                    dg.NOISE_ALPHA, dg.NOISE_CLAMP, th.step, 1.0 / math.sqrt(dg.REFERENCE_LAG), th.step_z,
+                    th.noise_k])
+    dti = np.array([dg.STUCK_RUN, dg.REFERENCE_LAG, (int(dg.TRACKING_LOSS_DEG) << 32) // 360], np.int64)
+    return dth, dti
+
+
+def describe(flags: int) -> list:
+    """Names of the bits set in one flag word."""
+    flags = argcheck.integer(flags, "flags", SensorError, lo=0, hi=0xFFFF)
+    return [name for bit, name in FLAG_NAMES.items() if flags & bit]
+
+
+def _check_coefficients(coefficients) -> tuple:
+    """Fixed calibration coefficients (off_s, off_c, amp_s, amp_c, phase_deg):
+    offsets within ±0.5 FS, amplitudes in [0.01, 1] FS, |phase| < 90°."""
+    if not isinstance(coefficients, (tuple, list)) or len(coefficients) != 5:
+        raise SensorError("fixed calibration needs coefficients=(off_s, off_c, amp_s, amp_c, phase_deg)")
+    limits = (("off_s", -0.5, 0.5), ("off_c", -0.5, 0.5), ("amp_s", 0.01, 1.0), ("amp_c", 0.01, 1.0))
+    v = [argcheck.real(x, f"coefficients[{i}] ({name})", SensorError, lo=lo, hi=hi)
+         for i, ((name, lo, hi), x) in enumerate(zip(limits, coefficients[:4], strict=True))]
+    v.append(argcheck.real(coefficients[4], "coefficients[4] (phase_deg)", SensorError, lo=-90.0, hi=90.0,
+                           lo_open=True, hi_open=True))
+    return tuple(v)
+
+
 def angle_error_deg(measured_deg, true_rad) -> np.ndarray:
-    """Signed error in degrees, wrapped to [-180, 180)."""
-    return (np.asarray(measured_deg) - np.degrees(true_rad) + 180.0) % 360.0 - 180.0
+    """Signed error in degrees, wrapped to [-180, 180); finite arrays (or
+    numbers) that broadcast."""
+    m = argcheck.array(measured_deg, "measured_deg", SensorError, kind="f")
+    t = argcheck.array(true_rad, "true_rad", SensorError, kind="f")
+    try:
+        np.broadcast_shapes(m.shape, t.shape)
+    except ValueError:
+        raise SensorError(f"measured_deg {m.shape} and true_rad {t.shape} do not broadcast") from None
+    return (m - np.degrees(t) + 180.0) % 360.0 - 180.0

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+import argcheck
 from sensor_dsp.errors import SensorError
 
 KF = 16  # fraction bits of the gain-compensation constant
@@ -53,10 +54,12 @@ class CordicParams(NamedTuple):
 
 
 def params(in_width: int = 16, out_width: int = 16, iterations: int = 16) -> CordicParams:
-    for name, v, lo, hi in (("in_width", in_width, 4, 30), ("out_width", out_width, 4, 30),
-                            ("iterations", iterations, 1, 30)):
-        if not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-            raise SensorError(f"{name} must be an int in {lo}..{hi}, got {v!r}")
+    """The core's constants for signed ``in_width``-bit inputs, an
+    ``out_width``-bit angle and ``iterations`` micro-rotations (each 4..30,
+    4..30, 1..30; ints, not bools or floats)."""
+    in_width = argcheck.integer(in_width, "in_width", SensorError, lo=4, hi=30)
+    out_width = argcheck.integer(out_width, "out_width", SensorError, lo=4, hi=30)
+    iterations = argcheck.integer(iterations, "iterations", SensorError, lo=1, hi=30)
     g = math.ceil(math.log2(iterations)) + 2 if iterations > 1 else 2
     zw = out_width + g
     angles = tuple(int(math.floor(math.atan(2.0 ** -i) / (2 * math.pi) * 2**zw + 0.5))
@@ -69,8 +72,10 @@ def params(in_width: int = 16, out_width: int = 16, iterations: int = 16) -> Cor
 
 
 @njit(cache=True, nogil=True)
-def cordic_core(x, y, iterations, guard, zguard, out_width, angles, kinv):
-    """One vector: returns (angle, magnitude) as ints (see module doc)."""
+def _core(x, y, iterations, guard, zguard, out_width, angles, kinv):
+    """One vector: returns (angle, magnitude) as ints (see module doc). The
+    compiled kernel that :func:`atan2_fixed` and the angle chain share; no
+    argument checks (its callers pass checked ints)."""
     if x == 0 and y == 0:
         return 0, 0  # defined: no direction (the diagnostics flag loss of signal)
     zw = out_width + zguard
@@ -94,7 +99,7 @@ def cordic_core(x, y, iterations, guard, zguard, out_width, angles, kinv):
 @njit(cache=True, nogil=True)
 def _atan2_many(y, x, iterations, guard, zguard, out_width, angles, kinv, ang_out, mag_out):
     for k in range(x.size):
-        a, m = cordic_core(x[k], y[k], iterations, guard, zguard, out_width, angles, kinv)
+        a, m = _core(x[k], y[k], iterations, guard, zguard, out_width, angles, kinv)
         ang_out[k] = a
         mag_out[k] = m
 
@@ -104,12 +109,15 @@ def atan2_fixed(y, x, *, in_width: int = 16, out_width: int = 16, iterations: in
     arrays of the broadcast shape of ``y`` and ``x`` (integers within
     ``in_width`` bits, signed)."""
     p = params(in_width, out_width, iterations)
-    ya, xa = np.broadcast_arrays(np.asarray(y), np.asarray(x))
+    ya = argcheck.array(y, "y", SensorError, kind="i")
+    xa = argcheck.array(x, "x", SensorError, kind="i")
+    try:
+        ya, xa = np.broadcast_arrays(ya, xa)
+    except ValueError:
+        raise SensorError(f"y {ya.shape} and x {xa.shape} do not broadcast") from None
     for name, a in (("y", ya), ("x", xa)):
-        if not np.issubdtype(a.dtype, np.integer):
-            raise SensorError(f"{name} must be integers (signed {in_width}-bit), got {a.dtype}")
-        if a.size and (a.min() < -(1 << (in_width - 1)) or a.max() >= 1 << (in_width - 1)):
-            raise SensorError(f"{name} outside signed {in_width}-bit range")
+        if a.size and (a.min() < -(1 << (p.in_width - 1)) or a.max() >= 1 << (p.in_width - 1)):
+            raise SensorError(f"{name} outside signed {p.in_width}-bit range")
     yf = np.ascontiguousarray(ya, dtype=np.int64).ravel()
     xf = np.ascontiguousarray(xa, dtype=np.int64).ravel()
     ang = np.empty(xf.size, np.int64)
@@ -121,4 +129,5 @@ def atan2_fixed(y, x, *, in_width: int = 16, out_width: int = 16, iterations: in
 
 def theory_max_error_deg(iterations: int) -> float:
     """atan(2^-(n-1)) in degrees: the residual angle after n micro-rotations."""
+    iterations = argcheck.integer(iterations, "iterations", SensorError, lo=1, hi=64)
     return math.degrees(math.atan(2.0 ** -(iterations - 1)))

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+import argcheck
 from sensor_dsp.errors import SensorError
 
 RPM_TO_RAD_S = 2 * np.pi / 60
@@ -31,37 +32,53 @@ class Trajectory(NamedTuple):
     omega: np.ndarray  # rad/s
 
 
-def _times(fs_hz: float, duration_s: float) -> np.ndarray:
-    if not fs_hz > 0 or not duration_s > 0:
-        raise SensorError("fs_hz and duration_s must be > 0")
+MAX_SAMPLES = 50_000_000
+MAX_RPM = 1e7
+
+
+def _times(fs_hz, duration_s) -> np.ndarray:
+    fs_hz = argcheck.real(fs_hz, "fs_hz", SensorError, lo=0.0, lo_open=True, hi=1e10)
+    duration_s = argcheck.real(duration_s, "duration_s", SensorError, lo=0.0, lo_open=True, hi=1e6)
     n = int(round(fs_hz * duration_s))
-    if n < 1 or n > 50_000_000:
-        raise SensorError(f"{n} samples is outside 1 .. 5e7")
+    if n < 1 or n > MAX_SAMPLES:
+        raise SensorError(f"fs_hz × duration_s = {fs_hz * duration_s:.3g} samples is outside 1 .. {MAX_SAMPLES:.0e}")
     return np.arange(n) / fs_hz
 
 
+def _rpm(value, name) -> float:
+    return argcheck.real(value, name, SensorError, lo=-MAX_RPM, hi=MAX_RPM)
+
+
+def _angle(value) -> float:
+    return argcheck.real(value, "theta0", SensorError, lo=-1e6, hi=1e6)
+
+
 def constant_speed(fs_hz, duration_s, rpm, theta0=0.0) -> Trajectory:
-    """θ(t) = θ0 + ω t (``rpm`` may be negative: reverse rotation)."""
+    """θ(t) = θ0 + ω t (``rpm`` may be negative: reverse rotation; θ0 in rad)."""
     t = _times(fs_hz, duration_s)
-    w = rpm * RPM_TO_RAD_S
-    return Trajectory(t, theta0 + w * t, np.full(t.size, w))
+    w = _rpm(rpm, "rpm") * RPM_TO_RAD_S
+    return Trajectory(t, _angle(theta0) + w * t, np.full(t.size, w))
 
 
 def ramp(fs_hz, duration_s, rpm_start, rpm_end, theta0=0.0) -> Trajectory:
     """Constant angular acceleration from ``rpm_start`` to ``rpm_end``."""
     t = _times(fs_hz, duration_s)
-    w0, w1 = rpm_start * RPM_TO_RAD_S, rpm_end * RPM_TO_RAD_S
-    a = (w1 - w0) / duration_s
-    return Trajectory(t, theta0 + w0 * t + 0.5 * a * t * t, w0 + a * t)
+    w0, w1 = _rpm(rpm_start, "rpm_start") * RPM_TO_RAD_S, _rpm(rpm_end, "rpm_end") * RPM_TO_RAD_S
+    a = (w1 - w0) / float(duration_s)
+    return Trajectory(t, _angle(theta0) + w0 * t + 0.5 * a * t * t, w0 + a * t)
 
 
 def profile(fs_hz, times_s, rpms, theta0=0.0) -> Trajectory:
     """Piecewise-linear speed through the points (times_s[k], rpms[k])."""
-    times_s = np.asarray(times_s, float)
-    rpms = np.asarray(rpms, float)
-    if (times_s.ndim != 1 or times_s.shape != rpms.shape or times_s.size < 2
-            or np.any(np.diff(times_s) <= 0)):
-        raise SensorError("profile needs matching, increasing time and speed points")
+    times_s = argcheck.array(times_s, "times_s", SensorError, kind="f", ndim=1, min_size=2).astype(float)
+    rpms = argcheck.array(rpms, "rpms", SensorError, kind="f", ndim=1).astype(float)
+    if times_s.shape != rpms.shape:
+        raise SensorError(f"times_s and rpms must have the same length, got {times_s.size} and {rpms.size}")
+    if np.any(np.diff(times_s) <= 0):
+        raise SensorError("times_s must increase")
+    if np.any(np.abs(rpms) > MAX_RPM):
+        raise SensorError(f"rpms must be within ±{MAX_RPM:.0e}")
+    theta0 = _angle(theta0)
     t = _times(fs_hz, times_s[-1] - times_s[0])
     w = np.interp(t + times_s[0], times_s, rpms) * RPM_TO_RAD_S
     theta = theta0 + np.concatenate([[0.0], np.cumsum((w[1:] + w[:-1]) / 2) / fs_hz])
@@ -88,11 +105,61 @@ class Impairments(NamedTuple):
 
 
 IDEAL = Impairments()
+# what a real coil and front end give (the KPI's reference set): 0.5 % gain mismatch (SPEC B5),
+# offsets +1.0 / -0.8 % FS, 0.3° orthogonality error, noise σ 0.2 % FS per channel
+REALISTIC = Impairments(mismatch=0.005, offset_sin=0.010, offset_cos=-0.008, phase_deg=0.3, noise=0.002)
+
+
+# (field, lowest, highest) of each real Impairments field; temperature_c and adc_bits are checked apart
+_LIMITS = (("amplitude", 0.0, 10.0), ("mismatch", -1.9, 1.9), ("offset_sin", -10.0, 10.0),
+           ("offset_cos", -10.0, 10.0), ("phase_deg", -89.0, 89.0), ("h3", -1.0, 1.0), ("h5", -1.0, 1.0),
+           ("noise", 0.0, 10.0), ("skew_s", 0.0, 1.0), ("group_delay_s", 0.0, 1.0),
+           ("gain_tc_sin_ppm", -1e5, 1e5), ("gain_tc_cos_ppm", -1e5, 1e5), ("offset_tc_sin", -1.0, 1.0),
+           ("offset_tc_cos", -1.0, 1.0))
+
+
+def check_impairments(imp, n: int) -> Impairments:
+    """``imp`` with each field checked (:class:`SensorError` names it);
+    ``temperature_c`` is a number or an array of ``n`` samples."""
+    if not isinstance(imp, Impairments):
+        raise SensorError(f"imp must be an Impairments, got {type(imp).__name__}")
+    n = argcheck.integer(n, "n", SensorError, lo=1, hi=MAX_SAMPLES)
+    values = {name: argcheck.real(getattr(imp, name), f"imp.{name}", SensorError, lo=lo, hi=hi)
+              for name, lo, hi in _LIMITS}
+    temp = imp.temperature_c
+    if isinstance(temp, (list, tuple, np.ndarray)):
+        temp = argcheck.array(temp, "imp.temperature_c", SensorError, kind="f", ndim=1).astype(float)
+        if temp.size != n or np.any(temp < -273.15) or np.any(temp > 1000.0):
+            raise SensorError(f"imp.temperature_c must be a number or {n} samples in -273.15 .. 1000 °C")
+    else:
+        temp = argcheck.real(temp, "imp.temperature_c", SensorError, lo=-273.15, hi=1000.0)
+    bits = imp.adc_bits
+    if bits is not None:
+        bits = argcheck.integer(bits, "imp.adc_bits", SensorError, lo=2, hi=32)
+    return Impairments(**values, temperature_c=temp, adc_bits=bits)
+
+
+def check_trajectory(traj) -> Trajectory:
+    """``traj`` with its three arrays checked: 1-D, finite, equal lengths."""
+    if not isinstance(traj, Trajectory):
+        raise SensorError(f"traj must be a Trajectory, got {type(traj).__name__}")
+    arrays = [argcheck.array(getattr(traj, f), f"traj.{f}", SensorError, kind="f", ndim=1, min_size=1).astype(float)
+              for f in Trajectory._fields]
+    if len({a.size for a in arrays}) != 1:
+        raise SensorError("traj.t, traj.theta and traj.omega must have the same length")
+    return Trajectory(*arrays)
+
+
+def check_seed(seed):
+    """A seed for numpy's generator: None or an int in [0, 2^128)."""
+    return None if seed is None else argcheck.integer(seed, "seed", SensorError, lo=0, hi=2**128 - 1)
 
 
 def coil_signals(traj: Trajectory, imp: Impairments = IDEAL, *, seed=None):
     """(sin, cos) float arrays at the trajectory's sample times."""
-    rng = np.random.default_rng(seed)
+    traj = check_trajectory(traj)
+    imp = check_impairments(imp, traj.t.size)
+    rng = np.random.default_rng(check_seed(seed))
     t = traj.t
     ts = _delayed(traj, imp.group_delay_s)
     tc = _delayed(traj, imp.group_delay_s + imp.skew_s)
