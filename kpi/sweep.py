@@ -134,8 +134,9 @@ class PointResult(NamedTuple):
     result: dict
     chunks: int  # chunks that make the result
     computed: int  # ... of which computed in this run (the others came from the cache)
-    seconds: float  # compute time of those chunks, when they ran
+    seconds: float  # compute time of those chunks, when they ran (wall clock in the worker)
     utc: str  # when the newest of them ran (ISO 8601)
+    cpu_s: float = 0.0  # CPU time of those chunks (the worker process's)
 
     @property
     def rate(self) -> float:
@@ -181,16 +182,16 @@ def run_chunk(fn: str, params: dict, entropy, spawn_key, sources) -> dict:
     one_thread()
     code = _cache.code_hash(tuple(sources))
     rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=tuple(spawn_key)))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = resolve(fn)(dict(params), rng)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if not isinstance(out, dict):
         raise KpiError(f"{fn} must return a dict, got {type(out).__name__}")
     try:
         out = json.loads(json.dumps(out, default=_jsonable, allow_nan=True))
     except (TypeError, ValueError) as exc:
         raise KpiError(f"{fn} returned something that is not JSON data: {exc}") from None
-    return {"result": out, "seconds": round(seconds, 6), "host": platform.node(), "code": code,
+    return {"result": out, "seconds": round(seconds, 6), "cpu_s": round(cpu, 6), "host": platform.node(), "code": code,
             "utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
 
 
@@ -286,7 +287,7 @@ class _Point:
         recs = [self.records[c] for c in used]
         self.result = PointResult(s.name, self.index, dict(s.points[self.index]), result, len(used),
                                   sum(1 for _, now in recs if now), round(sum(r["seconds"] for r, _ in recs), 6),
-                                  max(r["utc"] for r, _ in recs))
+                                  max(r["utc"] for r, _ in recs), round(sum(r.get("cpu_s", 0.0) for r, _ in recs), 6))
         return True
 
 

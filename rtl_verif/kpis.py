@@ -1,0 +1,193 @@
+"""RTL throughput and latency for the KPI report (:mod:`kpi`), measured by
+the blocks' own cocotb testbenches, and the encryption throughput of chip A
+(A7) that follows from the SM4 core's.
+
+:func:`testbench` runs one testbench test through ``python -m rtl_verif``
+(Icarus: it builds in seconds) and reads the figures the test logs (the test
+asserts them too): clocks from input to output, and bits, blocks or samples
+per clock. The rows turn clocks into time at the SoC's 100 MHz core clock
+(:data:`CLOCK_HZ`, the clock the SoC testbench reports its CPU load at) and
+compare with what the chip needs: the 802.11a top rate (54 Mbit/s), its
+20 Msample/s OFDM rate, and the 0.375 µs of uncompensated delay the angle
+budget allows at 200,000 rpm (docs/spec.md).
+"""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from kpi.cache import ROOT
+from kpi.errors import KpiError
+from kpi.registry import kpi, measured, not_measured, xy_plot
+from kpi.sweep import Series
+
+SIM = "icarus"
+CLOCK_HZ = 100e6
+LINE_RATE_MBPS = 54.0  # IEEE 802.11a top data rate
+OFDM_MSPS = 20.0  # 802.11a sample rate
+DELAY_BUDGET_US = 0.375  # ±0.45° at 200,000 rpm (1.2°/µs), docs/spec.md
+SOURCES = ("rtl_verif/*.py", "rtl_verif/rtl/*.sv", "rtl_verif/tb/*.py", "rtl_verif/soc/*.py", "mesh_phy/**/*.py",
+           "crypto/*.py", "sensor_dsp/*.py", "argcheck/*.py")
+# block: (test, the figure line it logs, the names of its numbers)
+TESTS = {
+    "viterbi_dec": ("test_latency_throughput", r"latency (\d+) clocks .*?= ([\d.]+) bits/clock",
+                    ("latency", "bits_per_clock")),
+    "sm4_core": ("ThroughputTest", r"sm4_core: (\d+) clocks from load to result; ([\d.]+) clocks per block",
+                 ("latency", "clocks_per_block")),
+    "cordic_atan2": ("test_latency", r"latency (\d+) clocks, 1 sample per clock", ("latency",)),
+    "fft64": ("test_latency_throughput", r"fft64: latency (\d+) clocks .*?: ([\d.]+) samples/clock",
+              ("latency", "samples_per_clock")),
+}
+KNOBS = ("SIM", "BLOCK", "TESTCASE", "SEED", "WAVES")  # make sim's environment knobs: not ours
+
+
+def testbench(params: dict, rng) -> dict:
+    """Run the figure test of ``params["block"]`` on ``params["sim"]`` with a
+    seed from ``rng``; the logged figures, pass/fail counts, the command."""
+    block = params["block"]
+    if block not in TESTS:
+        raise KpiError(f"no figure test for block {block!r}")
+    test, pattern, names = TESTS[block]
+    seed = int(rng.integers(2**32))
+    cmd = [sys.executable, "-m", "rtl_verif", "--sim", params["sim"], "--block", block, "--testcase", test,
+           "--seed", str(seed)]
+    env = {k: v for k, v in os.environ.items() if k not in KNOBS}
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
+    text = out.stdout + out.stderr
+    found = re.search(pattern, text)
+    counts = re.search(r"(\d+) passed, (\d+) failed", text)
+    if found is None or counts is None:
+        tail = " | ".join(text.strip().splitlines()[-3:])[:400]
+        raise KpiError(f"{block}: no figures in the testbench output (exit {out.returncode}): {tail}")
+    return {"figures": dict(zip(names, (float(v) for v in found.groups()), strict=True)),
+            "passed": int(counts.group(1)), "failed": int(counts.group(2)),
+            "command": f"python -m rtl_verif --sim {params['sim']} --block {block} --testcase {test} --seed {seed}"}
+
+
+def _missing() -> str | None:
+    if SIM == "icarus" and shutil.which("iverilog") is None:
+        return "Icarus Verilog (iverilog) is not installed: run make setup"
+    return None
+
+
+def _figures(ctx, block: str):
+    """(figures, result) of ``block``'s test, or (None, reason)."""
+    why = _missing()
+    if why:
+        return None, why
+    s = Series("rtl/testbench", "rtl_verif.kpis:testbench", tuple({"block": b, "sim": SIM} for b in TESTS), SOURCES)
+    (pts,) = ctx.sweep([s])
+    r = next(p.result for p in pts if p.params["block"] == block)
+    if r["failed"] or not r["passed"]:
+        return None, f"the {block} testbench failed ({r['failed']} failed): {r['command']}"
+    return r["figures"], r
+
+
+def _us(clocks: float) -> float:
+    return clocks / CLOCK_HZ * 1e6
+
+
+@kpi("RTL-vit", title="Viterbi decoder throughput (viterbi_dec)", spec="≥ 54 Mbit/s (the 802.11a top rate) at the "
+     "100 MHz SoC clock", command="python -m kpi --only RTL-vit", order=300, chip="RTL")
+def viterbi(ctx):
+    f, r = _figures(ctx, "viterbi_dec")
+    if f is None:
+        return not_measured(r)
+    mbps = f["bits_per_clock"] * CLOCK_HZ / 1e6
+    return measured(mbps, "Mbit/s", limit=LINE_RATE_MBPS, better="higher", shown=f"{mbps:.1f} Mbit/s",
+                    detail=f"{f['bits_per_clock']:.3f} decoded bits per clock over one 1280-step frame (1 bit/clock "
+                           f"steady, plus the traceback flush), latency {f['latency']:.0f} clocks = "
+                           f"{_us(f['latency']):.2f} µs at 100 MHz (SOFT_W 6, TB_LEN 64). Testbench: {r['command']}")
+
+
+@kpi("RTL-sm4", title="SM4 core throughput and latency (sm4_core)", spec="≥ 54 Mbit/s at the 100 MHz SoC clock",
+     command="python -m kpi --only RTL-sm4", order=310, chip="RTL")
+def sm4(ctx):
+    f, r = _figures(ctx, "sm4_core")
+    if f is None:
+        return not_measured(r)
+    mbps = 128 / f["clocks_per_block"] * CLOCK_HZ / 1e6
+    return measured(mbps, "Mbit/s", limit=LINE_RATE_MBPS, better="higher", shown=f"{mbps:.0f} Mbit/s",
+                    detail=f"{f['clocks_per_block']:.2f} clocks per 128-bit block back to back, {f['latency']:.0f} "
+                           f"clocks ({_us(f['latency']):.2f} µs) from load to result, at 100 MHz. Testbench: "
+                           f"{r['command']}")
+
+
+@kpi("RTL-cordic", title="CORDIC atan2 latency (cordic_atan2)", spec="≤ 0.375 µs (the whole angle budget at 200,000 "
+     "rpm if left uncompensated) at 100 MHz; 1 sample/clock", command="python -m kpi --only RTL-cordic", order=320,
+     chip="RTL")
+def cordic(ctx):
+    f, r = _figures(ctx, "cordic_atan2")
+    if f is None:
+        return not_measured(r)
+    us = _us(f["latency"])
+    return measured(us, "µs", limit=DELAY_BUDGET_US, shown=f"{us:.2f} µs ({f['latency']:.0f} clocks)",
+                    detail=f"{f['latency']:.0f} clocks from input to output (ITER + 2, 16 iterations), one sample "
+                           "per clock (1 MHz ADC rate: 1 % of the block's capacity at 100 MHz); the chain "
+                           f"compensates its delay anyway (θ + ω̂·τ). Testbench: {r['command']}")
+
+
+@kpi("RTL-fft", title="FFT throughput and latency (fft64)", spec="≥ 20 Msample/s (802.11a) at 100 MHz",
+     command="python -m kpi --only RTL-fft", order=330, chip="RTL")
+def fft(ctx):
+    f, r = _figures(ctx, "fft64")
+    if f is None:
+        return not_measured(r)
+    msps = f["samples_per_clock"] * CLOCK_HZ / 1e6
+    return measured(msps, "Msample/s", limit=OFDM_MSPS, better="higher", shown=f"{msps:.0f} Msample/s",
+                    detail=f"{f['samples_per_clock']:.3f} samples per clock over eight back-to-back 64-point frames, "
+                           f"latency {f['latency']:.0f} clocks ({_us(f['latency']):.2f} µs) first input to first "
+                           f"output, at 100 MHz. Testbench: {r['command']}")
+
+
+def ccm_clocks(payload: int, header: int, latency: float, per_block: float) -> float:
+    """Clocks of CCM* on one iterative SM4 core for one frame: the CBC-MAC
+    chain (B0, the 2-byte length and ``header`` bytes of associated data, the
+    payload; each block waits for the previous result: ``latency`` clocks),
+    then CTR (A0 for the MIC mask, the payload; independent blocks back to
+    back: ``per_block`` clocks)."""
+    mac = 1 + math.ceil((2 + header) / 16) + math.ceil(payload / 16)
+    ctr = 1 + math.ceil(payload / 16)
+    return mac * latency + ctr * per_block + (latency - per_block)
+
+
+@kpi("A7-enc", title="link encryption throughput", spec="measured encryption performance (no figure; must keep up "
+     "with back-to-back frames at 54 Mbit/s)", command="python -m kpi --only A7-enc", order=70, chip="A")
+def encryption(ctx):
+    from protocol import airtime
+
+    payloads = [16, 100, 400, 1000]
+    soft = Series("link/protect", "protocol.kpis:link_point",
+                  tuple({"cipher": c, "payloads": payloads, "repeat": ctx.pick(3, 7), "host": os.uname().nodename,
+                         "cpus": os.cpu_count()} for c in ("sm4", "aes")), ("protocol/*.py", "crypto/*.py",
+                                                                              "mesh_phy/coding/*.py", "argcheck/*.py",
+                                                                              "benchmarks/timing.py"))
+    (pts,) = ctx.sweep([soft])
+    sw = {p.params["cipher"]: p.result for p in pts}["sm4"]
+    frame = {n: sw["rates"][str(n)]["frame_bytes"] for n in payloads}
+    air = {n: 1e6 / airtime.airtime_us(frame[n], int(LINE_RATE_MBPS)) for n in payloads}
+    series = [{"label": "frames on the air at 54 Mbit/s (back to back)", "x": payloads, "y": [air[n] for n in payloads],
+               "style": "k--"},
+              {"label": "golden model, one core (SecureLink.protect)", "x": payloads,
+               "y": [sw["rates"][str(n)]["fps"] for n in payloads], "style": "s-"}]
+    f, r = _figures(ctx, "sm4_core")
+    soft_text = (f"The Python golden model seals {sw['rates']['100']['fps']:,.0f} such frames/s on one core (load "
+                 f"average {sw['loadavg']}): a reference, not the chip's data path.")
+    if f is None:
+        return not_measured(r, detail=soft_text, plot=xy_plot(series, title="SM4-CCM* frames per second",
+                                                              xlabel="payload (bytes)", ylabel="frames/s", logy=True))
+    hw = {n: CLOCK_HZ / ccm_clocks(n, frame[n] - n - 8 - 4, f["latency"], f["clocks_per_block"]) for n in payloads}
+    series.insert(1, {"label": "sm4_core CCM* at 100 MHz", "x": payloads, "y": [hw[n] for n in payloads]})
+    plot = xy_plot(series, title="SM4-CCM* (MIC 8) frames per second against the air", xlabel="payload (bytes)",
+                   ylabel="frames/s", logy=True)
+    return measured(hw[100], "frames/s", limit=air[100], better="higher", plot=plot,
+                    shown=f"{hw[100]:,.0f} frames/s ({hw[100] * 800 / 1e6:.0f} Mbit/s of payload)",
+                    detail=f"SM4-CCM* with an 8-byte MIC (the ShangMi suite the fleet uses) on one sm4_core at 100 MHz "
+                           f"for {frame[100]}-byte data frames with 100-byte payloads: CBC-MAC blocks at the measured "
+                           f"{f['latency']:.0f}-clock latency (each waits for the previous), CTR blocks at "
+                           f"{f['clocks_per_block']:.0f} clocks back to back; the limit is the rate of such frames "
+                           f"sent back to back at 54 Mbit/s ({air[100]:,.0f}/s, IEEE 802.11a-1999 17.3.2.4). "
+                           + soft_text)

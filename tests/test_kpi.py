@@ -1,0 +1,223 @@
+"""The KPI report: results and verdicts, the registry of every KPI of the
+chip spec, the committed results against the summary and README tables
+(stale tables fail here), the page, the CLI, and the arithmetic behind a
+few rows checked by hand."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from kpi import collect, readme, report
+from kpi.__main__ import main
+from kpi.errors import KpiError
+from kpi.registry import Kpi, discover, kpi, measured, not_measured, xy_plot
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "kpi_results.json"
+# every KPI the issue names (air-interface latency, transmit current, P2P/P2MP, anti-interference,
+# encryption throughput and handshake time, angle error, mismatch estimation and flagging, sampling rate,
+# temperature range, RTL throughput and latency)
+SPEC_KPIS = {"A3", "A4", "A5-P2P", "A5-P2MP", "AI", "A7-enc", "A7-hs", "B1", "B4", "B5-est", "B5-flag", "B6",
+             "RTL-vit", "RTL-sm4", "RTL-cordic", "RTL-fft"}
+
+
+def test_margin_and_verdict():
+    r = measured(0.3, "°", limit=0.45)
+    assert math.isclose(r.margin, 0.15) and r.verdict == "pass"
+    assert measured(0.5, "°", limit=0.45).verdict == "FAIL"
+    assert measured(1000.0, "µs", limit=1000.0).verdict == "pass"  # "within": the limit itself passes
+    assert measured(1000.0, "µs", limit=1000.0, strict=True).verdict == "FAIL"  # "below 1 ms": it does not
+    h = measured(99.5, "%", limit=99.0, better="higher")
+    assert math.isclose(h.margin, 0.5) and h.verdict == "pass"
+    assert measured(98.0, "%", limit=99.0, better="higher").verdict == "FAIL"
+    assert measured(4.0, "dB").verdict == "no limit" and measured(4.0, "dB").margin is None
+    n = not_measured("no simulator")
+    assert n.verdict == "not measured" and n.value is None and "no simulator" in n.shown
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), True, "1", None])
+def test_measured_refuses_non_numbers(value):
+    with pytest.raises(KpiError):
+        measured(value, "°", limit=0.45)
+
+
+def test_result_refuses_bad_arguments():
+    with pytest.raises(KpiError):
+        measured(1.0, "°", better="smaller")
+    with pytest.raises(KpiError, match="reason"):
+        not_measured("  ")
+    with pytest.raises(KpiError):
+        xy_plot([{"label": "a", "x": [1, 2], "y": [1]}], title="t", xlabel="x", ylabel="y")
+    with pytest.raises(KpiError):
+        measured(1.0, "°", plot={"kind": "pie"})
+
+
+def test_margin_text():
+    assert collect.margin_text(measured(0.3, "°", limit=0.45)) == "+0.15° (+33 %)"
+    assert collect.margin_text(measured(250.0, "mA", limit=200.0, strict=True)) == "-50 mA (-25 %)"
+    assert collect.margin_text(measured(3.0, "dB")) == "—"
+
+
+def test_every_kpi_of_the_spec_is_registered_with_a_command():
+    kpis = discover()
+    ids = [k.id for k in kpis]
+    assert SPEC_KPIS <= set(ids), sorted(SPEC_KPIS - set(ids))
+    assert len(ids) == len(set(ids))
+    for k in kpis:
+        assert k.command.startswith("python -m "), k.id
+        assert k.spec.strip() and k.title.strip()
+
+
+def test_registration_is_checked():
+    with pytest.raises(KpiError, match="registered twice"):
+        kpi("B4", title="t", spec="s", command="c", order=1, chip="B")(lambda ctx: None)
+    with pytest.raises(KpiError, match="id"):
+        Kpi("4B", "t", "s", "c", lambda ctx: None, 1, "B")
+    with pytest.raises(KpiError, match="chip"):
+        Kpi("X1", "t", "s", "c", lambda ctx: None, 1, "C")
+    with pytest.raises(KpiError, match="command"):
+        Kpi("X1", "t", "s", " ", lambda ctx: None, 1, "A")
+
+
+def test_a_failing_kpi_becomes_a_not_measured_row(capsys):
+    def broken(ctx):
+        raise ZeroDivisionError("bug")
+
+    row, ok = collect.run_kpi(Kpi("X9", "broken", "s", "python -m kpi --only X9", broken, 1, "A"), None, True, "rev")
+    assert not ok and row["verdict"] == "not measured" and "ZeroDivisionError" in row["reason"]
+    assert "Traceback" in capsys.readouterr().err
+
+
+def _doc(rows):
+    return {"revision": "abc", "generated_utc": "2026-01-01T00:00:00+00:00", "rows": rows}
+
+
+def _row(i, verdict="pass", plot=None, **kw):
+    return {"id": i, "title": "t|x", "chip": "A", "spec": "s", "shown": "1 µs", "margin_shown": "+1",
+            "verdict": verdict, "command": "python -m kpi --only " + i, "plot": plot, **kw}
+
+
+def test_markdown_table_escapes_and_marks_failures():
+    t = report.markdown_table(_doc([_row("A1"), _row("A2", "FAIL")]))
+    lines = t.splitlines()
+    assert lines[0].startswith("| KPI | spec | measured | margin | verdict | command |")
+    assert "t\\|x" in lines[2] and "**FAIL**" in lines[3]
+    assert all(line.count("|") - line.count("\\|") == 7 for line in lines)
+
+
+def test_html_page_has_every_row_and_its_plot():
+    plot = xy_plot([{"label": "a", "x": [1, 2], "y": [3, 4]}], title="p", xlabel="x", ylabel="y",
+                   hlines=[(3.5, "limit")])
+    page = report.html_page(_doc([_row("A1", plot=plot), _row("B2", "not measured")]))
+    assert page.count("data:image/png;base64,") == 1
+    assert "id='A1'" in page and "id='B2'" in page and "<script" not in page
+    assert "t|x" in page  # escaped as HTML, not as Markdown
+
+
+def test_readme_markers():
+    text = f"intro\n{readme.BEGIN}\nold\n{readme.END}\nrest\n"
+    new = readme.replace(text, "| a |\n")
+    assert new == f"intro\n{readme.BEGIN}\n| a |\n{readme.END}\nrest\n"
+    assert readme.section(new) == "| a |\n"
+    for bad in ("no markers", f"{readme.END}{readme.BEGIN}", f"{readme.BEGIN}{readme.BEGIN}{readme.END}"):
+        with pytest.raises(KpiError):
+            readme.replace(bad, "| a |")
+    with pytest.raises(KpiError):
+        readme.replace(text, f"x {readme.END}")
+
+
+def test_committed_results_have_a_figure_or_a_reason_for_every_kpi():
+    doc = report.load(RESULTS)
+    ids = [r["id"] for r in doc["rows"]]
+    assert ids == [k.id for k in discover()], "docs/kpi_results.json is stale: run `make kpi`"
+    for r in doc["rows"]:
+        assert r["command"].startswith("python -m "), r["id"]
+        if r["verdict"] == "not measured":
+            assert r["reason"] and r["shown"].startswith("not measured: "), r["id"]
+        else:
+            assert isinstance(r["value"], (int, float)) and math.isfinite(r["value"]), r["id"]
+        assert r["revision"] and r["measured_utc"], r["id"]
+
+
+def test_committed_summary_and_readme_match_the_results():
+    doc = report.load(RESULTS)
+    assert (ROOT / "docs" / "kpi_summary.md").read_text(encoding="utf-8") == report.summary_markdown(doc), \
+        "docs/kpi_summary.md is stale: run `python -m kpi render`"
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if not readme.has_markers(text):
+        pytest.skip("README.md has no kpi-table markers yet")
+    assert readme.section(text) == report.markdown_table(doc), "README KPI table is stale: run `python -m kpi render`"
+
+
+def test_cli_render_list_and_errors(tmp_path, capsys):
+    doc = _doc([_row("A1", value=1.0, reason=None)])
+    (tmp_path / "kpi_results.json").write_text(json.dumps(doc))
+    rd = tmp_path / "README.md"
+    rd.write_text(f"# x\n{readme.BEGIN}\n{readme.END}\n")
+    assert main(["render", "--out", str(tmp_path), "--readme", str(rd)]) == 0
+    assert readme.section(rd.read_text()) == report.markdown_table(doc)
+    assert (tmp_path / "kpi.html").exists() and (tmp_path / "kpi_summary.md").exists()
+    assert main(["list"]) == 0 and "B4" in capsys.readouterr().out
+    for argv, what in ((["--only", "NOPE"], "unknown KPI"),
+                       (["--backend", "serial", "--scheduler", "tcp://h:1"], "needs --backend dask"),
+                       (["render", "--out", str(tmp_path / "none")], "cannot read"),
+                       (["--seed", "-1"], "--seed")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert what in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as exit_:
+        main(["--backend", "cloud"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_ccm_clocks_by_hand():
+    from rtl_verif.kpis import ccm_clocks
+
+    # 100-byte payload, 22-byte header: CBC-MAC over B0, ceil(24/16) = 2 AAD blocks and 7 payload blocks
+    # (10 blocks chained, 33 clocks each); CTR over A0 and 7 blocks (8 × 32 back to back); +1 for the first CTR
+    assert ccm_clocks(100, 22, 33, 32) == 10 * 33 + 8 * 32 + 1
+    assert ccm_clocks(16, 14, 33, 32) == (1 + 1 + 1) * 33 + 2 * 32 + 1
+
+
+def test_cluster_cores_by_hand():
+    from kpi.scaling import cluster_cores
+
+    # 100 errors at 1e-8 = 1e10 bits; 1 Mbit/s per core = 3.6e9 bits per core-hour: 2.78 → 3 cores
+    assert cluster_cores(1e6, 1.0) == 3
+    assert cluster_cores(1e6, 0.5) == 6
+    assert cluster_cores(1e5, 1.0, ber_target=1e-7) == 3
+    with pytest.raises(KpiError):
+        cluster_cores(0.0, 1.0)
+
+
+def test_host_reads_are_the_chain_output_quantised(rng):
+    """B6's u16 host reads: a subset of the chain's samples, so their error is
+    within the chain's worst error plus half an LSB (2^-17 turn)."""
+    from sensor_dsp.kpis import ANGLE_LSB, angle_point
+
+    r = angle_point({"rpm": 200_000}, rng)
+    assert r["host_reads"] == r["samples"] // 50 + (r["samples"] % 50 > 0)
+    assert r["host_max_err_deg"] <= r["max_err_deg"] + ANGLE_LSB / 2 + 1e-12
+    assert abs(r["mismatch_est"] - 0.005) < 0.002  # the realistic impairments' 0.5 % mismatch
+
+
+@pytest.mark.parametrize("kpi_id", ["A3", "A4", "A5-P2P", "A5-P2MP", "AI"])
+def test_network_rows_say_not_measured_without_the_simulator(monkeypatch, kpi_id):
+    import protocol.kpis as pk
+    from kpi.registry import REGISTRY, Context
+
+    monkeypatch.setattr(pk, "_netsim_missing", lambda: "the network simulator (protocol.netsim) is not in this tree")
+    r = REGISTRY[kpi_id].measure(Context(None, True))  # no runner: nothing may be swept
+    assert r.verdict == "not measured" and "simulator" in r.reason and r.value is None
+
+
+@pytest.mark.parametrize("kpi_id", ["RTL-vit", "RTL-sm4", "RTL-cordic", "RTL-fft"])
+def test_rtl_rows_say_not_measured_without_a_simulator(monkeypatch, kpi_id):
+    import rtl_verif.kpis as rk
+    from kpi.registry import REGISTRY, Context
+
+    monkeypatch.setattr(rk.shutil, "which", lambda name: None)
+    r = REGISTRY[kpi_id].measure(Context(None, True))
+    assert r.verdict == "not measured" and "iverilog" in r.reason
