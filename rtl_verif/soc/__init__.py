@@ -14,7 +14,9 @@ RTL = Path(__file__).resolve().parent / "rtl"
 FILES = ("soc_axil_xbar.sv", "soc_ram.sv", "soc_ctrl.sv", "soc.sv")
 BLOCK_RTL = Path(__file__).resolve().parent.parent / "rtl"
 # the blocks' files (as their rtl_verif.blocks entries list them; tests/test_soc.py checks they agree)
-BLOCK_FILES = ("sm4_sbox.sv", "sm4_t.sv", "sm4_key.sv", "sm4_round.sv", "sm4_core_regs.sv", "sm4_core.sv")
+BLOCK_FILES = ("sm4_sbox.sv", "sm4_t.sv", "sm4_key.sv", "sm4_round.sv", "sm4_core_regs.sv", "sm4_core.sv",
+               "cordic_atan2.sv", "cordic_csr_regs.sv", "cordic_csr.sv",
+               "viterbi_dec.sv", "viterbi_csr_regs.sv", "viterbi_csr.sv")
 
 
 def picorv32_path() -> Path:

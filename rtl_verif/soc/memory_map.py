@@ -12,9 +12,14 @@ own control block (``rtl/soc_ctrl.sv``).
 
 from typing import NamedTuple
 
+from rtl_verif.regs.models.cordic_csr import REGMAP as CORDIC_REGS
 from rtl_verif.regs.models.sm4_core import REGMAP as SM4_REGS
+from rtl_verif.regs.models.viterbi_csr import REGMAP as VITERBI_REGS
 
 RAM_BYTES = 64 * 1024
+# the blocks' build parameters in the SoC (the firmware's constants are generated for these)
+CORDIC = {"IN_W": 16, "OUT_W": 16, "ITER": 16}
+VITERBI = {"SOFT_W": 6, "TB_LEN": 64}
 
 
 class Window(NamedTuple):
@@ -54,9 +59,12 @@ WINDOWS = (
            "rtl_verif/soc/memory_map.py (CTRL_REGS)"),
     # the blocks: each window is exactly the span its register block decodes, so nothing aliases
     Window("SM4", 0x4000_0000, SM4_REGS.span, "SM4 engine (sm4_core)", "rtl_verif/regs/sm4_core.rdl"),
+    Window("CORDIC", 0x4000_1000, CORDIC_REGS.span, "CORDIC atan2 unit (cordic_csr)", "rtl_verif/regs/cordic_csr.rdl"),
+    Window("VITERBI", 0x4000_2000, VITERBI_REGS.span, "Viterbi decoder unit (viterbi_csr)",
+           "rtl_verif/regs/viterbi_csr.rdl"),
 )
 # window name -> the block's register model (from its SystemRDL)
-REGMAPS = {"SM4": SM4_REGS}
+REGMAPS = {"SM4": SM4_REGS, "CORDIC": CORDIC_REGS, "VITERBI": VITERBI_REGS}
 
 
 def window(name: str) -> Window:
@@ -74,6 +82,8 @@ def rtl_params(firmware: str = "firmware.hex") -> dict:
 
     params = {"RAM_WORDS": RAM_BYTES // 4, "STACK_TOP": hex32(window("RAM").base + RAM_BYTES),
               "FIRMWARE": f'"{firmware}"'}
+    params.update({f"CORDIC_{k}": v for k, v in CORDIC.items()})
+    params.update({f"VITERBI_{k}": v for k, v in VITERBI.items()})
     for w in WINDOWS:
         params[f"{w.name}_BASE"] = hex32(w.base)
         params[f"{w.name}_MASK"] = hex32(w.mask)

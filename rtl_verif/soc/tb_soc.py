@@ -16,6 +16,12 @@ Testplan (one cocotb test per program, firmware_models/c/programs/):
   AAD or payload) against crypto.modes.ccm_star_encrypt, their decryption,
   and a forged frame refused with no plaintext; clocks per block through the
   driver against the engine's 32.
+* test_cordic — directed vectors (axes, diagonals, range corners, the zero
+  vector) and random ones: the unit's and the software CORDIC's angle and
+  magnitude against sensor_dsp.cordic.atan2_fixed; clocks per angle each way.
+* test_viterbi — two terminated rate-1/2 frames with noise and erasures
+  decoded by the unit against mesh_phy.coding.viterbi.decode (errors
+  included); clocks per decoded bit.
 * test_sensor — the angle chain's per-sample update on the CPU, every output
   sample against rtl_verif.soc.golden_sensor; clocks per update.
 
@@ -41,7 +47,9 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
 from crypto import modes, sm4
+from mesh_phy.coding import viterbi
 from rtl_verif.soc import firmware, golden_sensor, memory_map
+from sensor_dsp import cordic
 
 CLK_NS = 10
 MAGIC = 0x31415746
@@ -252,3 +260,55 @@ async def test_sm4(dut):
     record("sm4.clocks_per_block", round(per, 1))
     dut._log.info("sm4: %d blocks and %d frames compared; %.1f clocks per block through the driver "
                   "(engine %d), key load %d clocks", len(blocks), len(frames), per, ENGINE_CLOCKS, key_clocks)
+
+
+@cocotb.test()
+async def test_cordic(dut):
+    """The CORDIC unit and the software CORDIC against sensor_dsp.cordic.atan2_fixed."""
+    res = await run_program(dut, "cordic")
+    check_exit(res)
+    rows = res.records("cor")
+    n_expected = 16 + (COUNTS["cordic"] or 48)
+    check(res, len(rows) == n_expected, f"{len(rows)} angles printed, expected {n_expected}")
+    vals = [[_s16(r[0]), _s16(r[1])] + [int(v, 16) for v in r[2:]] for r in rows]
+    x = [v[0] for v in vals]
+    y = [v[1] for v in vals]
+    ang, mag = cordic.atan2_fixed(y, x, in_width=memory_map.CORDIC["IN_W"], out_width=memory_map.CORDIC["OUT_W"],
+                                  iterations=memory_map.CORDIC["ITER"])
+    for v, a, m in zip(vals, ang.tolist(), mag.tolist(), strict=True):
+        check(res, v[2:4] == [a, m], f"unit: atan2({v[1]}, {v[0]}) = {v[2:4]}, golden {[a, m]}")
+        check(res, v[4:6] == [a, m], f"software: atan2({v[1]}, {v[0]}) = {v[4:6]}, golden {[a, m]}")
+    if QUICK:
+        return
+    cyc = res.records("cordic_cycles")
+    check(res, len(cyc) == 1, "no cordic_cycles record")
+    n, hw, sw = (int(v) for v in cyc[0])
+    record("cordic.clocks_per_angle_unit", round(hw / n, 1))
+    record("cordic.clocks_per_angle_software", round(sw / n, 1))
+    dut._log.info("cordic: %d angles compared; %.0f clocks per angle on the unit, %.0f in software",
+                  len(rows), hw / n, sw / n)
+
+
+@cocotb.test()
+async def test_viterbi(dut):
+    """Frames decoded by the Viterbi unit against mesh_phy.coding.viterbi.decode."""
+    res = await run_program(dut, "viterbi")
+    check_exit(res)
+    rows = res.records("vit")
+    check(res, len(rows) == 2, f"{len(rows)} frames printed, expected 2")
+    p = memory_map.VITERBI
+    bit_errors = 0
+    for n, info, soft_hex, dec in rows:
+        n = int(n)
+        soft = [b - 256 if b > 127 else b for b in bytes.fromhex(soft_hex)]
+        check(res, len(soft) == 2 * n and len(info) == n and len(dec) == n, "frame record lengths")
+        exp = viterbi.decode(soft, "1/2", traceback=p["TB_LEN"], soft_bits=p["SOFT_W"], terminated=True)
+        exp = "".join(str(int(b)) for b in exp)
+        check(res, dec == exp, f"frame of {n} steps: unit decoded\n{dec}\ngolden\n{exp}")
+        bit_errors += sum(a != b for a, b in zip(dec, info, strict=True))
+    cyc = res.records("vit_cycles")
+    check(res, len(cyc) == 2, "no vit_cycles records")
+    bits, clocks = int(cyc[0][0]), int(cyc[0][1])
+    record("viterbi.clocks_per_bit", round(clocks / bits, 1))
+    dut._log.info("viterbi: %d frames compared (%d bit errors against the information); %.0f clocks per decoded "
+                  "bit through the driver (the unit: 1 per bit)", len(rows), bit_errors, clocks / bits)

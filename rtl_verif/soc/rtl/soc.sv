@@ -20,6 +20,15 @@ module soc #(
     parameter logic [31:0] CTRL_MASK = 32'hFFFF_F000,
     parameter logic [31:0] SM4_BASE  = 32'h4000_0000,
     parameter logic [31:0] SM4_MASK  = 32'hFFFF_FF80,
+    parameter logic [31:0] CORDIC_BASE  = 32'h4000_1000,
+    parameter logic [31:0] CORDIC_MASK  = 32'hFFFF_FFC0,
+    parameter logic [31:0] VITERBI_BASE = 32'h4000_2000,
+    parameter logic [31:0] VITERBI_MASK = 32'hFFFF_FFC0,
+    parameter int CORDIC_IN_W  = 16,
+    parameter int CORDIC_OUT_W = 16,
+    parameter int CORDIC_ITER  = 16,
+    parameter int VITERBI_SOFT_W = 6,
+    parameter int VITERBI_TB_LEN = 64,
     parameter logic [31:0] STACK_TOP = 32'h0001_0000
 ) (
     input  logic        clk,
@@ -32,8 +41,8 @@ module soc #(
     output logic        bus_error,
     output logic        trap
 );
-    localparam int N = 3;
-    localparam int S_RAM = 0, S_CTRL = 1, S_SM4 = 2;
+    localparam int N = 5;
+    localparam int S_RAM = 0, S_CTRL = 1, S_SM4 = 2, S_CORDIC = 3, S_VITERBI = 4;
 
     // ---- the core ----
     logic        c_awvalid, c_awready, c_wvalid, c_wready, c_bvalid, c_bready;
@@ -107,8 +116,8 @@ module soc #(
 
     soc_axil_xbar #(
         .N(N),
-        .BASE({SM4_BASE, CTRL_BASE, RAM_BASE}),
-        .MASK({SM4_MASK, CTRL_MASK, RAM_MASK})
+        .BASE({VITERBI_BASE, CORDIC_BASE, SM4_BASE, CTRL_BASE, RAM_BASE}),
+        .MASK({VITERBI_MASK, CORDIC_MASK, SM4_MASK, CTRL_MASK, RAM_MASK})
     ) u_xbar (
         .clk(clk), .rst(rst),
         .s_awaddr(c_awaddr), .s_awvalid(c_awvalid), .s_awready(c_awready),
@@ -169,5 +178,48 @@ module soc #(
         .s_axis_tdata(128'd0), .s_axis_tvalid(1'b0), .s_axis_tready(sm4_s_tready), .s_axis_tlast(1'b0),
         .m_axis_tdata(sm4_m_tdata), .m_axis_tvalid(sm4_m_tvalid), .m_axis_tready(1'b1), .m_axis_tlast(sm4_m_tlast),
         .irq(sm4_irq)
+    );
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [CORDIC_IN_W+CORDIC_OUT_W-1:0] cor_m_tdata;
+    logic        cor_s_tready, cor_m_tvalid, cor_m_tlast, cor_irq;
+    wire [31:0]  cor_awaddr = m_awaddr[S_CORDIC*32 +: 32];
+    wire [31:0]  cor_araddr = m_araddr[S_CORDIC*32 +: 32];
+    /* verilator lint_on UNUSEDSIGNAL */
+    cordic_csr #(.IN_W(CORDIC_IN_W), .OUT_W(CORDIC_OUT_W), .ITER(CORDIC_ITER)) u_cordic (
+        .clk(clk), .rst(rst),
+        .s_axil_awaddr(cor_awaddr[5:0]), .s_axil_awprot(3'b000), .s_axil_awvalid(m_awvalid[S_CORDIC]),
+        .s_axil_awready(m_awready[S_CORDIC]), .s_axil_wdata(m_wdata[S_CORDIC*32 +: 32]),
+        .s_axil_wstrb(m_wstrb[S_CORDIC*4 +: 4]), .s_axil_wvalid(m_wvalid[S_CORDIC]),
+        .s_axil_wready(m_wready[S_CORDIC]), .s_axil_bresp(m_bresp[S_CORDIC*2 +: 2]),
+        .s_axil_bvalid(m_bvalid[S_CORDIC]), .s_axil_bready(m_bready[S_CORDIC]),
+        .s_axil_araddr(cor_araddr[5:0]), .s_axil_arprot(3'b000), .s_axil_arvalid(m_arvalid[S_CORDIC]),
+        .s_axil_arready(m_arready[S_CORDIC]), .s_axil_rdata(m_rdata[S_CORDIC*32 +: 32]),
+        .s_axil_rresp(m_rresp[S_CORDIC*2 +: 2]), .s_axil_rvalid(m_rvalid[S_CORDIC]),
+        .s_axil_rready(m_rready[S_CORDIC]),
+        .s_axis_tdata({(2*CORDIC_IN_W){1'b0}}), .s_axis_tvalid(1'b0), .s_axis_tready(cor_s_tready), .s_axis_tlast(1'b0),
+        .m_axis_tdata(cor_m_tdata), .m_axis_tvalid(cor_m_tvalid), .m_axis_tready(1'b1),
+        .m_axis_tlast(cor_m_tlast), .irq(cor_irq)
+    );
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic        vit_s_tready, vit_m_tdata, vit_m_tvalid, vit_m_tlast, vit_irq;
+    wire [31:0]  vit_awaddr = m_awaddr[S_VITERBI*32 +: 32];
+    wire [31:0]  vit_araddr = m_araddr[S_VITERBI*32 +: 32];
+    /* verilator lint_on UNUSEDSIGNAL */
+    viterbi_csr #(.SOFT_W(VITERBI_SOFT_W), .TB_LEN(VITERBI_TB_LEN)) u_viterbi (
+        .clk(clk), .rst(rst),
+        .s_axil_awaddr(vit_awaddr[5:0]), .s_axil_awprot(3'b000), .s_axil_awvalid(m_awvalid[S_VITERBI]),
+        .s_axil_awready(m_awready[S_VITERBI]), .s_axil_wdata(m_wdata[S_VITERBI*32 +: 32]),
+        .s_axil_wstrb(m_wstrb[S_VITERBI*4 +: 4]), .s_axil_wvalid(m_wvalid[S_VITERBI]),
+        .s_axil_wready(m_wready[S_VITERBI]), .s_axil_bresp(m_bresp[S_VITERBI*2 +: 2]),
+        .s_axil_bvalid(m_bvalid[S_VITERBI]), .s_axil_bready(m_bready[S_VITERBI]),
+        .s_axil_araddr(vit_araddr[5:0]), .s_axil_arprot(3'b000), .s_axil_arvalid(m_arvalid[S_VITERBI]),
+        .s_axil_arready(m_arready[S_VITERBI]), .s_axil_rdata(m_rdata[S_VITERBI*32 +: 32]),
+        .s_axil_rresp(m_rresp[S_VITERBI*2 +: 2]), .s_axil_rvalid(m_rvalid[S_VITERBI]),
+        .s_axil_rready(m_rready[S_VITERBI]),
+        .s_axis_tdata({(2*VITERBI_SOFT_W){1'b0}}), .s_axis_tvalid(1'b0), .s_axis_tready(vit_s_tready), .s_axis_tlast(1'b0),
+        .s_axis_tuser(1'b0), .m_axis_tdata(vit_m_tdata), .m_axis_tvalid(vit_m_tvalid), .m_axis_tready(1'b1),
+        .m_axis_tlast(vit_m_tlast), .irq(vit_irq)
     );
 endmodule
