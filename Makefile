@@ -11,9 +11,10 @@ JOBS    ?= 2
 
 export SIM BLOCK TESTCASE SEED WAVES
 
-.PHONY: setup debian-tools sim test lint bench clean
+.PHONY: setup debian-tools sim test lint bench firmware clean
 
 setup: $(STAMP) debian-tools
+	@$(PY) -m rtl_verif.soc.toolchain --install
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +56,9 @@ lint: setup
 	$(PY) -m rtl_verif.lint
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
+
+firmware: setup
+	$(PY) -m firmware_models build
 
 bench: setup
 	$(PY) -m benchmarks
