@@ -1,30 +1,79 @@
 """``python -m rtl_verif``: run testbenches and print one summary table.
 
 Knobs (also read from the environment, as ``make sim`` passes them):
-SIM (verilator | icarus), BLOCK, TESTCASE, SEED, WAVES=1.
+
+* ``SIM`` — verilator (default) | icarus
+* ``BLOCK`` — one block (default: all); ``LIST=1`` lists the blocks and their tests
+* ``TESTCASE`` — one test (or a comma-separated list); a name the block does not have is an error
+* ``SEED`` — 0 .. 2**32-1; reproduces a run (the summary prints the seed of every run)
+* ``PARAMS`` — index of the parameter set (default 0; see ``LIST=1``); ``ALL_PARAMS=1`` runs every set
+* ``TB_FRAMES`` — frame count of the random tests (e.g. 20 for a smoke run, 20000 for a soak)
+* ``WAVES`` — 1: record waves for every test; fail: run, then re-run only the failing tests with waves
+* ``COVERAGE`` — 0: no line/toggle coverage on Verilator (default on)
+* ``VERBOSE`` — 1: the full simulator log on the console (default: one line per build and test)
+
+``python -m rtl_verif new NAME`` scaffolds a block (see docs/adding_a_block.md).
 """
 
 import os
+import sys
 
 from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
-from rtl_verif.runner import SIMULATORS, RunnerError, run
+from rtl_verif.runner import CLK_NS, SIMULATORS, RunnerError, params_tag, run, say, test_names
+
+_HIDDEN = ("ANGLES", "KINV", "G", "ZW", "TW")
 
 
-def format_table(results) -> str:
-    head = f"{'block':<14} {'params':<28} {'sim':<10} {'pass':>5} {'fail':>5} {'sim time':>12} {'wall':>8}"
+def _short_params(params: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in params.items()
+                    if not k.startswith("SCALE") and k not in _HIDDEN and len(str(v)) <= 12) or "-"
+
+
+def format_table(results, coverage: dict | None = None) -> str:
+    """The summary: one row per run, totals, then what failed and how to rerun it.
+
+    ``coverage`` maps block -> (line %, toggle %) (Verilator; see rtl_verif.coverage).
+    """
+    coverage = coverage or {}
+    head = (f"{'block':<15} {'params':<24} {'sim':<9} {'pass':>4} {'fail':>4} {'clocks':>9} "
+            f"{'kclk/s':>7} {'wall':>7} {'line%':>6} {'togl%':>6} {'seed':>10}")
     lines = [head, "-" * len(head)]
     for r in results:
-        p = ",".join(f"{k}={v}" for k, v in r.params.items()
-                     if not k.startswith("SCALE") and k not in ("ANGLES", "KINV", "G", "ZW")
-                     and len(str(v)) <= 12) or "-"
-        lines.append(f"{r.block:<14} {p:<28} {r.sim:<10} {r.passed:>5} {r.failed:>5} "
-                     f"{r.sim_time_ns / 1e6:>9.3f} ms {r.wall_s:>7.1f}s")
+        cov = coverage.get(r.block)
+        lcov = f"{cov[0]:6.1f} {cov[1]:6.1f}" if cov and r.sim == "verilator" else f"{'-':>6} {'-':>6}"
+        lines.append(f"{r.block:<15} {_short_params(r.params)[:24]:<24} {r.sim:<9} {r.passed:>4} {r.failed:>4} "
+                     f"{r.sim_time_ns / CLK_NS:>9.0f} {r.clocks_per_s / 1e3:>7.1f} {r.wall_s:>6.1f}s {lcov} "
+                     f"{r.seed:>10}")
     tot_p = sum(r.passed for r in results)
     tot_f = sum(r.failed for r in results)
     lines.append("-" * len(head))
     lines.append(f"{tot_p} passed, {tot_f} failed")
+    lines += format_failures(results)
     return "\n".join(lines)
+
+
+def format_failures(results) -> list:
+    """For each failing run: the failed tests, their message, seed and rerun command."""
+    out = []
+    for r in results:
+        if not r.failed:
+            continue
+        bad = [t for t in r.tests if not t.passed]
+        if not bad:  # no results: the simulator or the testbench module died
+            out.append(f"FAILED {r.block} on {r.sim} (seed {r.seed}): no test results — see {r.log or 'the log'}")
+            out.append(f"  rerun: {r.rerun_command()} VERBOSE=1")
+            continue
+        for t in bad:
+            out.append(f"FAILED {r.block}.{t.name} on {r.sim} params {_short_params(r.params)} seed {r.seed}")
+            if t.message:
+                out.append(f"  {t.message}")
+            out.append(f"  rerun: {r.rerun_command(t.name)}")
+        if r.log:
+            out.append(f"  log: {r.log}")
+    if out:
+        out.insert(0, "")
+    return out
 
 
 def _seed(text: str) -> int:
@@ -36,9 +85,35 @@ def _seed(text: str) -> int:
     return int(text)
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def list_blocks(names) -> str:
+    lines = []
+    for name in names:
+        b = BLOCKS[name]
+        lines.append(f"{name}  ({b.test_module})")
+        for i, p in enumerate(b.param_sets):
+            lines.append(f"  PARAMS={i}: {_short_params(p)}  [{params_tag(p)}]")
+        for t in test_names(name):
+            lines.append(f"  TESTCASE={t}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     """The command line; one line on stderr and status 2 for any bad argument."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["new"]:
+        from rtl_verif.scaffold import main as new_main
+        return new_main(argv[1:])
     return guard(_main, argv, errors=(RunnerError,), prog="python -m rtl_verif")
+
+
+def _params_index(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 3:
+        raise RunnerError(f"PARAMS must be a parameter-set index 0, 1, ..., got {text[:20]!r}")
+    return int(text)
 
 
 def _main(argv=None) -> int:
@@ -48,24 +123,58 @@ def _main(argv=None) -> int:
                     help=f"one of {', '.join(BLOCKS)} (default: all)")
     ap.add_argument("--testcase", default=os.environ.get("TESTCASE") or None)
     ap.add_argument("--seed", default=os.environ.get("SEED") or None)
-    ap.add_argument("--waves", action="store_true", default=os.environ.get("WAVES") == "1")
-    ap.add_argument("--all-params", action="store_true",
+    ap.add_argument("--params", default=os.environ.get("PARAMS") or None,
+                    help="index of the parameter set (LIST=1 shows them)")
+    ap.add_argument("--waves", default=os.environ.get("WAVES") or "0", choices=("0", "1", "fail"))
+    ap.add_argument("--all-params", action="store_true", default=_flag("ALL_PARAMS"),
                     help="run every parameter set of each block, not just the default")
+    ap.add_argument("--list", action="store_true", default=_flag("LIST"), help="list blocks, parameter sets, tests")
     a = ap.parse_args(argv)
     names = [a.block] if a.block else list(BLOCKS)
     for name in names:
         if name not in BLOCKS:
             raise RunnerError(f"unknown block {name!r}; choose from {', '.join(BLOCKS)}")
+    if a.list:
+        print(list_blocks(names))
+        return 0
+    if a.testcase and not a.block:
+        raise RunnerError("TESTCASE needs BLOCK= (test names belong to one block; LIST=1 shows them)")
     seed = None if a.seed is None else _seed(a.seed)
+    index = None if a.params is None else _params_index(a.params)
+    if index is not None and a.all_params:
+        raise RunnerError("give PARAMS= or ALL_PARAMS=1, not both")
     results = []
     for name in names:
-        sets = BLOCKS[name].param_sets if a.all_params else BLOCKS[name].param_sets[:1]
+        sets = BLOCKS[name].param_sets
+        if index is not None:
+            if index >= len(sets):
+                raise RunnerError(f"{name} has parameter sets 0 .. {len(sets) - 1}, not PARAMS={index}")
+            sets = sets[index:index + 1]
+        elif not a.all_params:
+            sets = sets[:1]
         for params in sets:
-            r = run(name, a.sim, params, seed=seed, testcase=a.testcase, waves=a.waves)
+            r = run(name, a.sim, params, seed=seed, testcase=a.testcase, waves=a.waves == "1")
             results.append(r)
             if r.waves:
-                print(f"waves: {r.waves}")
+                say(f"waves: {r.waves}")
+            if a.waves == "fail" and r.failed:
+                for t in (t for t in r.tests if not t.passed):
+                    w = run(name, a.sim, params, seed=r.seed, testcase=t.name, waves=True)
+                    say(f"waves of failing {name}.{t.name}: {w.waves}")
+    cov = {}
+    if any(r.coverage for r in results):
+        from rtl_verif import coverage
+        cov = coverage.block_summary(sorted({r.block for r in results if r.coverage}))
     print()
-    print(format_table(results))
-    print("JUnit XML: build/results/")
+    print(format_table(results, cov))
+    print("JUnit XML: build/results/   logs: build/logs/" + ("   coverage: make cov" if cov else ""))
+    plans = _plan_status(results)
+    if plans:
+        print()
+        print(plans)
     return 1 if any(r.failed or not r.passed for r in results) else 0
+
+
+def _plan_status(results) -> str:
+    from rtl_verif import plan_status
+    return plan_status.status_table(results)

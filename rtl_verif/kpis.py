@@ -55,6 +55,7 @@ def testbench(params: dict, rng) -> dict:
     cmd = [sys.executable, "-m", "rtl_verif", "--sim", params["sim"], "--block", block, "--testcase", test,
            "--seed", str(seed)]
     env = {k: v for k, v in os.environ.items() if k not in KNOBS}
+    env["VERBOSE"] = "1"  # the figures are in the test log, which the runner keeps off the console by default
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
     text = out.stdout + out.stderr
     found = re.search(pattern, text)
