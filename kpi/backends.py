@@ -38,6 +38,7 @@ MAX_WORKERS = 4096
 class Backend(abc.ABC):
     name = "?"
     workers = 1
+    remote = False  # workers on other machines (their files are not this client's)
 
     @property
     def capacity(self) -> int:
@@ -128,6 +129,7 @@ class Dask(Backend):
                 raise KpiError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             threads = self._client.nthreads()
             self.workers = max(1, sum(threads.values()))
+            self.remote = True
         else:
             import dask
 

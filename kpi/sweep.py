@@ -357,20 +357,23 @@ class Runner:
         return fut
 
     def _check_code(self, pt: _Point, rec: dict) -> None:
-        """A chunk ran on other sources than the client hashed: either the
-        files changed during the run (the client sees the worker's hash when
-        it looks again: go on with the new code, and say so) or the worker
-        runs another revision (refused: its results would be filed wrongly)."""
+        """A chunk ran on other sources than the client hashed. If the client
+        sees the worker's hash when it looks again, the files changed during
+        the run: go on with the new code. Otherwise a remote worker runs
+        another revision: refused (its results would be filed wrongly). A
+        local worker (same files) that imported them before an edit made
+        during the run is kept, filed under the code it ran, and said."""
         if rec["code"] == pt.code:
             return
         _cache.forget()
         now = _cache.code_hash(pt.s.sources)
-        if now != rec["code"]:
+        if now == rec["code"]:
+            pt.code = now
+        elif self.backend.remote:
             raise KpiError(f"a worker ran other code than this client has for {pt.s.fn} (sources "
                            f"{', '.join(pt.s.sources)[:120]}): run every worker on the same revision")
-        print(f"kpi: the sources of {pt.s.name} changed during the run; its later chunks use the new code",
+        print(f"kpi: the sources of {pt.s.name} changed during the run; its chunks mix the old and the new code",
               file=sys.stderr)
-        pt.code = now
 
     def run(self, series) -> list[list[PointResult]]:
         """The points of every series of ``series`` (a list), in order; a

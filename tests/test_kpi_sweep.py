@@ -185,7 +185,9 @@ def test_two_sweeps_share_a_chunk_in_flight():
 
 
 class OtherCode(backends.Serial):
-    """A worker whose sources differ from the client's (a stale cluster node)."""
+    """A remote worker whose sources differ from the client's (a stale cluster node)."""
+
+    remote = True
 
     def submit(self, fn, *args, **kwargs):
         f = super().submit(fn, *args, **kwargs)
@@ -200,6 +202,25 @@ def test_a_worker_on_other_code_is_refused(tmp_path):
     with OtherCode() as b, pytest.raises(KpiError, match="other code"):
         Runner(b, c, progress=False).run([uncoded(xs=(0.0,), target=5, cap=50_000)])
     assert not any(tmp_path.rglob("*.json")) or all("0" * 64 in p.read_text() for p in tmp_path.rglob("*.json"))
+
+
+class EditedMidRun(backends.Serial):
+    """A local worker that imported the sources before someone edited them."""
+
+    def submit(self, fn, *args, **kwargs):
+        f = super().submit(fn, *args, **kwargs)
+        g = type(f)()
+        g.set_result({**f.result(), "code": "1" * 64})
+        return g
+
+
+def test_a_local_worker_on_older_files_is_kept_and_said(tmp_path, capsys):
+    c = kcache.Cache(tmp_path)
+    with EditedMidRun() as b:
+        (pts,) = Runner(b, c, progress=False).run([uncoded(xs=(0.0,), target=5, cap=50_000)])
+    assert pts[0].result["errors"] >= 5
+    assert "changed during the run" in capsys.readouterr().err
+    assert all("1" * 64 in p.read_text() for p in tmp_path.rglob("*.json"))  # filed under the code it ran
 
 
 @pytest.mark.parametrize("kwargs, what", [
