@@ -149,6 +149,10 @@ class LinkStats:
         refusal (bad FCS, no key for it) raises as :meth:`SecureLink.unprotect` does."""
         if not isinstance(link, SecureLink):
             raise FrameError(f"link must be a SecureLink, got {type(link).__name__}")
+        # the readings are checked first: a bad one must not leave the frame accepted by the link but uncounted
+        argcheck.integer(rssi_dbm, "rssi_dbm", FrameError)
+        argcheck.integer(snr_db, "snr_db", FrameError)
+        argcheck.integer(now_ms, "now_ms", FrameError, lo=0)
         try:
             frame = link.unprotect(data)
         except ReplayError:

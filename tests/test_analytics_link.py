@@ -217,6 +217,33 @@ def test_bad_input_is_a_frame_error(call):
         call(L.LinkStats())
 
 
+def test_hostile_values_raise_only_frame_error():
+    """Every hostile value (tests/hostile.py) in every argument of every
+    public callable of protocol.linkstats: a result or FrameError; each
+    argument refuses every value of a type it does not take."""
+    from typed_inputs import BYTES, INT, NONE, check_entry, public_api, swept_names
+
+    a, b = _pair()
+    s = L.LinkStats()
+    s.on_frame(7, 0, -50, 20, 0)
+    frame = a.protect(_data(1))
+    entries = [
+        ("LinkStats", L.LinkStats, dict(max_neighbours=4), dict(max_neighbours=INT)),
+        ("LinkStats.on_frame", s.on_frame, dict(src=7, seq=1, rssi_dbm=-50, snr_db=20, now_ms=5),
+         dict(src=INT, seq=INT, rssi_dbm=INT, snr_db=INT, now_ms=INT)),
+        ("LinkStats.on_replay", s.on_replay, dict(src=7), dict(src=INT)),
+        ("LinkStats.on_forgery", s.on_forgery, {}, {}),
+        ("LinkStats.on_latency", s.on_latency, dict(us=300), dict(us=INT)),
+        ("LinkStats.telemetry", s.telemetry, dict(now_ms=9), dict(now_ms=INT)),
+        ("LinkStats.receive", s.receive, dict(link=b, data=frame, rssi_dbm=-50, snr_db=20, now_ms=9),
+         dict(link=NONE, data=BYTES, rssi_dbm=INT, snr_db=INT, now_ms=INT)),
+        ("reception_rate", L.reception_rate, dict(neighbour={"received": 3, "lost": 1}), dict(neighbour=NONE)),
+    ]
+    for entry in entries:
+        check_entry(entry, FrameError)
+    assert swept_names(entries) == public_api(L)
+
+
 def test_telemetry_frame_encodes_in_both_codecs():
     sys.path.insert(0, str(CODEC.parent))
     import mesh_codec
