@@ -226,7 +226,10 @@ def report(blocks=None) -> tuple:
     info = COVERAGE_DIR / "coverage.info"
     write_lcov(points, info)
     index = write_html(points, COVERAGE_DIR / "html")
-    text = format_summary(points) + f"\nHTML: {index}\nlcov: {info}"
+    hit = sum(metrics(p)["line"][0] for p in points.values())
+    total = sum(metrics(p)["line"][1] for p in points.values())
+    text = (format_summary(points) + f"\nline coverage {pct((hit, total)):.1f} % (all blocks)"
+            f"\nHTML: {index}\nlcov: {info}")
     if shutil.which("genhtml"):
         g = subprocess.run(["genhtml", "-q", "-o", str(COVERAGE_DIR / "html" / "lcov"), str(info)],
                            capture_output=True, text=True)
