@@ -20,7 +20,7 @@ import sys
 
 from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
-from rtl_verif.runner import CLK_NS, SIMULATORS, RunnerError, params_tag, run, say, test_names
+from rtl_verif.runner import CLK_NS, SIMULATORS, RunnerError, list_tests, params_tag, run, say
 
 _HIDDEN = ("ANGLES", "KINV", "G", "ZW", "TW")
 
@@ -96,7 +96,7 @@ def list_blocks(names) -> str:
         lines.append(f"{name}  ({b.test_module})")
         for i, p in enumerate(b.param_sets):
             lines.append(f"  PARAMS={i}: {_short_params(p)}  [{params_tag(p)}]")
-        for t in test_names(name):
+        for t in list_tests(name):
             lines.append(f"  TESTCASE={t}")
     return "\n".join(lines)
 

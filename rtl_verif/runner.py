@@ -199,7 +199,7 @@ def coverage_enabled(sim: str) -> bool:
     return sim == "verilator" and os.environ.get("COVERAGE", "1") != "0"
 
 
-def test_names(block_name: str) -> list:
+def list_tests(block_name: str) -> list:
     """The cocotb tests of a block's testbench, read from its source (no simulator).
 
     A test is a module-level ``async def`` decorated with ``cocotb.test`` (or
@@ -227,7 +227,7 @@ def check_testcase(block_name: str, testcase: str | None) -> None:
     """A TESTCASE that names no test of the block is an error listing the valid ones."""
     if not testcase:
         return
-    valid = test_names(block_name)
+    valid = list_tests(block_name)
     for name in (s.strip() for s in testcase.split(",")):
         if name not in valid:
             raise RunnerError(f"{block_name} has no test {name!r}; its tests are: {', '.join(valid)}")
