@@ -27,7 +27,10 @@ channel (the *receiver's* channel, :mod:`protocol.netsim.hopping`) is not
 blacklisted for that receiver, tunes to it, and transmits at
 ``slot start + hop_settle + sync + position · microslot`` if carrier sense
 finds the channel idle. Position 0 belongs to the slot's owner
-(:mod:`protocol.netsim.slots`); everybody else uses a backoff counter drawn
+(:mod:`protocol.netsim.slots`) — on a ground station's channel, to the
+neighbour the station grants it, round robin over the neighbours its HELLO
+lists (a sink hears far more senders than a drone; its grants turn the
+busiest contention into a schedule); everybody else uses a backoff counter drawn
 from 1..positions−1, frozen 802.11-style: a node that senses the channel
 busy subtracts the idle positions it saw and keeps the rest for its next
 slot, so the longest-waiting node goes first; a counter larger than the
@@ -293,6 +296,16 @@ class Mac:
             return fallback, "u", dst, self.plan.rx_channel(self.w.offsets[dst], fallback)
         return None
 
+    def _priority(self, dst: int, d: int) -> bool:
+        """Position 0 in data slot ``d`` for a frame to node ``dst``: a ground
+        station (a sink on a channel of its own) grants it round robin to
+        the neighbours its HELLO lists (slot d to the (d mod L)-th of L);
+        any other receiver's channel follows this node's own slot claim."""
+        grants = self.w.grants(dst)
+        if grants is not None:
+            return bool(grants) and grants[d % len(grants)] == self.address
+        return self.slots.owns(d)
+
     # ------------------------------------------------------------ the process
     def _run(self):
         env, T, tm, p = self.env, self.tm.slot, self.tm, self.p
@@ -316,7 +329,7 @@ class Mac:
                     self.bc_c = int(self.rng.integers(0, p.control_positions))
                 pos = self.bc_c
             else:
-                if self.slots.owns(d):
+                if self._priority(dst, d):
                     pos = 0
                 else:
                     if self.bc <= 0:

@@ -82,6 +82,7 @@ class SimNode:
         self.tc_next_allowed = 0.0
         self.tc_pending = False
         self.jitter = world.engine.rng(f"jitter/{self.address}")
+        self.grant_list: list = []  # a ground station's slot grants, as its last HELLO announced them
         self.hello_soon = False
         self.last_hello = -1e18
         self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
@@ -158,6 +159,8 @@ class SimNode:
             self.w.engine.log("nb-lost", self.address, gone)
         body = self.routing.hello_body(now)
         listed = [e["addr"] for e in body["neighbours"]]
+        if self.ground:  # the grant order of its channel (mac._priority): keyed neighbours first, as listed
+            self.grant_list = [e["addr"] for e in body["neighbours"] if e["link_quality"] & R.KEYED]
         opts = [{"type": TX_POWER_OPTION, "value": bytes([int(round(self.power)) & 0xFF])},
                 {"type": S.OPTION, "value": self.slots.option(listed)}]
         data = codec.encode(self._frame("beacon", F.BROADCAST, body, options=opts))
@@ -172,11 +175,11 @@ class SimNode:
             return
         body = self.routing.tc_body(now)
         mesh = {"hop_limit": self.w.rparams.hop_limit, "originator": self.address, "final_dst": F.BROADCAST,
-                "mesh_seq": self.routing.ansn}
+                "mesh_seq": self.routing.tc_seq}
         data = codec.encode(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
         self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
         self.tc_next_allowed = now + self.w.rparams.tc_min_us
-        self.w.engine.log("tc", self.address, self.routing.ansn, len(body["neighbours"]))
+        self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
 
     def _maybe_tc(self) -> None:
         """A triggered TC when this node's usable links changed: after a jitter

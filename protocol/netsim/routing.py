@@ -16,8 +16,9 @@ a TC), not from OLSR's 6 s HELLO hold time.
 to broadcast without a mesh header, body ``capabilities`` (bit 0: ground
 station) and ``neighbours`` (up to :data:`HELLO_LIST` heard neighbours,
 keyed ones first, then by RSSI); a TC is a ``beacon`` with a mesh header
-(originator, final dst broadcast, mesh_seq = the originator's advertised
-neighbour sequence number) listing the originator's usable links. Each
+(originator, final dst broadcast, mesh_seq = the originator's TC message
+number, new for every TC — periodic ones included, so MPRs forward the
+refreshes that keep remote databases alive) listing the originator's usable links. Each
 listed neighbour's ``link_quality`` byte: bits 0–5 quality q (0.5 dB steps of
 estimated SNR above the usable minimum, 0..63), bit 6 keyed (the lister holds
 a pairwise key with it), bit 7 MPR (the lister chose it as MPR); ``rssi_dbm``
@@ -70,7 +71,7 @@ class RoutingParams(NamedTuple):
     hello_us: float = 2_000_000.0
     hello_fast_us: float = 250_000.0  # HELLO period for the first fast_for_us after power-on
     fast_for_us: float = 1_500_000.0
-    tc_us: float = 2_000_000.0
+    tc_us: float = 5_000_000.0  # OLSR's TC_INTERVAL; the hold time is three of them
     jitter_us: float = 20_000.0  # triggered and forwarded TCs wait U(0, jitter) (RFC 5148)
     tc_min_us: float = 200_000.0  # triggered TCs at most this often
     nb_hold_us: float = 6_000_000.0
@@ -121,7 +122,7 @@ class LinkState:
         self.nbs: dict = {}
         self.mpr: set = set()
         self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost})
-        self.ansn = 0
+        self.tc_seq = 0
         self.version = 0
         self._spf_version = -1
         self._dist: dict = {}
@@ -257,10 +258,10 @@ class LinkState:
         return {"capabilities": 1 if self.ground else 0, "neighbours": out}
 
     def tc_body(self, now: float) -> dict:
-        """The TC of this node's usable links; bumps the sequence number when they changed."""
+        """The TC of this node's usable links, under a new message number."""
         links = self.usable_links(now)
-        if links != self.advertised or not self.ansn:
-            self.ansn = (self.ansn + 1) & 0xFFFF or 1
+        self.tc_seq = (self.tc_seq + 1) & 0xFFFF or 1  # every TC is a new message, forwarded network-wide
+        if links != self.advertised:
             self.advertised = links
             self.version += 1  # the shared (advertised) topology changed: multicast trees follow it
         self.changed = False

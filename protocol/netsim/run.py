@@ -120,6 +120,12 @@ class World:
     def frame_src(self, data: bytes) -> int:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
 
+    def grants(self, dst: int):
+        """The round-robin grant list of ground station ``dst`` (node index) as
+        its neighbours last heard it in a HELLO; None for a drone."""
+        nd = self.nodes[dst]
+        return nd.grant_list if nd.ground else None
+
     def count(self, what: str) -> None:
         self.metrics.count(what)
 
