@@ -1,6 +1,7 @@
 # Entry points: `make sim` (run every RTL testbench, print the summary table)
 # and `make test` (the whole pytest suite, RTL on both simulators).
-# Knobs: SIM=verilator|icarus  BLOCK=<name>  TESTCASE=<test>  SEED=<int>  WAVES=1
+# Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 VERBOSE=1 LIST=1
+#        make regress: JOBS SEEDS=1,2,3|x20 CHANGED=<git rev>    make cov: HTML coverage report
 
 PYTHON  ?= python3
 VENV    := .venv
@@ -9,9 +10,9 @@ STAMP   := $(VENV)/.installed
 SIM     ?= verilator
 JOBS    ?= 2
 
-export SIM BLOCK TESTCASE SEED WAVES
+export SIM BLOCK TESTCASE SEED WAVES PARAMS ALL_PARAMS LIST TB_FRAMES VERBOSE COVERAGE SEEDS CHANGED JOBS
 
-.PHONY: setup debian-tools sim test lint bench firmware clean
+.PHONY: setup debian-tools sim test lint bench firmware clean regress cov
 
 setup: $(STAMP) debian-tools
 	@$(PY) -m rtl_verif.soc.toolchain --install
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 
 # Icarus (RTL) and tshark (dissector test) come from Debian; install them when
 # missing and we are root, else say the one command to run.
-DEBIAN_TOOLS := iverilog:iverilog tshark:tshark
+DEBIAN_TOOLS := iverilog:iverilog tshark:tshark genhtml:lcov
 debian-tools:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
@@ -40,6 +41,7 @@ debian-tools:
 	fi
 	@if [ "$(WAVES)" = 1 ] && [ ! -e /usr/include/lz4.h ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing liblz4-dev zlib1g-dev (Verilator FST waves need them)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev zlib1g-dev >/dev/null; \
 	  else \
 	    echo "Verilator FST waves need lz4: run  sudo apt-get install liblz4-dev zlib1g-dev"; exit 1; \
@@ -56,6 +58,12 @@ lint: setup
 	$(PY) -m rtl_verif.lint
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
+
+regress: setup
+	$(PY) -m rtl_verif.regress
+
+cov: setup
+	$(PY) -m rtl_verif.coverage
 
 firmware: setup
 	$(PY) -m firmware_models build

