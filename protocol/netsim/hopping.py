@@ -28,13 +28,32 @@ rate drops below ``threshold`` (0.4) after at least ``min_samples`` (4)
 attempts — five losses in a row from a clean record — is skipped for that neighbour — the transmitter waits for the
 neighbour's next slot on a good channel — and probed once again after
 ``probe_us`` (200 ms), its rate reset to the threshold. Measurement and
-decision are the transmitter's own: nothing is signalled, so blacklists
-cannot disagree between the two ends.
+decision are the transmitter's own.
+
+A receiver also tells its neighbours which channels are jammed where it
+is: it measures each channel's interference-plus-noise floor (energy
+detection in slots it is not receiving) and lists in its HELLO (option
+:data:`BAD_CHANNELS`, a bitmap, bit c = channel c) the channels more than
+``BAD_FLOOR_DB`` (6 dB) above its thermal floor; a transmitter skips them for
+that receiver from the next HELLO on, before losing a frame there.
 """
 
 import numpy as np
 
 N_PERMUTATIONS = 64
+BAD_CHANNELS = 0xC2  # netsim HELLO option: bitmap of channels jammed at the sender
+BAD_FLOOR_DB = 6.0
+
+
+def bad_bitmap(channels: list) -> bytes:
+    """The BAD_CHANNELS option value of a list of channel indices (0..15)."""
+    v = sum(1 << c for c in channels)
+    return v.to_bytes(2, "little")
+
+
+def parse_bad(value: bytes) -> frozenset:
+    v = int.from_bytes(value[:2], "little")
+    return frozenset(c for c in range(16) if v >> c & 1)
 
 
 def rx_offset(address: int, channels: int, ground: bool = False) -> int:
@@ -78,8 +97,12 @@ class Blacklist:
         self.channels = channels
         self.alpha, self.threshold, self.min_samples, self.probe_us = alpha, threshold, min_samples, probe_us
         self._rate: dict = {}  # (nb, ch) -> [ewma, samples, blacklisted_since or None]
+        self.advertised: dict = {}  # nb -> frozenset of channels it reported jammed
 
     def usable(self, nb: int, ch: int, now: float) -> bool:
+        bad = self.advertised.get(nb)
+        if bad and ch in bad:
+            return False
         st = self._rate.get((nb, ch))
         if st is None or st[2] is None:
             return True

@@ -41,7 +41,9 @@ frame is given back to the node as failed. Frames older than
 
 Every ``control_every``-th slot is a control slot on the common channel:
 broadcasts (HELLO, TC) contend there with a counter from
-0..control_positions−1, no ACK.
+0..control_positions−1, no ACK, skipping control slots whose channel a
+neighbour reported jammed (:mod:`protocol.netsim.hopping`) unless every
+channel is.
 
 The node of a slot's receiver listens on its own channel unless it is
 transmitting (half duplex: tuned to another channel for the whole slot) or
@@ -279,11 +281,14 @@ class Mac:
         n = int(math.ceil((max(self.env.now, self.rest_until) - self.tm.tx_offset) / T))
         n = max(n, 0)
         fallback = None
+        bad = frozenset().union(*self.blacklist.advertised.values()) if self.bqueue else frozenset()
         for k in range(4 * self.plan.channels * self.plan.control_every):
             m = n + k
             if self.plan.is_control(m):
                 if self.bqueue:
-                    return m, "b", -1, self.plan.control_channel(m)
+                    ch = self.plan.control_channel(m)
+                    if ch not in bad or k >= self.plan.channels * self.plan.control_every:
+                        return m, "b", -1, ch
                 continue
             if self.n_queued:
                 pick = self._data_slot(m)

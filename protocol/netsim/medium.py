@@ -125,6 +125,13 @@ class Medium:
                     jam[:, c] += p
         self.jam_mw = jam.tolist()
 
+    def jammed_channels(self, node: int, above_db: float) -> list:
+        """Channels whose partial-band jamming at ``node`` lifts its floor more
+        than ``above_db`` over thermal noise (what the node's energy
+        detection measures in idle slots)."""
+        limit = self._noise_mw * (10 ** (above_db / 10) - 1)
+        return [c for c, p in enumerate(self.jam_mw[node]) if p > limit]
+
     def block_link(self, i: int, j: int) -> None:
         self.blocked.add((i, j))
         self.update_geometry()

@@ -30,6 +30,7 @@ an SM2/P-256 accelerator class).
 from protocol import codec
 from protocol import frames as F
 from protocol.errors import FrameError
+from protocol.netsim import hopping as H
 from protocol.netsim import routing as R
 from protocol.netsim import slots as S
 from protocol.netsim.mac import Mac
@@ -163,6 +164,9 @@ class SimNode:
             self.grant_list = [e["addr"] for e in body["neighbours"] if e["link_quality"] & R.KEYED]
         opts = [{"type": TX_POWER_OPTION, "value": bytes([int(round(self.power)) & 0xFF])},
                 {"type": S.OPTION, "value": self.slots.option(listed)}]
+        bad = self.w.medium.jammed_channels(self.i, H.BAD_FLOOR_DB)
+        if bad:
+            opts.append({"type": H.BAD_CHANNELS, "value": H.bad_bitmap(bad)})
         data = codec.encode(self._frame("beacon", F.BROADCAST, body, options=opts))
         self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello")
         self._maybe_tc()
@@ -269,6 +273,8 @@ class SimNode:
                 self._hello_soon()
             self.routing.on_hello(src, f["body"], tx_power, rssi, now)
             self.slots.on_hello(src, opts.get(S.OPTION), [e["addr"] for e in f["body"]["neighbours"]])
+            bad = opts.get(H.BAD_CHANNELS)
+            self.mac.blacklist.advertised[src_i] = H.parse_bad(bad) if bad else frozenset()
             if self.routing.version != before:
                 self.routing_changed()
             return
