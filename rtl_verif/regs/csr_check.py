@@ -39,11 +39,13 @@ class CsrReport:
         self.name = name
         self.counts: dict = {}
         self.failures: list = []
+        self.failed_kinds: set = set()
 
     def expect(self, kind: str, ok: bool, what: str):
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if not ok:
             self.failures.append(what)
+            self.failed_kinds.add(kind)
 
     @property
     def total(self) -> int:

@@ -41,6 +41,11 @@ ignored and answers OKAY; write-only fields read 0. Firmware constants:
 | kind | software access |
 |------|-----------------|
 {kinds}
+
+| offset | register | fields (bits, kind) |
+|--------|----------|---------------------|
+{summary}
+
 """
 KIND_DOC = {
     "rw": "read/write storage", "wo": "write-only storage (reads 0)", "pulse": "write 1: one-clock pulse (reads 0)",
@@ -61,7 +66,11 @@ PHY_SOURCE = "mesh_phy/modulation/mapper.py, mesh_phy/coding/conv.py, mesh_phy/o
 def _doc(m, rdl: Path) -> str:
     kinds = "\n".join(f"| {k} | {d} |" for k, d in KIND_DOC.items()
                       if any(f.kind == k for r in m.regs for f in r.fields))
-    intro = DOC_INTRO.format(source=m.source, title=m.title or m.name, last=m.span - 1, name=m.name, kinds=kinds)
+    summary = "\n".join(
+        f"| 0x{r.offset:02x} | {r.name}{' (external)' if r.external else ''} | "
+        + ", ".join(f"{f.name} [{f.msb}:{f.lsb}] {f.kind}" for f in r.fields) + " |" for r in m.regs)
+    intro = DOC_INTRO.format(source=m.source, title=m.title or m.name, last=m.span - 1, name=m.name, kinds=kinds,
+                             summary=summary)
     return intro + docs.markdown(rdl, m.source)
 
 

@@ -14,14 +14,19 @@ Testplan:
   the stream side is held off meanwhile.
 * test_low_amplitude — AMP_MIN: LOW_AMP status, LOW_AMP_COUNT against the
   golden magnitudes, IRQ_STATUS/IRQ_ENABLE and the irq pin, CLR_COUNTERS.
+* test_drivers — the firmware driver (firmware_models/drivers/cordic.py) on
+  the RTL through cocotb's AXI4-Lite master: the same cases and runner as
+  under MicroPython on the device model (tests/test_drivers.py).
 """
+
+import random
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from rtl_verif.regs.csr_check import check_csr
 from rtl_verif.regs.models.cordic_csr import REGMAP
+from rtl_verif.tb import driver_cases
 from rtl_verif.tb.axil_bus import AxilBus
 from rtl_verif.tb.axis_tb import AxisTB, make_frame, run_stream, seed, tb_params
 from rtl_verif.tb.test_cordic_atan2 import CordicStimulus
@@ -31,27 +36,11 @@ CTRL, STATUS, SAMPLE, RESULT = (REGMAP.reg(n) for n in ("CTRL", "STATUS", "SAMPL
 IRQ_STATUS, IRQ_ENABLE = REGMAP.reg("IRQ_STATUS"), REGMAP.reg("IRQ_ENABLE")
 
 
-class Regs:
-    """Register access by name over the AXI4-Lite master."""
-
-    def __init__(self, dut):
-        self.bus = AxilBus(dut)
-
-    async def read(self, name: str) -> int:
-        return await self.bus.read32(REGMAP.addr(name))
-
-    async def write(self, name: str, value: int):
-        await self.bus.write32(REGMAP.addr(name), value)
-
-    async def field(self, reg: str, field: str) -> int:
-        return REGMAP.reg(reg).decode(await self.read(reg))[field]
-
-
 def _word(v: int) -> int:
     return v & 0xFFFF
 
 
-async def bus_sample(regs: Regs, x: int, y: int):
+async def bus_sample(regs: AxilBus, x: int, y: int):
     """One vector through SAMPLE; returns (angle, magnitude) from RESULT."""
     await regs.write("SAMPLE", SAMPLE.encode(X=_word(x), Y=_word(y)))
     for _ in range(100):
@@ -65,14 +54,14 @@ async def bus_sample(regs: Regs, x: int, y: int):
 
 @cocotb.test()
 async def test_stream(dut):
-    Regs(dut)  # drives the idle register bus
+    AxilBus(dut, regmap=REGMAP)  # drives the idle register bus
     sb = await run_stream(dut, CordicStimulus(), n_random=60, backpressure=True, directed=True)
     dut._log.info("cordic_csr stream mode: %d frames bit-exact", sb.compared)
 
 
 @cocotb.test()
 async def test_stream_latest_result(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = CordicStimulus()
@@ -90,16 +79,11 @@ async def test_stream_latest_result(dut):
 
 @cocotb.test()
 async def test_csr(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
 
-    async def settle():
-        await ClockCycles(dut.clk, 60)
-
-    report = await check_csr(regs.bus, REGMAP, tb.rng, settle=settle)
-    dut._log.info(report.summary())
-    report.assert_ok()
+    await regs.csr_test(tb.rng, settle_clocks=60)
     p = tb_params()
     assert REGMAP.reg("PARAMS").decode(await regs.read("PARAMS")) == {
         "IN_W": p.get("IN_W", 16), "OUT_W": p.get("OUT_W", 16), "ITER": p.get("ITER", 16)}
@@ -107,7 +91,7 @@ async def test_csr(dut):
 
 @cocotb.test()
 async def test_bus_samples(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = CordicStimulus()
@@ -130,7 +114,7 @@ async def test_bus_samples(dut):
 
 @cocotb.test()
 async def test_low_amplitude(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = CordicStimulus()
@@ -158,3 +142,16 @@ async def test_low_amplitude(dut):
     await regs.write("CTRL", CTRL.encode(CLR_COUNTERS=1))
     assert await regs.read("LOW_AMP_COUNT") == 0 and await regs.read("SAMPLES") == 0
     dut._log.info("cordic_csr: %d of %d results below AMP_MIN=%d counted", n_low, len(xs), threshold)
+
+
+@cocotb.test()
+async def test_drivers(dut):
+    regs = AxilBus(dut, regmap=REGMAP)
+    tb = AxisTB(dut)
+    await tb.reset()
+    stim = CordicStimulus()
+    cases = driver_cases.cordic_cases(random.Random(tb.rng.getrandbits(32)), stim.w, stim.ow, stim.iters)
+    bad = driver_cases.check(cases, await driver_cases.run_all(regs, cases))
+    assert not bad, "\n".join(bad) + f" (seed {seed()})"
+    dut._log.info("cordic_csr: firmware driver, %d cases bit-exact on the RTL (%d reads, %d writes)",
+                  len(cases), regs.reads, regs.writes)

@@ -15,14 +15,19 @@ Testplan:
   step; draining DOUT releases it and the frame is still exact.
 * test_abort — ABORT mid-frame empties the FIFO and resets the decoder; the
   next frame is exact.
+* test_drivers — the firmware driver (firmware_models/drivers/viterbi.py) on
+  the RTL through cocotb's AXI4-Lite master: the same cases and runner as
+  under MicroPython on the device model (tests/test_drivers.py).
 """
+
+import random
 
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from rtl_verif.regs.csr_check import check_csr
 from rtl_verif.regs.models.viterbi_csr import REGMAP
+from rtl_verif.tb import driver_cases
 from rtl_verif.tb.axil_bus import AxilBus
 from rtl_verif.tb.axis_tb import AxisTB, run_stream, seed, tb_params
 from rtl_verif.tb.test_viterbi_dec import ViterbiStimulus
@@ -32,17 +37,6 @@ POP = DOUT.field("BITS").width
 # Icarus simulates the 64-state decoder at about 200 clocks per second: fewer
 # frames there (Verilator runs the full plan in seconds).
 ICARUS = cocotb.SIM_NAME.lower().startswith("icarus")
-
-
-class Regs:
-    def __init__(self, dut):
-        self.bus = AxilBus(dut)
-
-    async def read(self, name: str) -> int:
-        return await self.bus.read32(REGMAP.addr(name))
-
-    async def write(self, name: str, value: int):
-        await self.bus.write32(REGMAP.addr(name), value)
 
 
 def soft_pairs(frame, w: int) -> list:
@@ -59,13 +53,13 @@ def din_word(sa: int, sb: int, last: bool, terminated: bool) -> int:
     return DIN.encode(SA=sa & 0xFF, SB=sb & 0xFF, LAST=int(last), TERMINATED=int(terminated))
 
 
-async def pop(regs: Regs) -> tuple:
+async def pop(regs: AxilBus) -> tuple:
     """One DOUT read: (bits, last)."""
     d = DOUT.decode(await regs.read("DOUT"))
     return [(d["BITS"] >> i) & 1 for i in range(d["COUNT"])], d["LAST"]
 
 
-async def drain(regs: Regs) -> list:
+async def drain(regs: AxilBus) -> list:
     """DOUT reads until one returns fewer than 24 bits (mid-frame)."""
     bits = []
     while True:
@@ -76,7 +70,7 @@ async def drain(regs: Regs) -> list:
             return bits
 
 
-async def bus_decode(regs: Regs, pairs: list, terminated: bool, start: int = 0) -> list:
+async def bus_decode(regs: AxilBus, pairs: list, terminated: bool, start: int = 0) -> list:
     """A frame (from step ``start``) through DIN/DOUT, reading DOUT every 24
     steps (the protocol)."""
     bits = []
@@ -95,23 +89,18 @@ async def bus_decode(regs: Regs, pairs: list, terminated: bool, start: int = 0) 
 
 @cocotb.test()
 async def test_stream(dut):
-    Regs(dut)  # drives the idle register bus
+    AxilBus(dut, regmap=REGMAP)  # drives the idle register bus
     sb = await run_stream(dut, ViterbiStimulus(), n_random=4 if ICARUS else 40, backpressure=True)
     dut._log.info("viterbi_csr stream mode: %d frames bit-exact", sb.compared)
 
 
 @cocotb.test()
 async def test_csr(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
 
-    async def settle():
-        await ClockCycles(dut.clk, 20)
-
-    report = await check_csr(regs.bus, REGMAP, tb.rng, settle=settle)
-    dut._log.info(report.summary())
-    report.assert_ok()
+    await regs.csr_test(tb.rng, settle_clocks=20)
     p = tb_params()
     assert REGMAP.reg("PARAMS").decode(await regs.read("PARAMS")) == {
         "SOFT_W": p.get("SOFT_W", 6), "TB_LEN": p.get("TB_LEN", 64)}
@@ -120,7 +109,7 @@ async def test_csr(dut):
 
 @cocotb.test()
 async def test_bus_frames(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = ViterbiStimulus()
@@ -145,7 +134,7 @@ async def test_bus_frames(dut):
 
 @cocotb.test()
 async def test_fifo_full_stalls(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = ViterbiStimulus()
@@ -176,7 +165,7 @@ async def test_fifo_full_stalls(dut):
 
 @cocotb.test()
 async def test_abort(dut):
-    regs = Regs(dut)
+    regs = AxilBus(dut, regmap=REGMAP)
     tb = AxisTB(dut)
     await tb.reset()
     stim = ViterbiStimulus()
@@ -189,3 +178,16 @@ async def test_abort(dut):
     assert await regs.read("DOUT") == 0 and REGMAP.reg("STATUS").decode(await regs.read("STATUS"))["BUSY"] == 0
     frame, expected = stim.frame(tb.rng)
     assert await bus_decode(regs, soft_pairs(frame, stim.w), bool(frame.tuser)) == expected
+
+
+@cocotb.test()
+async def test_drivers(dut):
+    regs = AxilBus(dut, regmap=REGMAP)
+    tb = AxisTB(dut)
+    await tb.reset()
+    stim = ViterbiStimulus()
+    cases = driver_cases.viterbi_cases(random.Random(tb.rng.getrandbits(32)), stim.w, stim.tb)
+    bad = driver_cases.check(cases, await driver_cases.run_all(regs, cases))
+    assert not bad, "\n".join(bad) + f" (seed {seed()})"
+    dut._log.info("viterbi_csr: firmware driver, %d cases bit-exact on the RTL (%d reads, %d writes)",
+                  len(cases), regs.reads, regs.writes)
