@@ -51,7 +51,8 @@ def status_table(results) -> str:
     for r in results:
         per = outcomes.setdefault(r.block, {})
         for t in r.tests:
-            per[t.name] = per.get(t.name, True) and t.passed
+            name = t.name.split("/")[0]  # the variants of a parametrised test count under its name
+            per[name] = per.get(name, True) and t.passed
     lines = []
     for block, per in outcomes.items():
         plan = load_plan(block)
@@ -60,8 +61,12 @@ def status_table(results) -> str:
             continue
         points = plan.get("testpoints") or []
         states = {tp.get("name", "?"): testpoint_status(tp, per) for tp in points if isinstance(tp, dict)}
+        from rtl_verif.tb import fcov  # covergroups, merged over every stored run of the block
+        states = fcov.close_states(block, plan, states)
         closed = sum(s == "closed" for s in states.values())
         open_ = ", ".join(f"{n} ({s})" for n, s in states.items() if s != "closed")
         tail = f"; open: {open_}" if open_ else ""
-        lines.append(f"{block:<16} testplan: {closed}/{len(states)} testpoints closed{tail}")
+        func = fcov.summary(block, plan)
+        lines.append(f"{block:<16} testplan: {closed}/{len(states)} testpoints closed{tail}"
+                     + (f"; {func}" if func else ""))
     return "\n".join(lines)

@@ -65,7 +65,7 @@ _QUIET_ENV = {
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_TEST_DONE = re.compile(r"\b([\w.]+) (passed|failed|skipped|errored)\b")
+_TEST_DONE = re.compile(r"\b([\w./=-]+) (passed|failed|skipped|errored)\b")  # cocotb.parametrize: name/k=v
 
 
 class RunnerError(RuntimeError):
@@ -229,7 +229,7 @@ def check_testcase(block_name: str, testcase: str | None) -> None:
         return
     valid = list_tests(block_name)
     for name in (s.strip() for s in testcase.split(",")):
-        if name not in valid:
+        if name.split("/")[0] not in valid:  # a parametrised test's variant: base/k=v/...
             raise RunnerError(f"{block_name} has no test {name!r}; its tests are: {', '.join(valid)}")
 
 
@@ -338,7 +338,9 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     t1 = time.monotonic()
     try:
         runner.test(
-            test_module=block.test_module, hdl_toplevel=block_name, testcase=testcase,
+            test_module=block.test_module, hdl_toplevel=block_name,  # a base name selects its variants too
+            test_filter=testcase and r"\.(" + "|".join(rf".*{re.escape(n.strip())}(/.*)?"
+                                                       for n in testcase.split(",")) + ")$",
             seed=seed, waves=waves, build_dir=bdir, test_dir=bdir, results_xml=str(results),
             extra_env=env, timescale=TIMESCALE if sim == "icarus" else None,
             parameters=params if sim == "icarus" else None, plusargs=plusargs, test_args=test_args,
@@ -402,7 +404,8 @@ class _Tail:
         m = _TEST_DONE.search(line.split("regression", 1)[-1])
         if m:
             now = time.monotonic()
-            test = m.group(1).rsplit(".", 1)[-1]
+            base, _, variant = m.group(1).partition("/")  # variant of a parametrised test: k=v/...
+            test = base.rsplit(".", 1)[-1] + (f"/{variant}" if variant else "")
             say(f"  {self.label} {test} {m.group(2)} ({now - self._t:.1f} s)")
             self._t = now
 
