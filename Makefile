@@ -12,7 +12,7 @@ JOBS    ?= 2
 
 export SIM BLOCK TESTCASE SEED WAVES PARAMS ALL_PARAMS LIST TB_FRAMES VERBOSE COVERAGE SEEDS CHANGED JOBS
 
-.PHONY: setup debian-tools sim test lint bench firmware clean regress cov
+.PHONY: setup debian-tools sim test lint bench firmware clean regress cov regs
 
 setup: $(STAMP) debian-tools
 	@$(PY) -m rtl_verif.soc.toolchain --install
@@ -56,6 +56,7 @@ test: setup
 
 lint: setup
 	$(PY) -m rtl_verif.lint
+	$(PY) -m rtl_verif.regs --check
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
 
@@ -64,6 +65,9 @@ regress: setup
 
 cov: setup
 	$(PY) -m rtl_verif.coverage
+
+regs: setup
+	$(PY) -m rtl_verif.regs
 
 firmware: setup
 	$(PY) -m firmware_models build
