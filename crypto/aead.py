@@ -93,6 +93,7 @@ class CCMStar:
         stream = self._sm4_stream(nonce, len(ct))  # the keystream does not depend on the plaintext
         pt = _xor(ct, stream[BLOCK:])
         if not hmac.compare_digest(self._sm4_tag(nonce, aad, pt, stream), tag):
+            del pt, stream  # the exception's traceback keeps this frame's locals: leave no plaintext, no keystream
             raise AuthenticationError("CCM* MIC does not verify")
         return pt
 

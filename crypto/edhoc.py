@@ -481,12 +481,21 @@ class _Party:
 
     def _step(self, state: str, fn, *args):
         """Run one protocol step from ``state``; any failure ends the
-        handshake for good (state failed, no key)."""
+        handshake for good (state failed, no key). The EdhocError is raised
+        after the handler, chained to nothing: the failed step's frames (its
+        keys, the decrypted PLAINTEXT_3 of a forged message_3) do not live on
+        in the traceback of an exception the caller may log."""
         self._expect(state)
         try:
             return fn(*args)
         except CryptoError as exc:
-            self._fail(str(exc))
+            why = str(exc)
+        except Exception as exc:  # the peer's bytes reached a parser in a way none foresaw
+            # e.g. a self-referencing CBOR value (shared-value tags 28/29) that cbor2 decodes but cannot
+            # re-encode for the transcript: PLAINTEXT_2/3 are the attacker's choice (she can compute the
+            # keystream of message_2 and the key of message_3), so this is a failed handshake, not a crash
+            why = f"malformed message ({type(exc).__name__})"
+        self._fail(why)
 
     def fork(self) -> "_Party":
         """An independent copy of this party, to process a message that may
@@ -653,8 +662,8 @@ class Responder(_Party):
                              f"{self.suite.curve!r}")
         if g_x in self.seen_g_x:
             raise EdhocError("replayed message_1 (ephemeral key seen before)")
-        self.seen_g_x.add(g_x)
         _point_of_x(self.suite.curve, g_x)  # refuse a G_X off the curve before any costly step
+        self.seen_g_x.add(g_x)  # only a valid G_X: junk must not push remembered keys out of the bounded cache
         sch = _Schedule(self.suite)
         self.y = generate_keypair(self.suite.curve) if ephemeral is None \
             else check_keypair(ephemeral, "ephemeral", self.suite.curve)

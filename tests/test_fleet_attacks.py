@@ -555,7 +555,8 @@ def test_seen_ephemeral_keys_stay_bounded(suite, method):
             refused += 1
         clock.t += 1.0
         assert len(gs.seen_g_x) <= cap
-    assert len(gs.seen_g_x) == cap and refused == n - len(range(0, n, 20 if suite == edhoc.SUITE_2 else 100))
+    valid = len(range(0, n, 20 if suite == edhoc.SUITE_2 else 100))  # only a G_X on the curve is remembered
+    assert len(gs.seen_g_x) == min(cap, valid) and refused == n - valid
     m1 = n1.start_handshake(GS)
     gs.receive(m1)
     clock.t += fleet.Limits().handshake_timeout_s + 1  # the session expires; the G_X is still remembered

@@ -7,7 +7,10 @@ small and unable to harm what is already authenticated.
   :mod:`protocol.fleet.statements`), issued for the address the session is
   with — the frame's source for a responder, the address it chose for an
   initiator — and not revoked. Otherwise the handshake fails inside EDHOC
-  (before any MAC or signature check) and no key comes out.
+  (before any MAC or signature check) and no key comes out. The address and
+  revocation are checked before the authority's signature, and a session
+  checks a certificate's signature once: a forged message costs at most one
+  signature check more than the EDHOC step itself.
 * **Sessions** are keyed by (peer, initiator address), the initiator's
   address being the handshake frame's ``session`` field. A message_1 opens a
   responder session only if none with that peer is in progress (a spoofed
@@ -85,19 +88,24 @@ class _PeerCheck:
 
     def __init__(self, anchor: st.TrustAnchor, expected: int, is_revoked):
         self.anchor, self.expected, self.is_revoked = anchor, expected, is_revoked
-        self.verified: dict = {}  # credential bytes -> Certificate
+        self.verified: dict = {}  # credential bytes -> Certificate (signature checked; for ``expected`` only)
+
+    def _for_expected(self, address: int) -> None:
+        """Cheap refusals, before the signature is checked."""
+        if address != self.expected:
+            raise SecurityError(f"credential issued for {address:#06x}, not for {self.expected:#06x}")
+        if self.is_revoked(address):
+            raise SecurityError(f"credential of revoked node {address:#06x}")
 
     def resolve(self, id_cred: dict) -> edhoc.Credential:
         if set(id_cred) != {edhoc.ID_CRED_KCWT}:
             raise edhoc.EdhocError("the peer must send its authority certificate by value (kcwt)")
+        raw = cbor2.dumps(id_cred[edhoc.ID_CRED_KCWT])
         try:
-            cert = st.open_certificate(cbor2.dumps(id_cred[edhoc.ID_CRED_KCWT]), self.anchor)
+            cert = self.verified.get(raw) or st.open_certificate(raw, self.anchor, self._for_expected)
+            self._for_expected(cert.address)  # again for a cached one: the revocation list may have grown
         except SecurityError as exc:
             raise edhoc.EdhocError(str(exc)) from None
-        if cert.address != self.expected:
-            raise edhoc.EdhocError(f"credential issued for {cert.address:#06x}, not for {self.expected:#06x}")
-        if self.is_revoked(cert.address):
-            raise edhoc.EdhocError(f"credential of revoked node {cert.address:#06x}")
         self.verified[cert.credential.raw] = cert
         return cert.credential
 

@@ -17,7 +17,11 @@ certificate), only for the charter's group (a multicast address), epoch and
 key id, only when 16 bytes long and only once per epoch. A new charter drops
 the previous epoch's key at once; a revocation drops the revoked node's
 pairwise key and the key of every group it was in (their next epoch comes
-from the controller). Group frames are refused from any source that is not a
+from the controller), and a key of an epoch whose charter names a revoked
+node is never installed again: a group_key frame of that epoch that this
+node missed, replayed after the revocation, would reopen the group to the
+revoked node, which holds that key (and reinstalling a key restarts its
+frame counter). Group frames are refused from any source that is not a
 member or the controller of the group's current epoch.
 """
 
@@ -160,6 +164,8 @@ class KeyManager:
             raise SecurityError(f"group key for {group:#06x} is not the one of epoch {c.epoch} (or came twice)")
         if len(key) != GROUP_KEY_BYTES:
             raise SecurityError(f"group key must be {GROUP_KEY_BYTES} bytes, got {len(key)}")
+        if g.senders & self.revoked:
+            raise SecurityError(f"epoch {c.epoch} of group {group:#06x} names a revoked node: waiting for the next")
         self.link.install(LinkKey(c.key_id, key, self.cipher, LINK_MIC), group)
         self.groups[group] = g._replace(keyed=True)
 

@@ -235,9 +235,13 @@ def _check_certificate(claims) -> tuple:
     return address, serial, claims[2], curve, x, y
 
 
-def open_certificate(data: bytes, anchor: TrustAnchor) -> Certificate:
-    """The certificate in ``data`` if the authority signed it for this fleet."""
-    address, serial, subject, curve, x, y = _open(data, anchor, CERT, _check_certificate, None)
+def open_certificate(data: bytes, anchor: TrustAnchor, precheck=None) -> Certificate:
+    """The certificate in ``data`` if the authority signed it for this fleet;
+    ``precheck(address)`` may refuse it before the signature check."""
+    if precheck is not None and not callable(precheck):
+        raise SecurityError("precheck must be callable or None")
+    address, serial, subject, curve, x, y = _open(data, anchor, CERT, _check_certificate,
+                                                  None if precheck is None else lambda value: precheck(value[0]))
     if curve != anchor.curve:
         raise SecurityError("certificate key is not on the fleet's curve")
     cred = edhoc.Credential(bytes(data), address.to_bytes(2, "big"), curve, x, y, subject,
