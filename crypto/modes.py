@@ -243,6 +243,7 @@ def ccm_decrypt(cipher, nonce: bytes, ciphertext: bytes, tag: bytes, aad: bytes 
     pt = _xor(ct, _ccm_ctr(cipher, nonce, q, len(ct), 1)) if ct else b""
     expected = _xor(_ccm_mac(cipher, nonce, q, aad, pt, len(tag)), _ccm_ctr(cipher, nonce, q, BLOCK, 0))
     if not _hmac.compare_digest(expected, tag):
+        del pt  # CCM decrypts before it can verify: keep the forged frame's plaintext out of the traceback
         raise AuthenticationError("CCM tag does not verify")
     return pt
 

@@ -73,3 +73,25 @@ def test_hostile_arguments_raise_crypto_error():
         CCMStar(bytes(32), "sm4", 8)
     with pytest.raises(CryptoError, match="does not fit"):
         CCMStar(bytes(16), "sm4", 8).encrypt(bytes(13), bytes(1 << 16))
+
+
+@pytest.mark.parametrize("cipher", ["sm4", "aes"])
+def test_refused_frame_leaves_no_plaintext_in_the_traceback(cipher):
+    """A logger that records local variables must not find the forged frame's
+    plaintext: neither the golden CCM* nor the fast path keeps it in a frame."""
+    key, nonce, secret = bytes(range(16)), bytes(13), b"the secret plaintext, 32 bytes.."
+    fast = CCMStar(key, cipher, 8)
+    frame = bytearray(fast.encrypt(nonce, secret))
+    frame[-1] ^= 1
+    for decrypt in (lambda: fast.decrypt(nonce, bytes(frame)),
+                    lambda: modes.ccm_star_decrypt(GOLDEN[cipher](key), nonce, bytes(frame[:-8]), bytes(frame[-8:]))):
+        try:
+            decrypt()
+        except AuthenticationError as exc:
+            tb = exc.__traceback__.tb_next  # the first frame is this test's own, which holds the secret
+            while tb is not None:
+                for value in tb.tb_frame.f_locals.values():
+                    assert not (isinstance(value, (bytes, bytearray)) and secret[:16] in bytes(value))
+                tb = tb.tb_next
+        else:
+            raise AssertionError("forged frame accepted")
