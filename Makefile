@@ -12,7 +12,7 @@ JOBS    ?= 2
 
 export SIM BLOCK TESTCASE SEED WAVES PARAMS ALL_PARAMS LIST TB_FRAMES VERBOSE COVERAGE SEEDS CHANGED JOBS
 
-.PHONY: setup debian-tools sim test lint bench firmware clean regress cov regs
+.PHONY: setup debian-tools sim test lint bench firmware clean regress cov regs kpi
 
 setup: $(STAMP) debian-tools
 	@$(PY) -m rtl_verif.soc.toolchain --install
@@ -65,6 +65,11 @@ regress: setup
 
 cov: setup
 	$(PY) -m rtl_verif.coverage
+
+# The KPI report (docs/kpi.html, docs/kpi_summary.md, the README table): quick
+# by default (minutes on 2 cores), FULL=1 for the full statistics.
+kpi: setup
+	$(PY) -m kpi $(if $(FULL),--full)
 
 regs: setup
 	$(PY) -m rtl_verif.regs
