@@ -306,6 +306,20 @@ class Txn(NamedTuple):
         return tu
 
 
+def first_user(rx):
+    """tuser of a monitored frame's first beat (the monitor compacts a constant tuser to one int)."""
+    tu = rx.tuser
+    return (tu[0] if tu else None) if isinstance(tu, list) else tu
+
+
+def len_cover(edges, group="cg_frame"):
+    """The usual frame-length coverpoint of input frames (beats) and its cross with input gaps."""
+    point = fcov.Point(f"{group}.len", lambda t: fcov.len_bin(t.beats, edges) if t.side == "in" else None,
+                       fcov.len_bins(edges))
+    ignore = [(fcov.len_bins(edges)[0], None)] if edges[0] == 1 and edges[1] == 2 else []
+    return point, (f"{group}.len_x_in_gaps", (f"{group}.len", "cg_flow.in_gaps"), ignore)
+
+
 def _txn(frame, side) -> Txn:
     return Txn(frame, len(frame.tdata), _cycles(frame), side)
 
