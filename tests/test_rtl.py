@@ -7,6 +7,7 @@ testbench; the case fails if any cocotb test failed or none ran.
 import pytest
 
 from rtl_verif.blocks import BLOCKS
+from rtl_verif.mutations import MUTATIONS, run_mutant
 from rtl_verif.runner import SIMULATORS, run
 
 CASES = [
@@ -33,3 +34,14 @@ def test_scoreboard_catches_a_wrong_encoder():
     r = run("conv_enc", "icarus", {"G1": "7'o173"}, testcase="test_random_frames",
             extra_env={"TB_FRAMES": "50"})
     assert r.failed >= 1 and r.passed == 0
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: f"{m.block}-{m.ident}")
+def test_scoreboard_catches_each_mutant(mutation):
+    """One deliberate bug per block (rtl_verif.mutations: a flipped constant,
+    an off-by-one, a dropped tlast), patched into a copy of the RTL at build
+    time: every variant of the block's test must fail, and say where."""
+    o = run_mutant(mutation, "icarus", frames=12)
+    assert o.killed, f"{mutation.block}/{mutation.ident} ({mutation.kind}) survived: {o.passed} passed"
+    assert "frame" in o.message or "pending" in o.message or "beat" in o.message, o.message
