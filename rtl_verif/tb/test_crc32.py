@@ -10,8 +10,7 @@ import cocotb
 from mesh_phy.annex_g import G1_MESSAGE
 from mesh_phy.coding.crc import crc32
 from rtl_verif.tb import fcov
-from rtl_verif.tb.axis_tb import (IDLE, STALL, Stimulus, coverage_closure, make_frame, n_frames, reset_points,
-                                  run_stream)
+from rtl_verif.tb.axis_tb import IDLE, STALL, Stimulus, coverage_closure, make_frame, n_frames, reset_points, run_stream
 
 LEN_EDGES = (1, 2, 4, 9, 17, 33, 65)  # bytes: single, short, < one FCS, ..., over 64
 
