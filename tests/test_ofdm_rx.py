@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mesh_phy import PhyError, rx, tx
-from mesh_phy.annex_g import G1_MESSAGE, RATE_MBPS, SEED
+from mesh_phy.annex_g import G1_MESSAGE, G24_PACKET, RATE_MBPS, SEED
 from mesh_phy.errors import NoPacket, SignalError, Truncated
 from mesh_phy.ofdm import signal_field
 from mesh_phy.rates import RATES
@@ -33,6 +33,24 @@ def channel(x, rng, *, lead=0, tail=100, cfo_hz=0.0, gain=1.0, snr_db=None, fir=
 
 def annex_g():
     return tx.ppdu(G1_MESSAGE, RATE_MBPS, seed=SEED)
+
+
+def test_the_standards_own_g24_samples_decode():
+    """IEEE 802.11a-1999 Table G.24 as printed (881 samples to 3 decimals, not
+    our transmitter's output) decodes to the Table G.1 message."""
+    r = rx.receive(np.asarray(G24_PACKET))
+    assert (r.psdu, r.rate_mbps, r.length, r.start, r.n_sym) == (G1_MESSAGE, 36, 100, 0, 6)
+
+
+@pytest.mark.parametrize("cfo_hz,fir", [(-230e3, (1.0,)), (600e3, (1.0,)),
+                                        (-120e3, (0.8, 0.0, 0.45j, 0.0, -0.3, 0.0, 0.0, 0.15 + 0.1j))])
+def test_the_standards_g24_samples_under_cfo_gain_phase_noise_multipath(cfo_hz, fir, rng):
+    lead = int(rng.integers(50, 400))
+    gain = 2e-3 * np.exp(2j * np.pi * rng.random())
+    y = channel(np.asarray(G24_PACKET), rng, lead=lead, cfo_hz=cfo_hz, gain=gain, snr_db=25, fir=fir)
+    r = rx.receive(y)
+    assert r.psdu == G1_MESSAGE and r.start == lead
+    assert abs(r.cfo_hz - cfo_hz) < 3e3
 
 
 def test_annex_g_packet_clean():
