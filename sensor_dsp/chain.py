@@ -4,8 +4,8 @@ where the algorithm allows (one compiled pass over the samples).
 Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`):
 
 1. ADC: ``sin``/``cos`` (floats, full scale ±1) → signed ``adc_bits`` ints,
-   rounded and clipped. NaN or ±inf → the sample is flagged INVALID_INPUT and
-   the observer coasts on its prediction.
+   rounded to nearest (ties to even) and clipped. NaN or ±inf → the sample is
+   flagged INVALID_INPUT and the observer coasts on its prediction.
 2. Skew compensation (if ``skew_s`` > 0): the sine sample is delayed by the
    skew with linear interpolation (Q16 fraction), so both channels see the
    same instant.
@@ -23,13 +23,22 @@ Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`)
    θ̂/ω̂; a duration does not carry the noise of ω̂, nor the ripple that the
    uncorrected errors put on it); sums of x and of j·x (j = sample index in
    the revolution) give the weighted sums at the revolution's end. The
-   first revolution, with no previous one, is weighted uniformly. Offset = mean,
+   first revolution, with no previous one, is weighted uniformly. Each sample
+   stands for its sample period; the part of the period that lies past the
+   wrap instant goes to the next revolution, so that the sums cover exactly
+   one turn even when a turn is not a whole number of samples. Offset = mean,
    amplitude = √(2·variance), sin φ = -2·covariance / (A_s A_c). The partial
    turn before the first wrap is not used. The first whole revolution's
    estimates are taken as they are, later revolutions move them a quarter of
    the way (so drift with temperature is followed). Converged = 3 whole
    revolutions and no CALIBRATION_DRIFT: the estimates agree with the
    coefficients in use to within the healthy allocation of the angle budget.
+   3rd harmonic (adaptive only): 4th-order moments of the calibrated vector
+   give the complex coefficients a, b of z = e^{iθ} + a·e^{3iθ} + b·e^{-3iθ}
+   (derivation in :func:`_estimates`); from the third whole revolution on,
+   the CORDIC angle is corrected by Im(a·e^{2iθ} + b·e^{-4iθ}) (Q14 products
+   of cos 2θ, sin 2θ, cos 4θ, sin 4θ formed from the calibrated vector,
+   coefficients in 2^-32 turn) and the radial residual by the real part.
 4. CORDIC atan2 (:mod:`sensor_dsp.cordic`, same core as the RTL): angle in
    2^-``angle_bits`` turn and magnitude.
 5. Type-II tracking observer in 2^-32 turn: prediction θp = θ + ω, error
@@ -81,6 +90,9 @@ DETECT_MASK = LOSS_OF_SIGNAL | COIL_FAULT | TRACKING_LOSS | SIGNAL_DEGRADED | ST
 
 MISMATCH_LIMIT = 0.005
 CONVERGED_REVS = 3
+HARMONIC_REVS = 16  # memory of the 3rd-harmonic estimates, revolutions
+HARMONIC_START_REVS = 2  # whole revolutions estimated before the 3rd harmonic is
+N_MOMENTS = 10  # per-revolution moments of the adaptive calibration (see _estimates)
 MAX_DELAY_SAMPLES = 64  # delay compensation beyond this is extrapolation, and ω·delay must fit 63 bits
 NOMINAL_AMPLITUDE = 0.8  # full scale: the signal model's nominal amplitude, the adaptive calibration's start
 # Q14 gains below this round by more than 1/(2·1146) = 0.044 %, an angle error of 1/4 of the healthy allocation
@@ -113,6 +125,8 @@ class ChainResult(NamedTuple):
     offset_cos: np.ndarray
     phase_deg: np.ndarray  # estimated orthogonality error
     residual_ratio: np.ndarray  # the DOS check's statistic over its threshold (> 1: SIGNAL_DEGRADED once armed)
+    harmonic_a: np.ndarray  # estimated 3rd-harmonic coefficients (complex, relative; angle error ≈
+    harmonic_b: np.ndarray  # Im(a·e^{2iθ} + b·e^{-4iθ}), see _estimates); 0 unless the calibration is adaptive
 
 
 @njit(cache=True)
@@ -126,25 +140,45 @@ def _coefficients(off_s, off_c, amp_s, amp_c, phi, target):
 
 
 @njit(cache=True)
-def _estimates(acc, beta, n, off_s, off_c, amp_s, amp_c, phi, diff):
-    """One revolution's estimates (offsets in 1/16 LSB, amplitudes, phase),
-    and in ``diff`` their differences from the coefficients in use as angle
-    errors (rad): offsets / A, relative gain mismatch, phase. ``acc`` holds
-    the sums of x = 1, s, c, s², c², sc and then of j·x; the weights are the
-    relative speed 1 + beta·(j - n/2) over the revolution's n samples.
-    ok = False when the moments cannot give estimates."""
-    m = np.empty(6)
-    for i in range(6):
-        m[i] = (1.0 - 0.5 * beta * n) * acc[i] + beta * acc[6 + i]
+def _estimates(acc, beta, n, cal, diff):
+    """One revolution's estimates ``est`` (offsets in 1/16 LSB, amplitudes,
+    phase, then the 3rd-harmonic coefficients a_re, a_im, b_re, b_im), and
+    in ``diff`` their differences from the coefficients in use ``cal`` (same
+    order) as angle errors (rad): offsets / A, relative gain mismatch, phase,
+    harmonic coefficients. ``acc`` holds the sums of x for the ``N_MOMENTS``
+    moments (1, s, c, s², c², sc of the raw samples, then q·C, q·S, C² - S²,
+    C·S of the calibrated vector, see :func:`_multiple_angles`) and then of
+    j·x; the weights are the relative speed 1 + beta·(j - n/2) over the
+    revolution's n samples. ok = False when the moments cannot give estimates.
+
+    3rd harmonic: the calibrated vector z = x + iy (relative to the target
+    amplitude) of coil signals with a 3rd harmonic is
+    z = e^{iθ} + a·e^{3iθ} + b·e^{-3iθ} (a = (h_c + h_s)/2, b = (h_c - h_s)/2
+    for harmonics h_s sin 3θ, h_c cos 3θ), and its angle error is
+    arg(1 + a·e^{2iθ} + b·e^{-4iθ}) ≈ Im(a·e^{2iθ} + b·e^{-4iθ}): a ripple at
+    twice the angle (``signals``' model, h_c = h_s) or four times (a coil
+    pattern shifted by 90°, h_c = -h_s: h3·sin 4θ). Over a revolution
+    <z·z̄³> = a and <z⁴> = 4b to first order, except for what the
+    calibration in use has left: a gain mismatch d and phase error p add
+    -1.5d + 1.5ip to <z·z̄³>, an offset δ = δc + iδs adds 3δ̄² (derived
+    from the expansions; ``diff`` holds d, p and δ of this revolution), which
+    are taken off."""
+    m = np.empty(N_MOMENTS)
+    for i in range(N_MOMENTS):
+        m[i] = (1.0 - 0.5 * beta * n) * acc[i] + beta * acc[N_MOMENTS + i]
+    est = np.zeros(9)
     if m[0] == 0.0:
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0
-    m_s = m[1] / m[0]
-    m_c = m[2] / m[0]
-    v_s = m[3] / m[0] - m_s * m_s
-    v_c = m[4] / m[0] - m_c * m_c
-    cv = m[5] / m[0] - m_s * m_c
+        return False, est
+    for i in range(1, N_MOMENTS):
+        m[i] /= m[0]
+    m_s = m[1]
+    m_c = m[2]
+    v_s = m[3] - m_s * m_s
+    v_c = m[4] - m_c * m_c
+    cv = m[5] - m_s * m_c
     if not (v_s > 0 and v_c > 0):
-        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+        return False, est
+    off_s, off_c, amp_s, amp_c, phi = cal[0], cal[1], cal[2], cal[3], cal[4]
     e_amp_s = math.sqrt(2 * v_s)
     e_amp_c = math.sqrt(2 * v_c)
     e_phi = math.asin(max(-0.5, min(0.5, -2 * cv / (e_amp_s * e_amp_c))))
@@ -153,7 +187,73 @@ def _estimates(acc, beta, n, off_s, off_c, amp_s, amp_c, phi, diff):
     diff[1] = (16 * m_c - off_c) / 16 / a
     diff[2] = e_amp_s / amp_s - e_amp_c / amp_c
     diff[3] = e_phi - phi
-    return True, 16 * m_s, 16 * m_c, e_amp_s, e_amp_c, e_phi
+    d_s, d_c = diff[0], diff[1]
+    est[5] = m[6] + 1.5 * diff[2] - 3.0 * (d_c * d_c - d_s * d_s)
+    est[6] = -m[7] - 1.5 * diff[3] + 6.0 * d_c * d_s
+    est[7] = 0.25 * m[8]
+    est[8] = 0.5 * m[9]
+    for i in range(4):
+        diff[4 + i] = est[5 + i] - cal[5 + i]
+    est[0], est[1], est[2], est[3], est[4] = 16 * m_s, 16 * m_c, e_amp_s, e_amp_c, e_phi
+    return True, est
+
+
+@njit(cache=True)
+def _harmonic_q(cal):
+    """The 3rd-harmonic correction's integer coefficients (2^-32 turn per
+    unit of the Q14 sin 2θ, cos 2θ, cos 4θ, sin 4θ they multiply) from
+    a_re, a_im, b_re, b_im in ``cal[5:9]``."""
+    k = 2.0**32 / (2 * math.pi)
+    return (int(round(cal[5] * k)), int(round(cal[6] * k)), int(round(cal[8] * k)), int(round(-cal[7] * k)))
+
+
+@njit(cache=True)
+def _moments(s, c, xq, yq, c2, s2, c4, s4):
+    """One sample's terms of the calibration's moments (:func:`_estimates`):
+    1, s, c, s², c², sc of the raw samples (ADC LSB), then q·C, q·S,
+    C² - S², C·S of the calibrated vector (``xq``, ``yq`` in Q14 of the
+    target amplitude; q = |z|², C + iS = z²; ``c2``.. ``s4`` from
+    :func:`_multiple_angles`)."""
+    fs_, fc = float(s), float(c)
+    fx, fy = xq * (1.0 / 16384), yq * (1.0 / 16384)
+    q = fx * fx + fy * fy
+    return (1.0, fs_, fc, fs_ * fs_, fc * fc, fs_ * fc, q * c2 * (1.0 / 16384), q * s2 * (1.0 / 16384),
+            c4 * (1.0 / 16384), s4 * (0.5 / 16384))
+
+
+@njit(cache=True)
+def _accumulate(acc, j, m):
+    """acc[i] += m[i] and acc[N_MOMENTS + i] += j·m[i] (unrolled)."""
+    acc[0] += 1.0
+    acc[1] += m[1]
+    acc[2] += m[2]
+    acc[3] += m[3]
+    acc[4] += m[4]
+    acc[5] += m[5]
+    acc[6] += m[6]
+    acc[7] += m[7]
+    acc[8] += m[8]
+    acc[9] += m[9]
+    acc[10] += j
+    acc[11] += j * m[1]
+    acc[12] += j * m[2]
+    acc[13] += j * m[3]
+    acc[14] += j * m[4]
+    acc[15] += j * m[5]
+    acc[16] += j * m[6]
+    acc[17] += j * m[7]
+    acc[18] += j * m[8]
+    acc[19] += j * m[9]
+
+
+@njit(cache=True)
+def _multiple_angles(xq, yq):
+    """(C, S, cos 4θ, sin 4θ) in Q14 from the calibrated vector in Q14 of
+    the target amplitude (C = x² - y², S = 2xy: cos 2θ, sin 2θ times |z|²),
+    rounded to nearest."""
+    c2 = (xq * xq - yq * yq + 8192) >> 14
+    s2 = (xq * yq + 4096) >> 13
+    return c2, s2, (c2 * c2 - s2 * s2 + 8192) >> 14, (c2 * s2 + 4096) >> 13
 
 
 @njit(cache=True)
@@ -165,8 +265,9 @@ def _step_limit(budget, z, k, gain, pq):
 
 
 @njit(cache=True)
-def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, angles, kinv,
-            mode, coef, kp, ki, skew_q16, comp_q16, settle, dth, dti, out_ang, out_w, out_flags, out_mag, out_diag):
+def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, kinv,
+            mode, coef, kp, ki, skew_q16, comp_q16, settle, dth, dti, out_ang, out_w, out_flags, out_mag, out_diag,
+            out_harm):
     """``dth`` = (T_v², (K·√(α/(2-α)))², α, output-noise limit², drift limit,
     (K·√(α_f/(2-α_f)))², α_f, σ_q², stuck LSB, noise α, noise clamp,
     B_f/p, 1/√lag, z, K);
@@ -174,6 +275,8 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
     limit in 2^-32 turn): see :func:`_detection_parameters`."""
     n = s_in.size
     adc_max = (1 << (adc_bits - 1)) - 1
+    full = float(1 << (adc_bits - 1))
+    inv_off = 1.0 / (16 * full)  # offsets: 1/16 LSB → full scale
     cmax = (1 << (cbits - 1)) - 1
     target = 3 * (1 << (cbits - 1)) // 4
     shift = 32 - abits
@@ -182,17 +285,17 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
     stuck_lsb, noise_alpha, noise_clamp, ts, kg_step, z_miss, k_noise = dth[8], dth[9], dth[10], dth[11], dth[12], \
         dth[13], dth[14]
     stuck_run, ref_lag, lot = dti[0], dti[1], dti[2]
-    # calibration state: offsets (1/16 LSB), amplitudes (LSB), phase (rad)
-    off_s, off_c, amp_s, amp_c, phi = coef[0], coef[1], coef[2], coef[3], coef[4]
+    # calibration state: offsets (1/16 LSB), amplitudes (LSB), phase (rad), 3rd harmonic a, b (relative)
+    cal = coef.copy()
     revs = 0
-    acc = np.zeros(12)  # Σx and Σj·x for x = 1, s, c, s², c², sc (j: sample index in the revolution)
+    acc = np.zeros(2 * N_MOMENTS)  # Σx and Σj·x for the moments of _estimates (j: sample index in the revolution)
     rev_j = 0
     t_wrap = 0.0  # instant of the last wrap, samples (fractional)
     last_len = 0.0  # duration of the previous revolution, samples (0: none yet)
     converged = mode != 0
     drifting = False
-    diff = np.zeros(4)  # this revolution's estimates minus the coefficients in use (angle errors, rad)
-    lag = np.zeros(4)  # the same, averaged like the coefficients: what the calibration still has to follow
+    diff = np.zeros(8)  # this revolution's estimates minus the coefficients in use (angle errors, rad)
+    lag = np.zeros(8)  # the same, averaged like the coefficients: what the calibration still has to follow
     theta = np.uint32(0)
     omega = np.int64(0)  # 2^-48 turn per sample
     have = 0
@@ -226,15 +329,24 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
     run_s = np.zeros(3, np.int64)
     inv_target = 1.0 / target
     # the correction path's integer coefficients (firmware rewrites them at revolution ends)
-    gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
+    gs, gc, ksec, ktan, os_q, oc_q = _coefficients(cal[0], cal[1], cal[2], cal[3], cal[4], target)
+    qa_s, qa_c, qb_c, qb_s = _harmonic_q(cal)
+    harmonic = mode == 0  # the 3rd-harmonic correction: adaptive calibration only
+    kq = int(round(2.0**44 / target))  # calibrated vector → Q14 of the target amplitude: (v·kq) >> 30
+    cur_ok = last_ok = False  # this sample's and the previous one's moments were summed (and their inputs)
+    cur_s = cur_c = cur_x = cur_y = last_s = last_c = last_x = last_y = 0
+    carry = np.zeros(N_MOMENTS)
     for k in range(n):
         flags = 0
+        last_ok, last_s, last_c, last_x, last_y = cur_ok, cur_s, cur_c, cur_x, cur_y
+        cur_ok = False
         theta_p = np.uint32((np.int64(theta) + (omega >> 16)) & 0xFFFFFFFF)
         coast = True
         mag = 0
-        if valid[k]:
-            s = s_in[k]
-            c = c_in[k]
+        fs_in, fc_in = s_in[k], c_in[k]
+        if math.isfinite(fs_in) and math.isfinite(fc_in):  # ADC: rounded to nearest (even), clipped
+            s = np.int64(min(max(np.rint(fs_in * full), -full), full - 1))
+            c = np.int64(min(max(np.rint(fc_in * full), -full), full - 1))
             if s >= adc_max or s <= -adc_max or c >= adc_max or c <= -adc_max:
                 flags |= COIL_FAULT
             if not seen_valid:  # no earlier sample to interpolate from
@@ -251,6 +363,14 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
             c2 = min(max(c2, -cmax - 1), cmax)
             ang, mag = cordic._core(c2, s1, iters, guard, zguard, abits, angles, kinv)
             x_r = mag * inv_target - 1.0
+            corr = 0
+            xq = yq = hc2 = hs2 = hc4 = hs4 = 0
+            if harmonic:  # 3rd harmonic: angle -= Im(a·e^{2iθ} + b·e^{-4iθ}), radial -= Re(...) (see _estimates)
+                xq = (c2 * kq + (1 << 29)) >> 30
+                yq = (s1 * kq + (1 << 29)) >> 30
+                hc2, hs2, hc4, hs4 = _multiple_angles(xq, yq)
+                corr = (qa_s * hs2 + qa_c * hc2 + qb_c * hc4 + qb_s * hs4 + 8192) >> 14
+                x_r -= (cal[5] * hc2 - cal[6] * hs2 + cal[7] * hc4 + cal[8] * hs4) * (1.0 / 16384)
             x_e = 0.0
             if mag < target // 4:
                 flags |= LOSS_OF_SIGNAL
@@ -258,7 +378,7 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
                 flags |= COIL_FAULT
             else:
                 coast = False
-                meas = np.uint32(ang << shift)
+                meas = np.uint32(((ang << shift) - corr) & 0xFFFFFFFF)
                 if have == 0:
                     theta = meas
                     have = 1
@@ -322,27 +442,15 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
                         d = np.int32(theta - run_theta[j]) * _TURN
                         cd, sd = math.cos(d) - 1.0, math.sin(d)
                         cs0, sn0 = run_c[j] * inv_target, run_s[j] * inv_target
-                        ds = amp_s * (sn0 * cd + cs0 * sd)
-                        dc = amp_c * (cs0 * cd - sn0 * sd)
+                        ds = cal[2] * (sn0 * cd + cs0 * sd)
+                        dc = cal[3] * (cs0 * cd - sn0 * sd)
                         if abs(ds if j == 0 else (dc if j == 1 else ds - dc)) >= stuck_lsb:
                             flags |= STUCK
-            # moments for the adaptive calibration (raw samples, this revolution)
+            # moments for the adaptive calibration (this revolution): raw samples, and the calibrated vector's
+            # 4th-order ones for the 3rd harmonic (see _estimates)
             if mode == 0 and not latched:
-                fs_ = float(s_al)
-                fc = float(c)
-                x3, x4, x5 = fs_ * fs_, fc * fc, fs_ * fc
-                acc[0] += 1.0
-                acc[1] += fs_
-                acc[2] += fc
-                acc[3] += x3
-                acc[4] += x4
-                acc[5] += x5
-                acc[6] += rev_j
-                acc[7] += rev_j * fs_
-                acc[8] += rev_j * fc
-                acc[9] += rev_j * x3
-                acc[10] += rev_j * x4
-                acc[11] += rev_j * x5
+                cur_ok, cur_s, cur_c, cur_x, cur_y = True, s_al, c, xq, yq
+                _accumulate(acc, float(rev_j), _moments(s_al, c, xq, yq, hc2, hs2, hc4, hs4))
         else:
             flags |= INVALID_INPUT
         rev_j += 1
@@ -362,12 +470,25 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
         t_now = float(k)
         if wrapped and omega != 0:  # the wrap instant: θ̂ has gone θ̂/ω̂ samples past 0
             t_now = k - min(max(np.int32(theta) * 65536.0 / omega, 0.0), 1.0)
+        if mode == 0 and have == 2 and wrapped:
+            # the sums cover whole sample periods around each sample: the part of them after the wrap instant
+            # (of sample k, or of k - 1 when the wrap came before k's period) belongs to the next revolution
+            frac = k - t_now
+            w_k = min(0.5 + frac, 1.0) if cur_ok else 0.0
+            w_p = max(frac - 0.5, 0.0) if last_ok else 0.0
+            mk = _moments(cur_s, cur_c, cur_x, cur_y, *_multiple_angles(cur_x, cur_y))
+            mp = _moments(last_s, last_c, last_x, last_y, *_multiple_angles(last_x, last_y))
+            for i in range(N_MOMENTS):
+                carry[i] = w_k * mk[i] + w_p * mp[i]
+                acc[i] -= carry[i]
+                acc[N_MOMENTS + i] -= w_k * mk[i] * (rev_j - 1) + w_p * mp[i] * (rev_j - 2)
         if mode == 0 and have == 2 and wrapped and not started and k >= settle_until:
             # the first wrap after the observer has settled opens the first whole revolution (during
             # acquisition the loop can slip, and a false wrap would spoil the one-shot first estimate)
             started = True
             acc[:] = 0.0
-            rev_j = 0
+            acc[:N_MOMENTS] = carry
+            rev_j = 1
             t_wrap = t_now
         elif mode == 0 and have == 2 and wrapped and started and not latched and acc[0] > 0:
             length = t_now - t_wrap
@@ -376,27 +497,39 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
                 beta = (1.0 / length - 1.0 / last_len) / (0.5 * (length + last_len)) * length
             last_len = length
             t_wrap = t_now
-            ok, e_os, e_oc, e_as, e_ac, e_phi = _estimates(acc, beta, rev_j, off_s, off_c, amp_s, amp_c, phi, diff)
+            ok, est = _estimates(acc, beta, rev_j, cal, diff)
             if ok:
                 if revs == 0:  # first whole revolution: taken as it is; the observer settles again
-                    off_s, off_c, amp_s, amp_c, phi = e_os, e_oc, e_as, e_ac, e_phi
+                    cal[:5] = est[:5]
                     settle_until = max(settle_until, k + settle)
                 else:
-                    off_s += 0.25 * (e_os - off_s)
-                    off_c += 0.25 * (e_oc - off_c)
-                    amp_s += 0.25 * (e_as - amp_s)
-                    amp_c += 0.25 * (e_ac - amp_c)
-                    phi += 0.25 * (e_phi - phi)
+                    cal[:5] += 0.25 * (est[:5] - cal[:5])
+                # the harmonic needs whole revolutions between the wraps of a settled observer, and the offsets
+                # and gains right (their residuals bias it): from the third revolution on, and the observer settles
+                # again once it is first corrected. It is the coil's geometry (nothing to follow): a running mean,
+                # then a memory of HARMONIC_REVS revolutions
+                h = revs - HARMONIC_START_REVS
+                if h >= 0:
+                    cal[5:] += max(1.0 / (h + 1), 1.0 / HARMONIC_REVS) * (est[5:] - cal[5:])
+                if h == 0:
+                    settle_until = max(settle_until, k + settle)
+                if h <= 0:
+                    diff[4:] = 0.0
+                if revs > 0:
                     # signed differences averaged: the estimates' noise cancels, a drift adds up; worst-case
-                    # angle error of what is left: offset vector / A + half the mismatch + half the phase
+                    # angle error of what is left: offset vector / A + half the mismatch + half the phase + the
+                    # harmonic coefficients' moduli
                     lag += 0.25 * (diff - lag)
-                    drifting = math.hypot(lag[0], lag[1]) + 0.5 * abs(lag[2]) + 0.5 * abs(lag[3]) > drift_lim
+                    drifting = (math.hypot(lag[0], lag[1]) + 0.5 * abs(lag[2]) + 0.5 * abs(lag[3])
+                                + math.hypot(lag[4], lag[5]) + math.hypot(lag[6], lag[7]) > drift_lim)
                 revs += 1
                 if revs >= CONVERGED_REVS and not drifting:
                     converged = True
-                gs, gc, ksec, ktan, os_q, oc_q = _coefficients(off_s, off_c, amp_s, amp_c, phi, target)
+                gs, gc, ksec, ktan, os_q, oc_q = _coefficients(cal[0], cal[1], cal[2], cal[3], cal[4], target)
+                qa_s, qa_c, qb_c, qb_s = _harmonic_q(cal)
             acc[:] = 0.0
-            rev_j = 0
+            acc[:N_MOMENTS] = carry
+            rev_j = 1
         if not converged:
             flags |= UNCALIBRATED
         elif drifting:
@@ -404,7 +537,7 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
         if k < settle_until:
             flags |= SETTLING
         armed = converged and k >= settle_until
-        if mode != 2 and amp_c > 0 and abs(amp_s / amp_c - 1) > MISMATCH_LIMIT and revs > 0:
+        if mode != 2 and cal[3] > 0 and abs(cal[2] / cal[3] - 1) > MISMATCH_LIMIT and revs > 0:
             flags |= MISMATCH
         if armed and flags & DETECT_MASK:
             latched = True
@@ -417,13 +550,15 @@ def _kernel(s_in, c_in, valid, adc_bits, cbits, abits, iters, guard, zguard, ang
         out_w[k] = omega
         out_flags[k] = flags
         out_mag[k] = mag
-        out_diag[k, 0] = amp_s / amp_c - 1 if amp_c > 0 else 0.0
-        out_diag[k, 1] = off_s / 16
-        out_diag[k, 2] = off_c / 16
-        out_diag[k, 3] = phi
+        out_diag[0, k] = cal[2] / cal[3] - 1 if cal[3] > 0 else 0.0
+        out_diag[1, k] = cal[0] * inv_off
+        out_diag[2, k] = cal[1] * inv_off
+        out_diag[3, k] = cal[4] * (180 / math.pi)
+        out_harm[0, k] = complex(cal[5], cal[6])
+        out_harm[1, k] = complex(cal[7], cal[8])
         pq = p_noise + q2
         step = step_sum / ref_lag
-        out_diag[k, 4] = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq),
+        out_diag[4, k] = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq),
                              (f_r * f_r + f_e * f_e) / max(tv2, kg2_fast * pq),
                              (step / _step_limit(ts, z_miss, k_noise, kg_step, pq)) ** 2, pq / noise_lim2)
 
@@ -491,39 +626,35 @@ class AngleChain:
         full = float(1 << (cfg.adc_bits - 1))
         if cfg.calibration == "fixed":
             os_, oc, a_s, a_c, ph = cfg.coefficients
-            return np.array([16 * os_ * full, 16 * oc * full, a_s * full, a_c * full, math.radians(ph)])
-        # nominal: no offset, the signal model's nominal amplitude, no phase error
-        return np.array([0.0, 0.0, NOMINAL_AMPLITUDE * full, NOMINAL_AMPLITUDE * full, 0.0])
+            return np.array([16 * os_ * full, 16 * oc * full, a_s * full, a_c * full, math.radians(ph), 0, 0, 0, 0])
+        # nominal: no offset, the signal model's nominal amplitude, no phase error, no harmonic
+        return np.array([0.0, 0.0, NOMINAL_AMPLITUDE * full, NOMINAL_AMPLITUDE * full, 0.0, 0, 0, 0, 0])
 
     def run(self, sin, cos) -> ChainResult:
         """Process one record (a reset: no state is kept between runs);
         ``sin`` and ``cos`` are equal-length 1-D real arrays, full scale ±1.
         NaN / inf samples are not errors: they are flagged INVALID_INPUT."""
-        s = argcheck.array(sin, "sin", SensorError, kind="f", ndim=1, finite=False).astype(float)
-        c = argcheck.array(cos, "cos", SensorError, kind="f", ndim=1, finite=False).astype(float)
+        # float64, contiguous (no copy when they are already): the kernel quantises them (step 1)
+        s = np.ascontiguousarray(argcheck.array(sin, "sin", SensorError, kind="f", ndim=1, finite=False), np.float64)
+        c = np.ascontiguousarray(argcheck.array(cos, "cos", SensorError, kind="f", ndim=1, finite=False), np.float64)
         if s.size != c.size:
             raise SensorError(f"sin and cos lengths differ: {s.size} != {c.size}")
         cfg = self.config
-        full = float(1 << (cfg.adc_bits - 1))
-        valid = np.isfinite(s) & np.isfinite(c)
-        si = np.zeros(s.size, np.int64)
-        ci = np.zeros(c.size, np.int64)
-        si[valid] = np.clip(np.rint(s[valid] * full), -full, full - 1).astype(np.int64)
-        ci[valid] = np.clip(np.rint(c[valid] * full), -full, full - 1).astype(np.int64)
         n = s.size
         out_ang = np.empty(n, np.int64)
         out_w = np.empty(n, np.int64)
         out_flags = np.empty(n, np.uint16)
         out_mag = np.empty(n, np.int64)
-        diag = np.empty((n, 5))
+        diag = np.empty((5, n))  # per sample: mismatch, offsets (FS), phase (°), residual ratio²
+        harm = np.empty((2, n), np.complex128)
         mode = {"adaptive": 0, "fixed": 1, "off": 2}[cfg.calibration]
         skew_q16 = int(round(cfg.skew_s * cfg.fs_hz * 65536))
         dth, dti = _detection_parameters(self.thresholds)
         p = self.cordic
-        _kernel(si, ci, valid, cfg.adc_bits, cfg.cordic_bits, cfg.angle_bits, p.iterations, p.guard,
+        _kernel(s, c, cfg.adc_bits, cfg.cordic_bits, cfg.angle_bits, p.iterations, p.guard,
                 p.zguard, np.array(p.angles, np.int64), p.kinv, mode, self._initial_coefficients(),
                 self.kp, self.ki, skew_q16, self._comp_q16, self.thresholds.settle, dth, dti, out_ang, out_w, out_flags,
-                out_mag, diag)
+                out_mag, diag, harm)
         target = 3 * (1 << (cfg.cordic_bits - 1)) // 4
         return ChainResult(
             angle_deg=out_ang * (360.0 / 2**32),
@@ -531,11 +662,13 @@ class AngleChain:
             flags=out_flags,
             valid=(out_flags & INVALID_MASK) == 0,
             amplitude=out_mag / target,
-            mismatch=diag[:, 0],
-            offset_sin=diag[:, 1] / full,
-            offset_cos=diag[:, 2] / full,
-            phase_deg=np.degrees(diag[:, 3]),
-            residual_ratio=np.sqrt(diag[:, 4]),
+            mismatch=diag[0],
+            offset_sin=diag[1],
+            offset_cos=diag[2],
+            phase_deg=diag[3],
+            residual_ratio=np.sqrt(diag[4]),
+            harmonic_a=harm[0],
+            harmonic_b=harm[1],
         )
 
 
