@@ -64,7 +64,7 @@ def seed() -> int:
 
 def n_frames(default: int) -> int:
     """Random frame count; ``TB_FRAMES`` overrides it (e.g. for a soak run)."""
-    return int(os.environ.get("TB_FRAMES", default))
+    return int(os.environ.get("TB_FRAMES") or default)  # `make sim` exports an empty TB_FRAMES
 
 
 def pack(fields, width: int) -> int:
