@@ -263,7 +263,7 @@ class SimNode:
     def _on_beacon(self, f: dict, src: int, meta) -> None:
         now = self.w.engine.now
         if f["mesh"] is None:  # HELLO
-            opts = {o["type"]: o["value"] for o in f["options"] or ()}
+            opts, view = self.w.hello_view(f)
             p = opts.get(TX_POWER_OPTION)
             tx_power = float(int.from_bytes(p, "little", signed=True)) if p else self.power
             src_i = self.w.index[src]
@@ -271,8 +271,8 @@ class SimNode:
             before = self.routing.version
             if src not in self.routing.nbs:
                 self._hello_soon()
-            self.routing.on_hello(src, f["body"], tx_power, rssi, now)
-            self.slots.on_hello(src, opts.get(S.OPTION), [e["addr"] for e in f["body"]["neighbours"]])
+            self.routing.on_hello(src, view, tx_power, rssi, now)
+            self.slots.on_hello(src, opts.get(S.OPTION), view.order)
             bad = opts.get(H.BAD_CHANNELS)
             self.mac.blacklist.advertised[src_i] = H.parse_bad(bad) if bad else frozenset()
             if self.routing.version != before:
@@ -393,16 +393,19 @@ class SimNode:
         self.w.dropped(meta, why, self.address)
 
     def _on_data(self, data: bytes, src: int, meta, t: float) -> None:
-        before = len(self.fleet.delivered)
+        """A data frame for this node: the fleet node's checks (sender not
+        revoked, then SecureLink: key, replay window, MIC), then forwarding.
+        (Node.receive does the same for a data frame but decodes it twice.)"""
         try:
-            self.fleet.receive(data)
+            self.fleet.keys.check_sender(src, self.address)
+            f = self.fleet.link.unprotect(data)
         except FrameError as exc:
             self.w.engine.log("sec-drop", self.address, src, type(exc).__name__)
             self.w.count(f"security: {type(exc).__name__}")
             return
-        if len(self.fleet.delivered) == before:
+        if f["type"] != "data" or f["mesh"] is None:
+            self.w.count("not a mesh data frame")
             return
-        f = self.fleet.delivered.pop()
         m = f["mesh"]
         key = (m["originator"], m["mesh_seq"])
         if not self.w.visit(meta, self.address):  # the simulator's own loop check, every step

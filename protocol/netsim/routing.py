@@ -85,6 +85,20 @@ def cost_of(q: int) -> int:
     return 16 + 2 * max(0, 20 - q)
 
 
+class HelloView(NamedTuple):
+    """A HELLO's neighbour list, parsed once per frame (every receiver reads the same)."""
+
+    listed: dict  # addr -> link_quality byte
+    rssi: dict  # addr -> rssi_dbm
+    order: list  # addresses in list order
+
+    @classmethod
+    def of(cls, body: dict) -> "HelloView":
+        nbs = body["neighbours"]
+        return cls({e["addr"]: e["link_quality"] for e in nbs}, {e["addr"]: e["rssi_dbm"] for e in nbs},
+                   [e["addr"] for e in nbs])
+
+
 class Neighbour:
     __slots__ = ("rssi", "tx_power", "heard", "listed", "q", "their_q", "they_keyed", "selects_me", "down_until",
                  "down_at", "their_rssi")
@@ -162,7 +176,7 @@ class LinkState:
         """{neighbour: cost} of this node's usable links."""
         return {a: cost_of(nb.q) for a, nb in sorted(self.nbs.items()) if self.usable(a, now)}
 
-    def on_hello(self, src: int, body: dict, tx_power: float, rssi_dbm: float, now: float) -> None:
+    def on_hello(self, src: int, view: HelloView, tx_power: float, rssi_dbm: float, now: float) -> None:
         nb = self.nbs.get(src)
         if nb is None:
             nb = self.nbs[src] = Neighbour()
@@ -173,16 +187,15 @@ class LinkState:
         nb.rssi = rssi_dbm if nb.rssi is None else nb.rssi + 0.3 * (rssi_dbm - nb.rssi)
         nb.tx_power = tx_power
         nb.heard = now
-        listed = {e["addr"]: e["link_quality"] for e in body["neighbours"]}
-        if listed.keys() != nb.listed.keys():
+        listed = view.listed
+        if listed is not nb.listed and listed.keys() != nb.listed.keys():
             self._mpr_dirty = True
         nb.listed = listed
         mine = listed.get(self.me)
         if (mine is None) != (nb.their_q < 0):
             self._mpr_dirty = True
         nb.their_q = -1 if mine is None else mine & Q_MAX
-        nb.their_rssi = None if mine is None else float(next(e["rssi_dbm"] for e in body["neighbours"]
-                                                            if e["addr"] == self.me))
+        nb.their_rssi = None if mine is None else float(view.rssi[self.me])
         nb.they_keyed = mine is not None and bool(mine & KEYED)
         nb.selects_me = mine is not None and bool(mine & MPR)
         snr = self._snr(nb)

@@ -51,7 +51,7 @@ from protocol.netsim.metrics import Metrics, percentiles
 from protocol.netsim.mobility import Mobility
 from protocol.netsim.node import Meta, SimNode
 from protocol.netsim.propagation import Fading, Propagation
-from protocol.netsim.routing import RoutingParams
+from protocol.netsim.routing import HelloView, RoutingParams
 from protocol.netsim.scenario import validate
 
 NET_ID = 0x4D53
@@ -108,6 +108,7 @@ class World:
         self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {}}
         self.control_bytes = 0
         self._check_scheduled = False
+        self._hello_views: dict = {}
         self._copies = 0
 
     # ------------------------------------------------------------ lookups for the parts
@@ -116,6 +117,17 @@ class World:
 
     def decode_broadcast(self, data: bytes) -> dict:
         return _decode_broadcast(data)
+
+    def hello_view(self, f: dict) -> tuple:
+        """(options by type, HelloView) of a decoded HELLO, parsed once per frame."""
+        key = id(f)
+        got = self._hello_views.get(key)
+        if got is None or got[0] is not f:
+            got = (f, {o["type"]: o["value"] for o in f["options"] or ()}, HelloView.of(f["body"]))
+            if len(self._hello_views) > 4096:
+                self._hello_views.clear()
+            self._hello_views[key] = got
+        return got[1], got[2]
 
     def frame_src(self, data: bytes) -> int:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
@@ -227,6 +239,7 @@ class World:
 
     def _check_convergence(self) -> None:
         self._check_scheduled = False
+        self._hello_views: dict = {}
         now = self.engine.now
         flows = [(f.src, f.dst) for f in self.sc.traffic if f.dst in self.index]
         for f in self.failures:
