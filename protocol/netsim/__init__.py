@@ -19,7 +19,8 @@ assignment) and :mod:`~protocol.netsim.hopping` (hopping, blacklisting),
 multicast trees), :mod:`~protocol.netsim.energy`,
 :mod:`~protocol.netsim.node` (composes :class:`protocol.fleet.Node` with the
 rest), :mod:`~protocol.netsim.metrics`, :mod:`~protocol.netsim.run`,
-:mod:`~protocol.netsim.plot` and the CLI.
+:mod:`~protocol.netsim.plot`, :mod:`~protocol.netsim.swarms` (scenario
+builders) and the CLI.
 """
 
 from protocol.netsim.run import run
