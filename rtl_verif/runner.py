@@ -57,7 +57,6 @@ COVERAGE_ARGS = ("--coverage-line", "--coverage-toggle")
 # coverage report shows the same lines and toggles hit). ``TB_FRAMES=`` given
 # by the user overrides these.
 SIM_TB_ENV = {
-    ("viterbi_dec", "icarus"): {"TB_FRAMES": "60"},
 }
 _QUIET_ENV = {
     # cocotbext-axi 0.1.28 still calls cocotb 1.x APIs: dozens of
