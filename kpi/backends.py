@@ -133,6 +133,7 @@ class Dask(Backend):
         else:
             import dask
 
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # the worker processes inherit it
             n = (os.cpu_count() or 1) if workers is None else workers
             self.workers = argcheck.integer(n, "workers", KpiError, lo=1, hi=MAX_WORKERS)
             # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then returns every freed numpy buffer

@@ -57,6 +57,8 @@ def margin_text(r: Result) -> str:
     m = r.margin
     if m is None:
         return "—"
+    if r.unit == "%":  # a margin between percentages is in percentage points
+        return f"{m:+.2f} pp"
     unit = r.unit if r.unit in ("°", "%") else (f" {r.unit}" if r.unit else "")
     text = f"{'+' if m > 0 else ''}{_fmt(m, 3)}{unit}"
     if r.limit:

@@ -58,6 +58,7 @@ def test_margin_text():
     assert collect.margin_text(measured(0.3, "°", limit=0.45)) == "+0.15° (+33 %)"
     assert collect.margin_text(measured(250.0, "mA", limit=200.0, strict=True)) == "-50 mA (-25 %)"
     assert collect.margin_text(measured(3.0, "dB")) == "—"
+    assert collect.margin_text(measured(99.5, "%", limit=99.0, better="higher")) == "+0.50 pp"
 
 
 def test_every_kpi_of_the_spec_is_registered_with_a_command():
