@@ -8,7 +8,8 @@ from argcheck.cli import Parser, guard
 
 # (module, function) per section, in print order
 SECTIONS = [("benchmarks.phy", "run"), ("benchmarks.phy", "run_viterbi"), ("benchmarks.crypto", "run"),
-            ("benchmarks.receiver", "run"), ("benchmarks.sensor", "run"), ("benchmarks.security", "run")]
+            ("benchmarks.receiver", "run"), ("benchmarks.sensor", "run"), ("benchmarks.security", "run"),
+            ("benchmarks.netsim", "run")]
 
 
 def _main(argv) -> int:
