@@ -327,6 +327,7 @@ class Runner:
         self.computed = self.cached = 0
         self._lock = threading.RLock()
         self._inflight: dict = {}
+        self._warned: set = set()
         from tqdm import tqdm
 
         self.bar = tqdm(total=0, unit="pt", desc="KPI sweeps", leave=False,
@@ -372,6 +373,10 @@ class Runner:
         elif self.backend.remote:
             raise KpiError(f"a worker ran other code than this client has for {pt.s.fn} (sources "
                            f"{', '.join(pt.s.sources)[:120]}): run every worker on the same revision")
+        with self._lock:
+            if pt.s.name in self._warned:
+                return
+            self._warned.add(pt.s.name)
         print(f"kpi: the sources of {pt.s.name} changed during the run; its chunks mix the old and the new code",
               file=sys.stderr)
 
