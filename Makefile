@@ -69,7 +69,7 @@ cov: setup
 # The KPI report (docs/kpi.html, docs/kpi_summary.md, the README table): quick
 # by default (minutes on 2 cores), FULL=1 for the full statistics.
 kpi: setup
-	$(PY) -m kpi $(if $(FULL),--full)
+	$(PY) -m kpi $(if $(filter 1,$(FULL)),--full)
 
 regs: setup
 	$(PY) -m rtl_verif.regs
