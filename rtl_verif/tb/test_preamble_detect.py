@@ -5,7 +5,9 @@ and angle, and each frame's closing beat).
 Stimulus: the 802.11a preamble and SIGNAL of a real PPDU (mesh_phy.tx.ppdu),
 with carrier offset, noise, amplitude and clipping, quantised to IN_W bits.
 
-Testplan:
+Testplan: rtl_verif/plans/preamble_detect.yaml. Expectations are predicted
+from the input monitor; coverage (detections per frame, CFO sign/size from the
+output angle, detection on the closing beat, reset point) from the monitors.
 * test_directed — a clean packet at +100 kHz and at -300 kHz; all-zero and
   1- and 2-sample frames (closing beat only); a DC frame (the detector fires
   on any 16-periodic signal: it must, bit for bit); full-scale extremes; a
@@ -15,9 +17,9 @@ Testplan:
   frame longer than 2^IDX_W (the index wraps).
 * test_random_frames — noise only, one or two packets at random offset, SNR
   (0 … 40 dB), CFO (±300 kHz), level (-50 … 0 dBFS, clipping) and
-  truncation; requires that many frames had detections.
-* test_backpressure — the same with random stalls on both sides.
-* test_reset_mid_stream — reset inside frames, then exact output.
+  truncation, parametrised over source idle x sink stall; requires that
+  many frames had detections.
+* test_reset_points — reset inside a frame, with output pending, idle.
 * test_latency — clocks from the detection sample's input to its output beat.
 """
 
@@ -28,7 +30,21 @@ import numpy as np
 
 from mesh_phy import tx
 from mesh_phy.ofdm import detect_fixed
-from rtl_verif.tb.axis_tb import AxisTB, HandshakeLog, Stimulus, make_frame, n_frames, run_stream, tb_params
+from rtl_verif.tb import fcov
+from rtl_verif.tb.axis_tb import (
+    IDLE,
+    STALL,
+    AxisTB,
+    HandshakeLog,
+    Stimulus,
+    coverage_closure,
+    make_frame,
+    n_frames,
+    reset_points,
+    run_stream,
+    tb_params,
+    unpack,
+)
 
 FS = 20e6
 
@@ -70,6 +86,40 @@ class DetectStimulus(Stimulus):
     def received(self, rx):
         tu = rx.tuser if isinstance(rx.tuser, list) else [rx.tuser] * len(rx.tdata)
         return list(rx.tdata), [int(u) for u in tu]
+
+    def predict(self, rx):
+        """The golden model's beats for the samples the input monitor saw."""
+        v = [unpack(d, self.w, 2) for d in rx.tdata]
+        re, im = np.array([a for a, _ in v], np.int64), np.array([b for _, b in v], np.int64)
+        exp = detect_fixed.stream_beats(re, im, self.p)
+        return [(a << self.p.index_width) | i for i, a, _, _ in exp], [d for _, _, d, _ in exp]
+
+    def cfo_bins(self, rx):
+        """CFO class of every detection beat from its angle (AW-bit two's complement, full scale +-pi, the
+        phase over 16 samples): sign and |CFO| below / above 50 kHz."""
+        tdata, flags = self.received(rx)
+        out = []
+        for d, f in zip(tdata, flags, strict=True):
+            if f:
+                a = unpack(d >> self.p.index_width, self.p.angle_width, 1)[0]
+                cfo = a / (1 << (self.p.angle_width - 1)) / 2 / 16 * FS
+                out.append(("neg" if a < 0 else "pos") + ("_small" if abs(cfo) < 50e3 else "_large"))
+        return out
+
+    def cover_points(self):
+        def on_out(fn):
+            return lambda t: fn(t.frame) if t.side == "out" else None
+
+        def count(rx):
+            n = sum(self.received(rx)[1])
+            return "0" if n == 0 else ("1" if n == 1 else "several")
+        return (
+            fcov.Point("cg_frame.detections", on_out(count), ("0", "1", "several")),
+            fcov.Point("cg_frame.closing", on_out(lambda rx: "detection" if self.received(rx)[1][-1] else "plain"),
+                       ("plain", "detection")),
+            fcov.Point("cg_frame.cfo", on_out(lambda rx: (self.cfo_bins(rx) or [None])[0]),
+                       ("neg_large", "neg_small", "pos_small", "pos_large")),
+        )
 
     def scene(self, nprng, *, snr_db, cfo_hz, level_db, pre, length, post, packets=1, gap=0):
         """Noise, then ``packets`` packets (``length`` samples each, ``gap``
@@ -140,23 +190,17 @@ async def test_directed(dut):
 
 
 @cocotb.test()
-async def test_random_frames(dut):
+@cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
+async def test_random_frames(dut, src_idle, sink_stall):
     stim = DetectStimulus()
-    sb = await run_stream(dut, stim, n_random=n_frames(60), backpressure=False)
+    sb = await run_stream(dut, stim, n_random=n_frames(20), src_idle=src_idle, sink_stall=sink_stall)
     dut._log.info("preamble_detect: %d frames, %d detections compared bit for bit", sb.compared, stim.detections)
     assert stim.detections >= sb.compared // 4, "too few detections to test them"
 
 
 @cocotb.test()
-async def test_backpressure(dut):
-    stim = DetectStimulus()
-    sb = await run_stream(dut, stim, n_random=n_frames(40), backpressure=True)
-    assert stim.detections >= sb.compared // 4, "too few detections to test them"
-
-
-@cocotb.test()
-async def test_reset_mid_stream(dut):
-    await run_stream(dut, DetectStimulus(), n_random=8, backpressure=True, reset_midway=True)
+async def test_reset_points(dut):
+    await reset_points(dut, DetectStimulus(), n_random=3)
 
 
 @cocotb.test()
@@ -179,3 +223,8 @@ async def test_latency(dut):
                   stim.p.cordic.latency)
     assert log.loads[-1] - log.loads[0] + 1 == len(frame.tdata), "input must run at one sample per clock"
     assert latency == 3 + stim.p.cordic.latency  # S0, S1, event register, then the CORDIC
+
+
+@cocotb.test()
+async def test_coverage_closure(dut):
+    coverage_closure(dut)
