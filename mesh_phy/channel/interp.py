@@ -8,6 +8,11 @@ integer ``u`` it is exactly the unit impulse, so integer delays and a zero clock
 offset are exact. Measured error on a complex tone at 0.4 fs (8 MHz at 20
 Msample/s, the edge of the 802.11a occupied band): below −60 dB (tests).
 Samples outside the burst are taken as zero.
+
+:func:`sample_at` (many positions at once, e.g. a clock offset) takes the
+kernel from a table of ``PHASES`` = 4096 fractional offsets, rounding each
+position to 1/4096 sample: a timing error of at most 1.2e-4 sample, a phase
+error of 3e-4 rad (−70 dB) on a tone at 0.4 fs.
 """
 
 import numpy as np
@@ -15,6 +20,7 @@ from scipy.special import i0
 
 HALF_TAPS = 16
 BETA = 8.0
+PHASES = 4096
 
 
 def kernel(u) -> np.ndarray:
@@ -35,16 +41,24 @@ def delay_fir(delay_samples: float) -> tuple[np.ndarray, int]:
     return kernel(m - d), int(m[0])
 
 
+def _table() -> np.ndarray:
+    """TABLE[j, k] = kernel(j / PHASES − (k − HALF_TAPS + 1)): the taps for fractional offset j / PHASES."""
+    offs = np.arange(-HALF_TAPS + 1, HALF_TAPS + 1)
+    return kernel(np.arange(PHASES + 1)[:, None] / PHASES - offs[None, :])
+
+
+_TABLE = _table()
+
+
 def sample_at(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Values of the band-limited signal ``x`` (last axis = samples 0..N-1) at
-    real sample ``positions`` (1-D), zero outside the burst."""
+    real sample ``positions`` (1-D), zero outside the burst; each position is
+    rounded to 1/PHASES of a sample (see module docstring)."""
     n = x.shape[-1]
     p = np.asarray(positions, float)
     base = np.floor(p).astype(np.int64)
-    offs = np.arange(-HALF_TAPS + 1, HALF_TAPS + 1)
-    idx = base[:, None] + offs[None, :]  # (M, 2L)
-    w = kernel(p[:, None] - idx)
-    inside = (idx >= 0) & (idx < n)
-    w = np.where(inside, w, 0.0)
+    phase = np.rint((p - base) * PHASES).astype(np.int64)  # 0 .. PHASES (PHASES = next sample, offset 0)
+    idx = base[:, None] + np.arange(-HALF_TAPS + 1, HALF_TAPS + 1)[None, :]  # (M, 2L)
+    w = np.where((idx >= 0) & (idx < n), _TABLE[phase], 0.0)
     gathered = x[..., np.clip(idx, 0, n - 1)]  # (..., M, 2L)
-    return np.sum(gathered * w, axis=-1)
+    return np.einsum("...mk,mk->...m", gathered, w)
