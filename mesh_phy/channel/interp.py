@@ -11,8 +11,8 @@ Samples outside the burst are taken as zero.
 
 :func:`sample_at` (many positions at once, e.g. a clock offset) takes the
 kernel from a table of ``PHASES`` = 4096 fractional offsets, rounding each
-position to 1/4096 sample: a timing error of at most 1.2e-4 sample, a phase
-error of 3e-4 rad (−70 dB) on a tone at 0.4 fs.
+position to 1/4096 sample: a timing error of at most 1.2e-4 sample; measured
+error on a tone at 0.4 fs: −68 dB.
 """
 
 import numpy as np
