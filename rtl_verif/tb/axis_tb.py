@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamMonitor, AxiStreamSink, AxiStreamSource
 
 from rtl_verif.tb import fcov
@@ -354,7 +354,28 @@ class StreamEnv(AxisTB):
         return self.sb
 
     def start_checking(self):
-        self._tasks = [cocotb.start_soon(self._predict()), cocotb.start_soon(self._compare())]
+        self._tasks = [cocotb.start_soon(self._predict()), cocotb.start_soon(self._compare()),
+                       cocotb.start_soon(self._no_unknown_output())]
+
+    async def _no_unknown_output(self):
+        """Fail, saying where, on an output beat whose tdata holds X or Z.
+        Sampled at the falling edge, half a clock before the sink takes the
+        beat, so this message comes first instead of the sink's bare
+        "Cannot convert Logic('X') to int"."""
+        dut, frame, beat = self.dut, 0, 0
+        while True:
+            await FallingEdge(dut.clk)
+            if not (dut.m_axis_tvalid.value.is_resolvable and dut.m_axis_tvalid.value == 1
+                    and dut.m_axis_tready.value.is_resolvable and dut.m_axis_tready.value == 1):
+                continue
+            data = dut.m_axis_tdata.value
+            if not data.is_resolvable:
+                raise AssertionError(f"{dut._name} output frame {frame} beat {beat}: tdata is {data} "
+                                     f"(X/Z bits; SEED={seed()})")
+            beat += 1
+            last = getattr(dut, "m_axis_tlast", None)
+            if last is not None and last.value.is_resolvable and last.value == 1:
+                frame, beat = frame + 1, 0
 
     def stop_checking(self):
         for t in self._tasks:
