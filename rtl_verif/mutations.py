@@ -55,7 +55,7 @@ MUTATIONS = (
     Mutation("fft64", "tlast", "fft64_reorder.sv", "m_axis_tlast  <= (r == 6'd63);",
              "m_axis_tlast  <= (r == 6'd62);", "off-by-one tlast (sample 62 closes the frame)"),
     Mutation("cordic_atan2", "round", "cordic_atan2.sv", "(prod + (MW'(1) <<< (KF - 1 + G)))",
-             "(prod + (MW'(0) <<< (KF - 1 + G)))", "flipped constant (magnitude rounding dropped)", "test_random"),
+             "(prod + (MW'(0) <<< (KF - 1 + G)))", "flipped constant (magnitude rounding dropped)"),
     Mutation("preamble_detect", "thr", "preamble_detect.sv", "wire [TPW-1:0] tp  = TPW'(THR) * TPW'(pt);",
              "wire [TPW-1:0] tp  = TPW'(THR + 16) * TPW'(pt);", "wrong constant (threshold + 16/THR units)"),
 )

@@ -115,6 +115,7 @@ OTHER_MODULES = {
     "mesh_phy.annex_g": "IEEE 802.11a Annex G test vectors (data for the tests)",
     "mesh_phy.tx": OWNERS, "mesh_phy.rx": OWNERS, "mesh_phy.ber": OWNERS, "mesh_phy.per": OWNERS,
     "mesh_phy.data": "data files of the PHY (no code of this section)",
+    "mesh_phy.kpis": "KPI registrations for python -m kpi (no arguments; tests/test_kpi.py)",
     "mesh_phy.coding.viterbi": OWNERS,
     "mesh_phy.ofdm": OWNERS, "mesh_phy.channel": OWNERS, "mesh_phy.link": OWNERS,  # whole subpackages
 }

@@ -12,15 +12,15 @@ from rtl_verif.runner import Result, RunnerError, TestOutcome, check_testcase, l
 
 
 def test_names_come_from_the_testbench_source():
-    assert list_tests("crc32") == ["test_check_values", "test_random_frames", "test_backpressure",
-                                   "test_reset_mid_traffic"]
+    assert list_tests("crc32") == ["test_check_values", "test_random_frames", "test_reset_points",
+                                   "test_coverage_closure"]
     assert "ThroughputTest" in list_tests("sm4_core")  # pyuvm classes count
 
 
 def test_testcase_typo_names_the_valid_tests():
     with pytest.raises(RunnerError, match="no test 'test_chek'.*test_check_values"):
         check_testcase("crc32", "test_chek")
-    check_testcase("crc32", "test_check_values,test_backpressure")
+    check_testcase("crc32", "test_check_values,test_reset_points")
 
 
 @pytest.mark.parametrize("argv,env,msg", [
