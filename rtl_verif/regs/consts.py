@@ -159,6 +159,13 @@ def mapper_region() -> list:
     return body
 
 
+def conv_enc_region() -> list:
+    """conv_enc's coding-rate codes on s_axis_tuser: the order of conv.PUNCTURE."""
+    body = ["// coding-rate codes on s_axis_tuser (the order of mesh_phy.coding.conv.PUNCTURE)"]
+    body += [f"localparam logic [1:0] RATE_{r.replace('/', '_')} = 2'd{c};" for r, c in coding_rate_codes().items()]
+    return body
+
+
 def phy_codes() -> list:
     """(name, value, comment) of the PHY codes firmware and RTL share."""
     from mesh_phy.ofdm import signal_field

@@ -59,6 +59,7 @@ REGIONS = (
     ("cordic_atan2.sv", "cordic_consts", "sensor_dsp/cordic.py (atan table, KINV)", consts.cordic_region),
     ("qam_mapper.sv", "qam_mapper_consts", "mesh_phy/modulation/mapper.py (MOD_CODE, fixed_scale)",
      consts.mapper_region),
+    ("conv_enc.sv", "conv_enc_consts", "mesh_phy/coding/conv.py (PUNCTURE order)", consts.conv_enc_region),
 )
 PHY_SOURCE = "mesh_phy/modulation/mapper.py, mesh_phy/coding/conv.py, mesh_phy/ofdm/signal_field.py"
 

@@ -24,6 +24,13 @@ module conv_enc #(
     input  logic       m_axis_tready,
     output logic       m_axis_tlast
 );
+    // BEGIN GENERATED conv_enc_consts by `python -m rtl_verif.regs` from mesh_phy/coding/conv.py (PUNCTURE order) - do not edit
+    // coding-rate codes on s_axis_tuser (the order of mesh_phy.coding.conv.PUNCTURE)
+    localparam logic [1:0] RATE_1_2 = 2'd0;
+    localparam logic [1:0] RATE_2_3 = 2'd1;
+    localparam logic [1:0] RATE_3_4 = 2'd2;
+    // END GENERATED conv_enc_consts
+
     logic [5:0] sr;      // sr[5] = previous input (delay 1) ... sr[0] = delay 6
     logic [1:0] rate;    // rate of the current frame
     logic [1:0] phase;   // position inside the puncturing period
@@ -46,11 +53,12 @@ module conv_enc #(
         keep    = 2'b11;
         ph_next = 2'd0;
         case (rate_cur)
-            2'd1: begin  // 2/3: keep A0 B0 A1
+            RATE_1_2: ;      // nothing punctured: keep A0 B0
+            RATE_2_3: begin  // keep A0 B0 A1
                 keep    = (ph_cur == 2'd1) ? 2'b01 : 2'b11;
                 ph_next = (ph_cur == 2'd1) ? 2'd0 : 2'd1;
             end
-            2'd2: begin  // 3/4: keep A0 B0 A1 B2
+            RATE_3_4: begin  // keep A0 B0 A1 B2
                 keep    = (ph_cur == 2'd1) ? 2'b01 : (ph_cur == 2'd2) ? 2'b10 : 2'b11;
                 ph_next = (ph_cur == 2'd2) ? 2'd0 : ph_cur + 2'd1;
             end

@@ -10,6 +10,7 @@ import numpy as np
 
 from mesh_phy.annex_g import G16_SCRAMBLED_144, G18_CODED_192, bits
 from mesh_phy.coding import conv
+from rtl_verif.regs import consts
 from rtl_verif.tb import fcov
 from rtl_verif.tb.axis_tb import (
     IDLE,
@@ -24,7 +25,7 @@ from rtl_verif.tb.axis_tb import (
     run_stream,
 )
 
-RATE_CODE = {"1/2": 0, "2/3": 1, "3/4": 2}
+RATE_CODE = consts.coding_rate_codes()  # the codes conv_enc.sv is generated with (one source)
 PERIOD = {"1/2": 1, "2/3": 2, "3/4": 3}
 RATE_OF = {v: k for k, v in RATE_CODE.items()}
 LEN_EDGES = (1, 2, 7, 25, 61)  # info bits: one, < constraint length, ..., > 60
