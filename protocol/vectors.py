@@ -3,8 +3,8 @@
 vectors`` writes): the generator's name, :data:`GENERATOR_VERSION` and seed
 with the vectors, so a firmware team can tell which generator made a file.
 
-Vector k has frame type k mod 6, and its optional parts (mesh header,
-options, security) follow the bits of k // 6, so any 48 consecutive vectors
+Vector k has frame type k mod 7, and its optional parts (mesh header,
+options, security) follow the bits of k // 7, so any 56 consecutive vectors
 cover every frame type with every combination; route frames also cycle
 through RREQ, RREP and RERR, data frames through raw and MAVLink 2 payloads,
 secured frames through MIC lengths 4, 8 and 16. Field values are random
@@ -15,7 +15,8 @@ Values are physically plausible: a beacon neighbour's RSSI is -100..-20 dBm,
 hop counts and hop limits 0..15, the timestamp option 8 bytes (µs, little-
 endian, under 10^12 µs of uptime), the transmit-power option one signed byte
 of -10..+30 dBm, only frames to a single node request an ack, and sources,
-neighbours and route origins and targets are node addresses (never a group).
+neighbours and route origins and targets are node addresses (never a group);
+telemetry frames carry link statistics as protocol.linkstats reports them.
 """
 
 import random
@@ -25,8 +26,9 @@ from protocol import frames as F
 from protocol.codec import encode, to_dict
 from protocol.errors import FrameError
 
-TYPES = ["data", "ack", "beacon", "route", "handshake", "group_key"]
-GENERATOR_VERSION = 2  # 2: plausible RSSI, option values, hop counts and ack requests; 1: uniform random
+TYPES = ["data", "ack", "beacon", "route", "handshake", "group_key", "telemetry"]
+# 3: telemetry frames; 2: plausible RSSI, option values, hop counts and ack requests; 1: uniform random
+GENERATOR_VERSION = 3
 MAX_VECTORS = 100_000
 MAX_SEED = 2**64 - 1
 
@@ -54,7 +56,7 @@ def _body(ftype, k, rng):
                 "neighbours": [{"addr": _node(rng), "link_quality": rng.randint(0, 255),
                                 "rssi_dbm": rng.randint(-100, -20)} for _ in range(rng.randint(0, 6))]}
     if ftype == "route":
-        kind = ("rreq", "rrep", "rerr")[(k // 6) % 3]
+        kind = ("rreq", "rrep", "rerr")[(k // len(TYPES)) % 3]
         if kind == "rerr":
             return {"kind": kind, "unreachable": [{"addr": _node(rng), "seq": rng.randint(0, 65535)}
                                                   for _ in range(rng.randint(0, 5))]}
@@ -66,8 +68,31 @@ def _body(ftype, k, rng):
     if ftype == "handshake":
         return {"session": rng.randint(0, 65535), "message_no": rng.randint(1, 4),
                 "message": rng.randbytes(rng.randint(0, 120))}
+    if ftype == "telemetry":
+        return _telemetry(rng)
     return {"group": rng.randint(F.MULTICAST_FIRST, F.MULTICAST_LAST), "epoch": rng.getrandbits(32),
             "key_id": rng.randint(0, 255), "wrapped_key": rng.randbytes(rng.choice((0, 24, 40)))}
+
+
+def _telemetry(rng):
+    """Link statistics as protocol.linkstats reports them: latency bins with
+    rising edges (1 ms among them), neighbours with RSSI −100..−20 dBm and
+    SNR −5..40 dB (minimum ≤ mean ≤ maximum), received ≤ heard."""
+    edges = sorted(rng.sample((50, 100, 250, 500, 1000, 2000, 5000, 10000, 50000), rng.randint(0, 8)))
+    neighbours = []
+    for _ in range(rng.randint(0, 8)):
+        heard = rng.randint(0, 65535)
+        rssi = sorted(rng.randint(-100, -20) for _ in range(3))
+        snr = sorted(rng.randint(-5, 40) for _ in range(2))
+        neighbours.append({"addr": _node(rng), "heard": heard, "received": rng.randint(0, heard),
+                           "lost": rng.randint(0, 1000), "duplicates": rng.randint(0, 100),
+                           "replays": rng.randint(0, 100), "rssi_avg_dbm": rssi[1], "rssi_min_dbm": rssi[0],
+                           "rssi_max_dbm": rssi[2], "snr_avg_db": snr[1], "snr_min_db": snr[0],
+                           "age_ms": rng.randint(0, 65535)})
+    return {"time_ms": rng.getrandbits(32), "forgeries": rng.randint(0, 10000), "replays": rng.randint(0, 10000),
+            "evictions": rng.randint(0, 1000),
+            "latency": [{"upper_us": e, "samples": rng.randint(0, 65535)} for e in edges],
+            "neighbours": neighbours}
 
 
 def _option(rng):
@@ -86,8 +111,8 @@ def frame(k: int, rng: random.Random) -> dict:
     k = argcheck.integer(k, "k", FrameError, lo=0)
     if not isinstance(rng, random.Random):
         raise FrameError(f"rng must be a random.Random, got {type(rng).__name__}")
-    ftype = TYPES[k % 6]
-    combo = (k // 6) % 8
+    ftype = TYPES[k % len(TYPES)]
+    combo = (k // len(TYPES)) % 8
     dst = _addr(rng)
     f = {"type": ftype, "version": 0, "seq": rng.randint(0, 255), "net": rng.randint(0, 65535),
          "dst": dst, "src": _node(rng),
@@ -99,7 +124,7 @@ def frame(k: int, rng: random.Random) -> dict:
     if combo & 2:
         f["options"] = [_option(rng) for _ in range(rng.randint(0, 3))]
     if combo & 4:
-        mic = (4, 8, 16)[(k // 48) % 3]
+        mic = (4, 8, 16)[(k // (8 * len(TYPES))) % 3]
         f["security"] = {"key_id": rng.randint(0, 255), "counter": rng.getrandbits(32), "mic_len": mic}
         f["ciphertext"] = rng.randbytes(rng.randint(0, 100))
         f["mic"] = rng.randbytes(mic)

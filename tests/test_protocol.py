@@ -73,7 +73,7 @@ def test_vectors_cover_every_type_and_option():
         seen.add((d["type"], d["mesh"] is not None, d["options"] is not None, d["security"] is not None))
         if kind:
             seen.add(("route", kind))
-    assert len([s for s in seen if len(s) == 4]) == 6 * 8
+    assert len([s for s in seen if len(s) == 4]) == len(vectors.TYPES) * 8 == 7 * 8
     assert {("route", k) for k in ("rreq", "rrep", "rerr")} <= seen
     mics = {d["security"]["mic_len"] for d, _ in VECTORS if d["security"]}
     assert mics == {4, 8, 16}
@@ -228,7 +228,7 @@ def test_cli(tmp_path):
     assert _cli("encode", "--json", str(tmp_path / "f.json")).stdout.strip() == b.hex()
     assert _cli("encode", "--json", "-", stdin=json.dumps(d)).stdout.strip() == b.hex()
     doc = json.loads(_cli("vectors", "-n", "12", "--seed", "3").stdout)
-    assert (doc["generator"], doc["version"], doc["seed"], doc["count"]) == ("protocol.vectors", 2, 3, 12)
+    assert (doc["generator"], doc["version"], doc["seed"], doc["count"]) == ("protocol.vectors", 3, 3, 12)
     assert [(v["dict"], v["hex"]) for v in doc["vectors"]] == [(x, y.hex()) for x, y in vectors.generate(12, 3)]
     r = _cli("pcap", "--out", str(tmp_path / "x.pcap"), "-n", "10")
     assert r.returncode == 0 and (tmp_path / "x.pcap").stat().st_size > 24
@@ -243,7 +243,7 @@ def test_vectors_are_physically_plausible():
     neighbour -100..-20 dBm, hop counts within a 15-hop mesh, option values of
     their declared size, acks only requested from one node, node addresses
     where a node is meant)."""
-    seen = {"rssi": 0, "timestamp": 0, "tx_power": 0}
+    seen = {"rssi": 0, "timestamp": 0, "tx_power": 0, "telemetry": 0}
     for d, _ in VECTORS:
         assert d["src"] < 0xFE00
         if d["ack_req"]:
@@ -260,6 +260,12 @@ def test_vectors_are_physically_plausible():
                 seen["tx_power"] += 1
         body = d["body"] or {}
         for nb in body.get("neighbours", []):
+            if d["type"] == "telemetry":  # link statistics: min <= mean <= max, received <= heard
+                assert -100 <= nb["rssi_min_dbm"] <= nb["rssi_avg_dbm"] <= nb["rssi_max_dbm"] <= -20
+                assert -5 <= nb["snr_min_db"] <= nb["snr_avg_db"] <= 40 and nb["received"] <= nb["heard"]
+                assert nb["addr"] < 0xFE00
+                seen["telemetry"] += 1
+                continue
             assert -100 <= nb["rssi_dbm"] <= -20 and nb["addr"] < 0xFE00
             seen["rssi"] += 1
         if "hop_count" in body:
@@ -335,7 +341,7 @@ def test_tshark_decodes_every_field(tmp_path):
     assert tshark, "tshark missing: apt-get install tshark (make setup installs it as root)"
     lua = tmp_path / "meshlink.lua"
     lua.write_text(dissector.generate())
-    chosen = VECTORS[:144] + TELEMETRY  # three times every type × option combination, and telemetry
+    chosen = VECTORS[:168] + TELEMETRY  # three times every type × option combination, and linkstats telemetry
     pcap.write(tmp_path / "v.pcap", [b for _, b in chosen])
     r = subprocess.run([tshark, "-X", f"lua_script:{lua}", "-r", str(tmp_path / "v.pcap"), "-T", "json",
                         "--no-duplicate-keys"], capture_output=True, text=True)
