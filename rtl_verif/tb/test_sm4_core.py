@@ -285,7 +285,7 @@ class RandomTrafficTest(Sm4BaseTest):
     backpressure = True
 
     def sequences(self):
-        return [RandomSeq("random", int(os.environ.get("TB_FRAMES", 1500)), self.rng)]
+        return [RandomSeq("random", int(os.environ.get("TB_FRAMES") or 1500), self.rng)]
 
 
 class EncryptSeq(uvm_sequence):
