@@ -187,6 +187,7 @@ def _estimates(acc, beta, n, cal, diff):
     diff[1] = (16 * m_c - off_c) / 16 / a
     diff[2] = e_amp_s / amp_s - e_amp_c / amp_c
     diff[3] = e_phi - phi
+    diff[8] = 0.5 * (e_amp_s / amp_s + e_amp_c / amp_c) - 1
     d_s, d_c = diff[0], diff[1]
     est[5] = m[6] + 1.5 * diff[2] - 3.0 * (d_c * d_c - d_s * d_s)
     est[6] = -m[7] - 1.5 * diff[3] + 6.0 * d_c * d_s
@@ -257,10 +258,10 @@ def _multiple_angles(xq, yq):
 
 
 @njit(cache=True)
-def _step_limit(budget, z, k, gain, pq):
-    """The step check's threshold max(B_f/p - z·σ_s, K·σ_s) for the noise
-    σ_s = √pq·``gain`` of its mean (see :mod:`sensor_dsp.diagnostics`)."""
-    sigma = gain * math.sqrt(pq)
+def _limit(budget, z, k, sigma):
+    """A threshold max(B - z·σ, K·σ) for a statistic of noise σ: the
+    budget-derived B less a miss margin, or the false-alarm floor (see
+    :mod:`sensor_dsp.diagnostics`)."""
     return max(budget - z * sigma, k * sigma)
 
 
@@ -270,9 +271,13 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
             out_harm):
     """``dth`` = (T_v², (K·√(α/(2-α)))², α, output-noise limit², drift limit,
     (K·√(α_f/(2-α_f)))², α_f, σ_q², stuck LSB, noise α, noise clamp,
-    B_f/p, 1/√lag, z, K);
+    B_f/p, step σ gain, z, B_f, ramp scale and σ gain for each of the two
+    fits, slow radial weight per 2^-48 turn/sample of speed, its least weight,
+    lag mean's weight, c_d/c_e, K₁ of the step check, of each ramp fit, of
+    the slow radial mean);
     ``dti`` = (stuck run, reference lag (a power of two), tracking-loss
-    limit in 2^-32 turn): see :func:`_detection_parameters`."""
+    limit in 2^-32 turn, the two ramp fits' lengths): see
+    :func:`_detection_parameters` and :mod:`sensor_dsp.diagnostics`."""
     n = s_in.size
     adc_max = (1 << (adc_bits - 1)) - 1
     full = float(1 << (adc_bits - 1))
@@ -282,9 +287,11 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     shift = 32 - abits
     tv2, kg2, alpha, noise_lim2, drift_lim, kg2_fast, alpha_fast, q2 = (dth[0], dth[1], dth[2], dth[3], dth[4],
                                                                         dth[5], dth[6], dth[7])
-    stuck_lsb, noise_alpha, noise_clamp, ts, kg_step, z_miss, k_noise = dth[8], dth[9], dth[10], dth[11], dth[12], \
-        dth[13], dth[14]
-    stuck_run, ref_lag, lot = dti[0], dti[1], dti[2]
+    stuck_lsb, noise_alpha, noise_clamp, ts, kg_step, z_miss = dth[8], dth[9], dth[10], dth[11], dth[12], dth[13]
+    b_f, c_r1, g_r1, c_r2, g_r2 = dth[14], dth[15], dth[16], dth[17], dth[18]
+    radial_rate, alpha_rmin, alpha_lag, k_lag = dth[19], dth[20], dth[21], dth[22]
+    k_step, k_r1, k_r2, k_rad = dth[23], dth[24], dth[25], dth[26]
+    stuck_run, ref_lag, lot, w_r1, w_r2 = dti[0], dti[1], dti[2], dti[3], dti[4]
     # calibration state: offsets (1/16 LSB), amplitudes (LSB), phase (rad), 3rd harmonic a, b (relative)
     cal = coef.copy()
     revs = 0
@@ -294,8 +301,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     last_len = 0.0  # duration of the previous revolution, samples (0: none yet)
     converged = mode != 0
     drifting = False
-    diff = np.zeros(8)  # this revolution's estimates minus the coefficients in use (angle errors, rad)
-    lag = np.zeros(8)  # the same, averaged like the coefficients: what the calibration still has to follow
+    diff = np.zeros(9)  # this revolution's estimates minus the coefficients in use (angle errors, rad; gain)
+    lag = np.zeros(9)  # the same, averaged like the coefficients: what the calibration still has to follow
     theta = np.uint32(0)
     omega = np.int64(0)  # 2^-48 turn per sample
     have = 0
@@ -322,6 +329,10 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     step_buf = np.zeros(ref_lag)  # the step check's residuals over the last ref_lag samples, and their sum
     step_sum = 0.0
     lag_mask = ref_lag - 1
+    r1 = b1 = r2 = b2 = 0.0  # ramp check: Σ m·d and Σ d over the last w_r1 (w_r2) residuals (m = 1 oldest)
+    m_rs = 0.0  # slow radial mean (memory: a rotor angle)
+    e_lag = 0.0  # slow mean of the innovation: the observer's tracking lag
+    rip = 0.0  # radial residual the calibration has left (its last revolution's estimate)
     code = np.zeros(3, np.int64)  # raw sin, cos, sin - cos
     runs = np.zeros(3, np.int64)  # samples the code has repeated
     run_theta = np.zeros(3, np.uint32)  # tracked angle when the code last changed
@@ -338,6 +349,7 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     carry = np.zeros(N_MOMENTS)
     for k in range(n):
         flags = 0
+        x_d = 0.0
         last_ok, last_s, last_c, last_x, last_y = cur_ok, cur_s, cur_c, cur_x, cur_y
         cur_ok = False
         theta_p = np.uint32((np.int64(theta) + (omega >> 16)) & 0xFFFFFFFF)
@@ -397,9 +409,10 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                     if k - acquired > ref_lag:
                         j = k & lag_mask
                         ref = np.int64(ref_theta[j]) + ((ref_omega[j] * ref_lag) >> 16)
-                        x_d = np.int64(np.int32((np.int64(meas) - ref) & 0xFFFFFFFF)) * _TURN
-                        step_sum += x_d - step_buf[j]
-                        step_buf[j] = x_d
+                        # less what the observer's own lag puts there under a steady acceleration
+                        x_d = np.int64(np.int32((np.int64(meas) - ref) & 0xFFFFFFFF)) * _TURN - k_lag * e_lag
+                    # before the checks arm, a 4× shorter memory lets the acquisition transient out of it
+                    e_lag += (alpha_lag if armed else 4 * alpha_lag) * (x_e - e_lag)
                     if abs(e) > lot:
                         flags |= TRACKING_LOSS
                     theta = np.uint32((np.int64(theta_p) + ((e * kp) >> 24)) & 0xFFFFFFFF)
@@ -414,6 +427,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                     p_noise += (d2 - p_noise) / 256
             have_x = True
             x_r_prev = x_r
+            alpha_r = min(max(abs(omega) * radial_rate, alpha_rmin), alpha)
+            m_rs += alpha_r * (x_r - m_rs)
             m_r += alpha * (x_r - m_r)
             m_e += alpha * (x_e - m_e)
             f_r += alpha_fast * (x_r - f_r)
@@ -431,9 +446,12 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                     run_s[j] = s1
             if armed:
                 pq = p_noise + q2
-                step = step_sum / ref_lag
+                sd = math.sqrt(pq)
                 if (m_r * m_r + m_e * m_e > max(tv2, kg2 * pq) or f_r * f_r + f_e * f_e > max(tv2, kg2_fast * pq)
-                        or abs(step) > _step_limit(ts, z_miss, k_noise, kg_step, pq) or pq > noise_lim2):
+                        or abs(step_sum) * (1.0 / ref_lag) > _limit(ts, z_miss, k_step, kg_step * sd)
+                        or abs(r1) * c_r1 > _limit(b_f, z_miss, k_r1, g_r1 * sd)
+                        or abs(r2) * c_r2 > _limit(b_f, z_miss, k_r2, g_r2 * sd) or pq > noise_lim2
+                        or mode == 0 and abs(m_rs) > k_rad * math.sqrt(p_noise * alpha_r / (2 - alpha_r)) + rip):
                     flags |= SIGNAL_DEGRADED
                 for j in range(3):
                     if runs[j] >= stuck_run:  # rare unless stuck: the trigonometry is affordable here
@@ -514,7 +532,12 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                 if h == 0:
                     settle_until = max(settle_until, k + settle)
                 if h <= 0:
-                    diff[4:] = 0.0
+                    diff[4:8] = 0.0
+                # what is left after this update (3/4 of the difference) bounds the radial residual's ripple and
+                # mean, with the ADC's rounding (half an LSB per channel: a mean, when the record repeats itself)
+                rip = 0.75 * (math.hypot(diff[0], diff[1]) + 0.5 * abs(diff[2]) + 0.5 * abs(diff[3])
+                              + math.hypot(diff[4], diff[5]) + math.hypot(diff[6], diff[7]) + abs(diff[8])) \
+                    + 1.0 / (cal[2] + cal[3])
                 if revs > 0:
                     # signed differences averaged: the estimates' noise cancels, a drift adds up; worst-case
                     # angle error of what is left: offset vector / A + half the mismatch + half the phase + the
@@ -543,8 +566,17 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
             latched = True
         if latched:
             flags |= FAULT_LATCHED
-        ref_theta[k & lag_mask] = theta
-        ref_omega[k & lag_mask] = omega
+        # the step and ramp checks' sums over the last residuals (0 where there was no measurement)
+        j = k & lag_mask
+        d_old = step_buf[j]
+        r1 += w_r1 * x_d - b1
+        b1 += x_d - step_buf[(k - w_r1) & lag_mask]
+        r2 += w_r2 * x_d - b2
+        b2 += x_d - step_buf[(k - w_r2) & lag_mask]
+        step_sum += x_d - d_old
+        step_buf[j] = x_d
+        ref_theta[j] = theta
+        ref_omega[j] = omega
         comp = (omega * comp_q16) >> 32  # ω (2^-48 turn) · delay (Q16 samples) → 2^-32 turn
         out_ang[k] = (np.int64(theta) + comp) & 0xFFFFFFFF
         out_w[k] = omega
@@ -557,10 +589,15 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
         out_harm[0, k] = complex(cal[5], cal[6])
         out_harm[1, k] = complex(cal[7], cal[8])
         pq = p_noise + q2
-        step = step_sum / ref_lag
-        out_diag[4, k] = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq),
-                             (f_r * f_r + f_e * f_e) / max(tv2, kg2_fast * pq),
-                             (step / _step_limit(ts, z_miss, k_noise, kg_step, pq)) ** 2, pq / noise_lim2)
+        sd = math.sqrt(pq)
+        ratio = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq), (f_r * f_r + f_e * f_e) / max(tv2, kg2_fast * pq),
+                    (step_sum / ref_lag / _limit(ts, z_miss, k_step, kg_step * sd)) ** 2,
+                    (r1 * c_r1 / _limit(b_f, z_miss, k_r1, g_r1 * sd)) ** 2,
+                    (r2 * c_r2 / _limit(b_f, z_miss, k_r2, g_r2 * sd)) ** 2, pq / noise_lim2)
+        if mode == 0 and p_noise > 0:
+            alpha_r = min(max(abs(omega) * radial_rate, alpha_rmin), alpha)
+            ratio = max(ratio, (m_rs / (k_rad * math.sqrt(p_noise * alpha_r / (2 - alpha_r)) + rip)) ** 2)
+        out_diag[4, k] = ratio
 
 
 class AngleChain:
@@ -675,11 +712,14 @@ class AngleChain:
 def _detection_parameters(th: dg.Thresholds) -> tuple:
     """The kernel's float and int detection parameters (every one an
     argument: a global would be frozen in numba's on-disk cache)."""
+    (w1, w2), (g1, g2) = th.ramp_windows, th.ramp_gains
+    c1, c2 = (float(dg.ramp_weights(w)[0]) / w for w in (w1, w2))  # Σ m·d → ρ̂·W
     dth = np.array([th.vector**2, (th.noise_k * th.noise_gain) ** 2, th.alpha, th.output_noise_limit**2, th.drift,
                     (th.noise_k * th.noise_gain_fast) ** 2, th.alpha_fast, th.quantisation, dg.STUCK_LSB,
-                    dg.NOISE_ALPHA, dg.NOISE_CLAMP, th.step, 1.0 / math.sqrt(dg.REFERENCE_LAG), th.step_z,
-                    th.noise_k])
-    dti = np.array([dg.STUCK_RUN, dg.REFERENCE_LAG, (int(dg.TRACKING_LOSS_DEG) << 32) // 360], np.int64)
+                    dg.NOISE_ALPHA, dg.NOISE_CLAMP, th.step, th.step_gain, th.step_z, th.ramp_budget,
+                    c1, g1, c2, g2, 2 * math.pi / 2.0**48 / th.radial_memory, th.radial_alpha_min,
+                    th.lag_alpha, th.lag_ratio, th.step_k, th.ramp_k[0], th.ramp_k[1], th.radial_k])
+    dti = np.array([dg.STUCK_RUN, dg.REFERENCE_LAG, (int(dg.TRACKING_LOSS_DEG) << 32) // 360, w1, w2], np.int64)
     return dth, dti
 
 

@@ -62,15 +62,43 @@ adaptive calibration is per revolution and far too slow):
   against the observer's state ``REFERENCE_LAG`` samples earlier, extrapolated
   with its speed (θ̂ + ω̂·lag), which a step cannot have reached yet; the mean
   of that residual over the last ``REFERENCE_LAG`` samples must stay inside
-  T_s = max(B_f/p - z·σ_s, K·σ_s), σ_s = √(σ̂² + σ_q²)/√lag the noise of that
-  mean, p the peak of the observer's step response (a step of B_f/p moves
-  the output by B_f) and z = ``STEP_MARGIN_SIGMA`` (0: see its comment for
-  the measured trade-off against a harmonic's ripple). The lag (32) is the
-  shortest power of two for which K·σ_s stays below B_f/p at the realistic
-  noise (σ 0.2 % FS), so the budget, not the noise, sets T_s. It
-  looks at the angle only: the ripple of a harmonic is half radial, a step
-  is all angle; a legitimate acceleration α adds α·(lag·T)²/2 (2e-5 rad at
-  the KPI's ramp).
+  T_s = max(B_f/p - z·σ_s, K₁·σ_s). p is the peak of the observer's step
+  response (a step of B_f/p moves the output by B_f); z = Φ⁻¹(1 -
+  ``MISS_PROBABILITY``) puts a jump of exactly B_f/p above T_s but for that
+  probability; σ_s = g_s·√(σ̂² + σ_q²) is the noise of the mean, its gain g_s
+  the L2 norm of the statistic's impulse response through the loop (the
+  reference carries the noise too: 0.212 against 1/√32 = 0.177 for white
+  noise alone); K₁ = Φ⁻¹(1 - p₁/2) is the two-sided Gaussian floor of a 1-D
+  statistic over windows of its own length, p₁ = ``FALSE_TRIPS_PER_HOUR`` /
+  (3600·fs/lag). It looks at the angle only: the ripple of a harmonic is half
+  radial, a step is all angle (the 3rd harmonic, compensated by the
+  calibration, no longer competes for the margin).
+* The ramp checks (``SIGNAL_DEGRADED``), for instantaneous speed steps (an
+  implausible acceleration): after a step Δω the same residual grows as a
+  ramp, d = Δω·T·m m samples after it, for as long as the reference predates
+  it. A least-squares ramp from the start of the last W residuals estimates
+  the deviation now, D̂ = W·Σ m·d / Σ m² (:func:`ramp_weights`); the output
+  error stays below the deviation (the observer moves towards the
+  measurement), so |D̂| must stay inside max(B_f - z·σ_D, K₁·σ_D), σ_D again
+  from the statistic's impulse response and K₁ from its window
+  (``RAMP_WINDOWS``: matched to the steps that break the budget ~20 samples
+  after they start). A steadily accelerating rotor would put c_d·α on the
+  residual (the observer's lag, and what the extrapolation misses); the
+  innovation's slow mean carries c_e·α of the same lag, so the residual of all
+  three reference checks is taken less c_d/c_e times that mean
+  (``LAG_MEMORY``): a steady acceleration leaves nothing, only its onset shows
+  (:attr:`Thresholds.accel_response`: ~7e6 rpm/s is flagged at 0.2 % FS
+  noise, more than five times the KPI's fastest ramp).
+* The slow radial mean (``SIGNAL_DEGRADED``, adaptive calibration only): a
+  fault that builds slowly against the rotor's motion (a gain step at its
+  channel's zero crossing at low speed) moves the angle the way a change of
+  speed would and shows only radially, as g·θ² after the rotor has turned θ.
+  The radial residual's exponential mean with a weight |ω̂|·T/θ_w (a memory of
+  ``RADIAL_MEMORY_DEG`` of rotation, matched to that growth; between the
+  noise estimate's weight and α) must stay inside K₁·σ̂·√(α_r/(2-α_r)) plus
+  what the calibration has left: 3/4 of its last revolution's differences
+  (offset vector, half the mismatch, half the phase, the harmonics, the
+  common gain), and half an ADC LSB per channel.
 * ``STUCK``: a raw ADC code (sin, cos, or the difference sin - cos, which a
   short between the channels freezes at 0) repeats ``STUCK_RUN`` times while
   the tracked angle has moved far enough since the code last changed that the
@@ -100,21 +128,26 @@ coefficients, amount to more than the healthy allocation of angle error —
 the calibration is following a drift). Masks: ``chain.INVALID_MASK``,
 ``chain.ADVISORY_MASK``.
 
-Limits (physics, not tuning): a fault that builds its error slowly compared
-with the observer (a gain step or an open coil starting at its channel's zero
-crossing while the rotor turns slowly) looks like a legitimate change of
-speed to every per-sample check; it is flagged when the rotor has turned far
-enough for the radial part to cross T. An instantaneous speed step of 3,000
-to 5,000 rpm sits at the matched-filter limit (a ramp of slope ρ in noise σ
-needs ρ·k^1.5 ≥ 2Kσ to be seen in k samples), and a jump of the measured
-angle near B_f/p is caught about half the time (``STEP_MARGIN_SIGMA``).
-``python -m sensor_dsp.kpi`` measures where each of these happens.
+Limits (physics, not tuning): a gain step g starting at its channel's zero
+crossing moves the angle by ≈ g·θ as the rotor turns θ — exactly what a change
+of speed by g·ω would do — and shows radially only as g·θ². Below the speed at
+which that change of speed is implausible (about 20,000 rpm for 3-5 %), the
+radial part is the only evidence, and before the angle error reaches B_f it
+carries too little signal for gains of 3-5 % above 1,000-5,000 rpm: the best
+any detector can reach (``kpi.radial_snr_bound``, 0.2 % FS noise) is 1-5 σ
+against K₁ ≈ 6.9. Instantaneous speed steps of 3,500-4,500 rpm break the budget
+~20-25 samples after they start, when the best ramp fit stands 8.3-8.6 σ
+above the noise: K₁ ≈ 6.9 lets a tail of a few per cent of cases through a few
+samples late. ``python -m sensor_dsp.kpi`` measures where each of these
+happens.
 """
 
 import math
+import statistics
 from typing import NamedTuple
 
 import numpy as np
+from scipy import signal
 
 import argcheck
 from sensor_dsp.errors import SensorError
@@ -128,11 +161,26 @@ LATENCY = 20  # samples: the detection latency allowed after a fault starts
 HALF_LATENCY = LATENCY // 2
 FAST_LAG = LATENCY // 5  # samples: the fast residual mean's lag, a fifth of the latency
 REFERENCE_LAG = 32  # samples (a power of two): age of the step check's reference, and its averaging length
-# noise margin of the step check, in σ of its mean: 0 puts T_s at B_f/p (a step there is caught half the time).
-# Measured trade-off (python -m sensor_dsp.kpi, realistic noise): z = 1 catches every 0.30-0.46° jump (worst
-# unflagged 0.415°) but the 0.2 % 3rd harmonic then reaches 0.97 of the threshold at 200,000 rpm; z = 0 keeps it
-# at 0.89 and leaves jumps near 0.32-0.36° with up to 0.463° unflagged.
-STEP_MARGIN_SIGMA = 0.0
+# The budget-derived thresholds (step, ramp) sit this many σ of their statistic's noise below the budget, so that
+# a fault exactly at the budget is missed with at most this probability (one-sided Gaussian tail). With the 3rd
+# harmonic compensated by the calibration, its ripple no longer competes for that margin (it reached 0.97 of the
+# step threshold at a margin of 1 σ before).
+MISS_PROBABILITY = 1e-3
+# ramp check: lengths of the fits (samples, at most REFERENCE_LAG): a speed step of Δω breaks the budget
+# ~0.85·B/Δω samples after it starts (the observer follows ~15 % of it by then: 20 samples at 4,500 rpm); a fit as
+# long as that is matched to it (ramp-from-zero fits of 16 and 24 samples: SNR 8.3-8.6 at the deadline for
+# 4,000-4,500 rpm steps in 0.2 % FS noise, the best of any length; the 32-sample step check catches jumps better)
+RAMP_WINDOWS = (16, 24)
+# The reference (θ̂ + L·ω̂ of L samples ago) lags a steadily accelerating rotor as the observer does, plus what the
+# extrapolation misses: d = c_d·α against the innovation's c_e·α (samples², both from the loop gains). The residual
+# is taken less c_d/c_e times the innovation's slow mean, whose memory (8 reference lags) takes up at most 1/8 of
+# a fault's innovation within the reference lag: a steady acceleration then leaves nothing, and only the onset of
+# one (a jerk) shows, for about the observer's settling time.
+LAG_MEMORY = 8 * REFERENCE_LAG
+# slow radial mean: the rotor angle it remembers. A gain step g at its channel's zero crossing breaks the budget
+# B after θ_h ≈ B/g of rotation (8° at 5 %, 21° at 2 %) while its radial part grows as g·θ²: an exponential memory
+# of about θ_h/2.5 is matched to that growth (computed: 4° is within 10 % of the best SNR for g = 2 % .. 5 %).
+RADIAL_MEMORY_DEG = 4.0
 FALSE_TRIPS_PER_HOUR = 1e-3  # noise alone may latch a fault at most this often (at the sample rate)
 STUCK_RUN = 8  # repeated codes: a channel with noise σ ≥ 4 LSB repeats 8 times with p < 1e-9
 STUCK_LSB = 4.0
@@ -145,7 +193,7 @@ SETTLE_TIME_CONSTANTS = 10.0  # the acquisition transient decays as exp(-ζ ωn 
 class Thresholds(NamedTuple):
     vector: float  # T_v: radius of the residual circle, relative to the amplitude (≈ rad)
     step: float  # B_f / p: the step check's threshold before its noise margin (rad)
-    step_z: float  # z: the noise margin below B_f / p, in σ of the step check's mean
+    step_z: float  # z: the miss margin below the budget-derived thresholds, in σ of the statistic
     step_peak: float  # peak of the observer's step response (its overshoot: 1.2 for ζ = 1/√2)
     alpha: float  # weight of the exponential residual mean
     alpha_fast: float  # ... and of the fast one
@@ -157,6 +205,18 @@ class Thresholds(NamedTuple):
     l1_gain: float  # ‖h‖₁ of the observer + delay compensation
     settle: int  # samples after acquisition (and after the first calibration) before the checks arm
     drift: float  # calibration drift advisory, rad of worst-case angle error
+    step_gain: float  # σ of the step check's mean per unit of per-sample angle noise (reference noise included)
+    ramp_budget: float  # B_f: the ramp check's threshold before its noise margin (rad)
+    ramp_windows: tuple  # the ramp fits' lengths (samples)
+    ramp_gains: tuple  # σ of each fit's deviation estimate per unit of per-sample angle noise
+    step_k: float  # K₁: the step check's noise floor in σ of its mean (a 1-D statistic)
+    ramp_k: tuple  # ... and each ramp fit's
+    radial_k: float  # ... and the slow radial mean's (at its largest weight: the most windows a second)
+    lag_alpha: float  # weight of the innovation's slow mean (1 / LAG_MEMORY)
+    lag_ratio: float  # c_d / c_e: the residual's steady-acceleration response over the innovation's
+    radial_memory: float  # the slow radial mean's memory, rad of rotor angle
+    radial_alpha_min: float  # its smallest weight (a static rotor)
+    accel_response: float  # the ramp fits' largest response to an acceleration step of 1 rad/sample² (samples²)
 
 
 def observer_response(kp: float, ki: float, comp_samples: float, n: int) -> np.ndarray:
@@ -165,14 +225,20 @@ def observer_response(kp: float, ki: float, comp_samples: float, n: int) -> np.n
     ω += ki·e``; output θ + ω·``comp_samples``), gains as plain fractions."""
     kp, ki, comp_samples = _loop(kp, ki, comp_samples)
     n = argcheck.integer(n, "n", SensorError, lo=1, hi=10_000_000)
-    th = w = 0.0
-    h = np.empty(n)
-    for k in range(n):
-        e = (1.0 if k == 0 else 0.0) - (th + w)
-        th = th + w + kp * e
-        w += ki * e
-        h[k] = th + w * comp_samples
-    return h
+    impulse = np.zeros(n)
+    impulse[0] = 1.0
+    theta, omega, _ = _track(kp, ki, impulse)
+    return theta + omega * comp_samples
+
+
+def _track(kp: float, ki: float, x: np.ndarray) -> tuple:
+    """The observer's θ, ω and innovation e for a measured angle ``x`` from a
+    zero state, as IIR filters (O(n), no Python loop): with the prediction
+    p_k = θ_(k-1) + ω_(k-1) and e = x - p, θ = p + kp·e and ω = ki·e/(1 - z⁻¹)
+    give p/x = ((kp + ki)·z⁻¹ - kp·z⁻²) / (1 + (kp + ki - 2)·z⁻¹ + (1 - kp)·z⁻²)."""
+    p = signal.lfilter([0.0, kp + ki, -kp], [1.0, kp + ki - 2.0, 1.0 - kp], x)
+    e = x - p
+    return p + kp * e, signal.lfilter([ki], [1.0, -1.0], e), e
 
 
 def thresholds(kp: float, ki: float, comp_samples: float, zeta_wn_t: float, fs_hz: float, iterations: int,
@@ -195,7 +261,11 @@ def thresholds(kp: float, ki: float, comp_samples: float, zeta_wn_t: float, fs_h
     p_window = FALSE_TRIPS_PER_HOUR / (3600.0 * fs_hz * fast)  # fs·α_f independent windows per second
     k = math.sqrt(2.0 * math.log(1.0 / p_window))
     peak = float(np.cumsum(h).max())
-    return Thresholds(vector=math.sin(b_f) / l1, step=b_f / peak, step_z=STEP_MARGIN_SIGMA, step_peak=peak,
+    step_gain, ramp_gains, lag_ratio, accel = _reference_checks(kp, ki, 4 * settle)
+    k_step, *k_ramp = (_one_dimensional_k(fs_hz / w) for w in (REFERENCE_LAG, *RAMP_WINDOWS))
+    k_radial = _one_dimensional_k(fs_hz * alpha)
+    return Thresholds(vector=math.sin(b_f) / l1, step=b_f / peak,
+                      step_z=statistics.NormalDist().inv_cdf(1.0 - MISS_PROBABILITY), step_peak=peak,
                       alpha=alpha,
                       alpha_fast=fast,
                       noise_k=k,
@@ -203,7 +273,66 @@ def thresholds(kp: float, ki: float, comp_samples: float, zeta_wn_t: float, fs_h
                       output_noise_limit=b_f / (k * float(np.sqrt(np.sum(h * h)))), l1_gain=l1,
                       settle=settle, drift=math.radians(HEALTHY_ALLOCATION_DEG),
                       quantisation=math.atan(2.0 ** (1 - iterations)) ** 2 / 3
-                      + (2 * math.pi / 2.0**angle_bits) ** 2 / 12)
+                      + (2 * math.pi / 2.0**angle_bits) ** 2 / 12,
+                      step_gain=step_gain, ramp_budget=b_f, ramp_windows=RAMP_WINDOWS, ramp_gains=ramp_gains,
+                      step_k=k_step, ramp_k=tuple(k_ramp), radial_k=k_radial,
+                      lag_alpha=1.0 / LAG_MEMORY, lag_ratio=lag_ratio,
+                      radial_memory=math.radians(RADIAL_MEMORY_DEG), radial_alpha_min=NOISE_ALPHA,
+                      accel_response=accel)
+
+
+def _one_dimensional_k(windows_per_s: float) -> float:
+    """K₁ for a 1-D Gaussian statistic (the step and ramp checks) that
+    decorrelates over its own length: noise alone crosses ±K₁σ with the
+    two-sided probability 2Φ(-K₁) per window, at most FALSE_TRIPS_PER_HOUR
+    over ``windows_per_s`` windows a second."""
+    p = FALSE_TRIPS_PER_HOUR / (3600.0 * windows_per_s)
+    return -statistics.NormalDist().inv_cdf(0.5 * p)
+
+
+def ramp_weights(window: int) -> np.ndarray:
+    """The ramp check's weights on the residuals d_k, d_(k-1), .. (newest
+    first): the least-squares fit of a ramp that starts at the window's
+    beginning, d_(k-W+m) = ρ·m (m = 1 .. W), evaluated at its end: ρ̂·W =
+    W·Σ m·d / Σ m²."""
+    w = argcheck.integer(window, "window", SensorError, lo=1, hi=REFERENCE_LAG)
+    m = np.arange(w, 0, -1, dtype=float)
+    return m * (w / float(np.sum(m * m)))
+
+
+def _reference_checks(kp: float, ki: float, n: int) -> tuple:
+    """σ gains of the step check's mean and of the ramp fits per unit of
+    per-sample angle noise, c_d/c_e (see ``LAG_MEMORY``), and the ramp fits'
+    largest response to an acceleration step (samples²). Their residual is
+    d_k = θm_k - (θ̂ + L·ω̂)_(k-L) - (c_d/c_e)·ē_(k-1), ē the innovation's slow
+    mean: it carries the measurement's noise directly, through the L-samples-
+    old reference and through ē, so each statistic is a linear filter of the
+    noise and its σ gain the L2 norm of its impulse response."""
+    lag = REFERENCE_LAG
+    alpha = 1.0 / LAG_MEMORY
+    t = np.arange(n, dtype=float)
+
+    def residual(x):  # d and ē_(k-1) for a measured angle x (from a zero state)
+        theta, omega, innov = _track(kp, ki, x)
+        d = x.copy()
+        d[lag:] -= (theta + lag * omega)[:n - lag]
+        e_mean = signal.lfilter([alpha], [1.0, alpha - 1.0], innov)
+        return d, np.concatenate([[0.0], e_mean[:-1]])
+
+    # steady acceleration 1 rad/sample²: c_d and c_e at the end of the record
+    d, e_mean = residual(0.5 * t * t)
+    ratio = float(d[-1] / e_mean[-1])
+    impulse = np.zeros(n)
+    impulse[0] = 1.0
+    d, e_mean = residual(impulse)
+    d -= ratio * e_mean
+    step_gain = float(np.sqrt(np.sum(np.convolve(d, np.full(lag, 1.0 / lag))[:n] ** 2)))
+    gains = tuple(float(np.sqrt(np.sum(np.convolve(d, ramp_weights(w))[:n] ** 2))) for w in RAMP_WINDOWS)
+    start = n // 4  # an acceleration step once the loop is at rest
+    d, e_mean = residual(0.5 * np.maximum(t - start, 0.0) ** 2)
+    d -= ratio * e_mean
+    accel = max(float(np.max(np.abs(np.convolve(d, ramp_weights(w))[:n]))) for w in RAMP_WINDOWS)
+    return step_gain, gains, ratio, accel
 
 
 _FLAG_NAMES = ("INVALID_INPUT", "LOSS_OF_SIGNAL", "COIL_FAULT", "MISMATCH", "TRACKING_LOSS", "UNCALIBRATED",

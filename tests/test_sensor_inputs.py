@@ -93,12 +93,17 @@ ENTRIES = {
          dict(kind="offset_step", channel="sin", rpm=300_000.0, phases=(0.0,), lo=0.0, hi=0.05, steps=1),
          dict(kind=TEXT, channel=TEXT, rpm=REAL, phases=ARRAY, lo=REAL, hi=REAL, steps=INT)),
         ("FaultRow.latency", ROW.latency, dict(harmful_only=True), dict(harmful_only=FLAG)),
+        ("edge_faults", kpi.edge_faults, {}, {}),
+        ("zero_crossing_phases", kpi.zero_crossing_phases, dict(channel="cos"), dict(channel=TEXT)),
+        ("radial_snr_bound", kpi.radial_snr_bound, dict(gain=0.05, rpm=5000.0, noise=0.0025),
+         dict(gain=REAL, rpm=REAL, noise=REAL)),
     ],
     diagnostics: [
         ("observer_response", diagnostics.observer_response, dict(**LOOP, n=100), dict(**LOOP_KINDS, n=INT)),
         ("thresholds", diagnostics.thresholds,
          dict(**LOOP, zeta_wn_t=0.0089, fs_hz=1e6, iterations=18, angle_bits=18),
          dict(**LOOP_KINDS, zeta_wn_t=REAL, fs_hz=REAL, iterations=INT, angle_bits=INT)),
+        ("ramp_weights", diagnostics.ramp_weights, dict(window=16), dict(window=INT)),
     ],
 }
 
