@@ -24,8 +24,11 @@ a case passes when no valid output sample is off by more than ±0.45° outside
 the 20 samples after the start (the detection latency allowed). The latency
 is the first invalid sample after the start; "error when flagged" shows how
 far the output had gone by then. Then the smallest steps that break the
-budget, and the speeds below 50,000 rpm where slowly building faults (gain
-steps near a channel's zero crossing) outrun the per-sample checks.
+budget; speed steps (1,000-10,000 rpm) and angle jumps (0.30-0.50°) around
+the detection limits, with the largest acceleration that is not flagged;
+gain steps of 1-5 % starting at and near a channel's zero crossing at
+1,000-30,000 rpm, with the best SNR the radial residual allows
+(:func:`radial_snr_bound`); and the standard set below 50,000 rpm.
 
 ``--quick`` runs a subset in seconds (the tests use it).
 """
@@ -407,6 +410,40 @@ def _edges(lines):
         for r in fault_rows((rpm,), FAULT_PHASES, edge_faults()):
             label = r.fault.describe()
             _emit(lines, _fault_line(r, label).replace(f"| {label} |", f"| {label} | {rpm:,.0f} |", 1))
+    lo, hi = acceleration_limit()
+    _emit(lines)
+    _emit(lines, f"Plausible acceleration: a constant acceleration that starts once the chain has converged at "
+          f"100,000 rpm is not flagged up to {lo:.3g} rpm/s and is flagged from {hi:.3g} rpm/s (3 seeds; "
+          "the KPI's ramp accelerates at 1.25e6 rpm/s).")
+
+
+def acceleration_limit(rpm: float = 100_000.0, seeds=(1, 2, 3), *, steps: int = 6) -> tuple:
+    """The largest acceleration (rpm/s) that may start once the chain has
+    converged at ``rpm`` without being flagged (any of ``seeds``), and the
+    smallest that is: bisection between 1e5 and 2e7 rpm/s over records of
+    10 ms at ``rpm`` followed by 10 ms of constant acceleration."""
+    rpm = argcheck.real(rpm, "rpm", SensorError, lo=10_000.0, hi=1e6)
+    seeds = [int(v) for v in argcheck.array(seeds, "seeds", SensorError, kind="i", ndim=1, min_size=1)]
+    if min(seeds) < 0:
+        raise SensorError("seeds must be non-negative")
+    steps = argcheck.integer(steps, "steps", SensorError, lo=1, hi=20)
+
+    def flagged(acc):
+        traj = signals.profile(FS_HZ, [0.0, 0.010, 0.020], [rpm, rpm, rpm + acc * 0.010])
+        for seed in seeds:
+            res = chain.AngleChain(FS_HZ).run(*signals.coil_signals(traj, REALISTIC, seed=seed))
+            settled = (res.flags & (chain.UNCALIBRATED | chain.SETTLING)) == 0
+            if np.any(~res.valid[settled]):
+                return True
+        return False
+
+    lo, hi = 1e5, 2e7
+    if flagged(lo) or not flagged(hi):
+        raise SensorError(f"the acceleration limit at {rpm:g} rpm is not between {lo:g} and {hi:g} rpm/s")
+    for _ in range(steps):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if flagged(mid) else (mid, hi)
+    return lo, hi
 
 
 GAIN_SPEEDS = (1_000.0, 5_000.0, 10_000.0, 20_000.0, 30_000.0)

@@ -97,6 +97,8 @@ ENTRIES = {
         ("zero_crossing_phases", kpi.zero_crossing_phases, dict(channel="cos"), dict(channel=TEXT)),
         ("radial_snr_bound", kpi.radial_snr_bound, dict(gain=0.05, rpm=5000.0, noise=0.0025),
          dict(gain=REAL, rpm=REAL, noise=REAL)),
+        ("acceleration_limit", kpi.acceleration_limit, dict(rpm=100_000.0, seeds=(1,), steps=1),
+         dict(rpm=REAL, seeds=ARRAY, steps=INT)),
     ],
     diagnostics: [
         ("observer_response", diagnostics.observer_response, dict(**LOOP, n=100), dict(**LOOP_KINDS, n=INT)),
