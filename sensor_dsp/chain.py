@@ -49,8 +49,9 @@ Per sample, in this order (integer arithmetic, widths from :class:`ChainConfig`)
    estimates the angle at the instant of the newest sample.
 7. Diagnostics (:mod:`sensor_dsp.diagnostics`, floating point — they decide
    flags, never the angle): vector residual against the prediction (DOS),
-   angle steps against a 32-sample-old reference, stuck channels, tracking
-   loss, loss of signal, ADC rail; latched once the
+   angle steps and ramps (speed steps) against a 32-sample-old reference,
+   a slow radial mean whose memory is a rotor angle (adaptive calibration),
+   stuck channels, tracking loss, loss of signal, ADC rail; latched once the
    chain has converged. ``ChainResult.valid`` is False where any flag of
    ``INVALID_MASK`` is set; advisory flags (``ADVISORY_MASK``) never are.
 """
@@ -291,7 +292,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     b_f, c_r1, g_r1, c_r2, g_r2 = dth[14], dth[15], dth[16], dth[17], dth[18]
     radial_rate, alpha_rmin, alpha_lag, k_lag = dth[19], dth[20], dth[21], dth[22]
     k_step, k_r1, k_r2, k_rad = dth[23], dth[24], dth[25], dth[26]
-    stuck_run, ref_lag, lot, w_r1, w_r2 = dti[0], dti[1], dti[2], dti[3], dti[4]
+    c_r3, g_r3, k_r3, k_lag3 = dth[27], dth[28], dth[29], dth[30]
+    stuck_run, ref_lag, lot, w_r1, w_r2, long_lag = dti[0], dti[1], dti[2], dti[3], dti[4], dti[5]
     # calibration state: offsets (1/16 LSB), amplitudes (LSB), phase (rad), 3rd harmonic a, b (relative)
     cal = coef.copy()
     revs = 0
@@ -324,8 +326,11 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     x_r_prev = 0.0
     have_x = False
     latched = False
-    ref_theta = np.zeros(ref_lag, np.uint32)  # the observer's state over the last ref_lag samples
-    ref_omega = np.zeros(ref_lag, np.int64)
+    ref_theta = np.zeros(long_lag, np.uint32)  # the observer's state over the last long_lag samples
+    ref_omega = np.zeros(long_lag, np.int64)
+    long_mask = long_lag - 1
+    long_buf = np.zeros(long_lag)  # the long ramp check's residuals over the last long_lag samples
+    r3 = b3 = 0.0
     step_buf = np.zeros(ref_lag)  # the step check's residuals over the last ref_lag samples, and their sum
     step_sum = 0.0
     lag_mask = ref_lag - 1
@@ -349,7 +354,7 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     carry = np.zeros(N_MOMENTS)
     for k in range(n):
         flags = 0
-        x_d = 0.0
+        x_d = x_l = 0.0
         last_ok, last_s, last_c, last_x, last_y = cur_ok, cur_s, cur_c, cur_x, cur_y
         cur_ok = False
         theta_p = np.uint32((np.int64(theta) + (omega >> 16)) & 0xFFFFFFFF)
@@ -407,10 +412,14 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                     # the measured angle shows there in full until the reference has seen it (the innovation
                     # loses it as the observer follows), averaged over the last ref_lag samples
                     if k - acquired > ref_lag:
-                        j = k & lag_mask
+                        j = (k - ref_lag) & long_mask
                         ref = np.int64(ref_theta[j]) + ((ref_omega[j] * ref_lag) >> 16)
                         # less what the observer's own lag puts there under a steady acceleration
                         x_d = np.int64(np.int32((np.int64(meas) - ref) & 0xFFFFFFFF)) * _TURN - k_lag * e_lag
+                    if k - acquired > long_lag:  # the long ramp check's residual, the same way
+                        j = k & long_mask
+                        ref = np.int64(ref_theta[j]) + ((ref_omega[j] * long_lag) >> 16)
+                        x_l = np.int64(np.int32((np.int64(meas) - ref) & 0xFFFFFFFF)) * _TURN - k_lag3 * e_lag
                     # before the checks arm, a 4× shorter memory lets the acquisition transient out of it
                     e_lag += (alpha_lag if armed else 4 * alpha_lag) * (x_e - e_lag)
                     if abs(e) > lot:
@@ -450,7 +459,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                 if (m_r * m_r + m_e * m_e > max(tv2, kg2 * pq) or f_r * f_r + f_e * f_e > max(tv2, kg2_fast * pq)
                         or abs(step_sum) * (1.0 / ref_lag) > _limit(ts, z_miss, k_step, kg_step * sd)
                         or abs(r1) * c_r1 > _limit(b_f, z_miss, k_r1, g_r1 * sd)
-                        or abs(r2) * c_r2 > _limit(b_f, z_miss, k_r2, g_r2 * sd) or pq > noise_lim2
+                        or abs(r2) * c_r2 > _limit(b_f, z_miss, k_r2, g_r2 * sd)
+                        or abs(r3) * c_r3 > _limit(b_f, z_miss, k_r3, g_r3 * sd) or pq > noise_lim2
                         or mode == 0 and abs(m_rs) > k_rad * math.sqrt(p_noise * alpha_r / (2 - alpha_r)) + rip):
                     flags |= SIGNAL_DEGRADED
                 for j in range(3):
@@ -575,6 +585,10 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
         b2 += x_d - step_buf[(k - w_r2) & lag_mask]
         step_sum += x_d - d_old
         step_buf[j] = x_d
+        j = k & long_mask
+        r3 += long_lag * x_l - b3
+        b3 += x_l - long_buf[j]
+        long_buf[j] = x_l
         ref_theta[j] = theta
         ref_omega[j] = omega
         comp = (omega * comp_q16) >> 32  # ω (2^-48 turn) · delay (Q16 samples) → 2^-32 turn
@@ -593,7 +607,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
         ratio = max((m_r * m_r + m_e * m_e) / max(tv2, kg2 * pq), (f_r * f_r + f_e * f_e) / max(tv2, kg2_fast * pq),
                     (step_sum / ref_lag / _limit(ts, z_miss, k_step, kg_step * sd)) ** 2,
                     (r1 * c_r1 / _limit(b_f, z_miss, k_r1, g_r1 * sd)) ** 2,
-                    (r2 * c_r2 / _limit(b_f, z_miss, k_r2, g_r2 * sd)) ** 2, pq / noise_lim2)
+                    (r2 * c_r2 / _limit(b_f, z_miss, k_r2, g_r2 * sd)) ** 2,
+                    (r3 * c_r3 / _limit(b_f, z_miss, k_r3, g_r3 * sd)) ** 2, pq / noise_lim2)
         if mode == 0 and p_noise > 0:
             alpha_r = min(max(abs(omega) * radial_rate, alpha_rmin), alpha)
             ratio = max(ratio, (m_rs / (k_rad * math.sqrt(p_noise * alpha_r / (2 - alpha_r)) + rip)) ** 2)
@@ -718,8 +733,10 @@ def _detection_parameters(th: dg.Thresholds) -> tuple:
                     (th.noise_k * th.noise_gain_fast) ** 2, th.alpha_fast, th.quantisation, dg.STUCK_LSB,
                     dg.NOISE_ALPHA, dg.NOISE_CLAMP, th.step, th.step_gain, th.step_z, th.ramp_budget,
                     c1, g1, c2, g2, 2 * math.pi / 2.0**48 / th.radial_memory, th.radial_alpha_min,
-                    th.lag_alpha, th.lag_ratio, th.step_k, th.ramp_k[0], th.ramp_k[1], th.radial_k])
-    dti = np.array([dg.STUCK_RUN, dg.REFERENCE_LAG, (int(dg.TRACKING_LOSS_DEG) << 32) // 360, w1, w2], np.int64)
+                    th.lag_alpha, th.lag_ratio, th.step_k, th.ramp_k[0], th.ramp_k[1], th.radial_k,
+                    float(dg.ramp_weights(dg.LONG_LAG)[0]) / dg.LONG_LAG, th.long_gain, th.long_k, th.long_lag_ratio])
+    dti = np.array([dg.STUCK_RUN, dg.REFERENCE_LAG, (int(dg.TRACKING_LOSS_DEG) << 32) // 360, w1, w2, dg.LONG_LAG],
+                   np.int64)
     return dth, dti
 
 

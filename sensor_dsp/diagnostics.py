@@ -88,7 +88,12 @@ adaptive calibration is per revolution and far too slow):
   three reference checks is taken less c_d/c_e times that mean
   (``LAG_MEMORY``): a steady acceleration leaves nothing, only its onset shows
   (:attr:`Thresholds.accel_response`: ~7e6 rpm/s is flagged at 0.2 % FS
-  noise, more than five times the KPI's fastest ramp).
+  noise, more than five times the KPI's fastest ramp). The long ramp check
+  is the same fit over ``LONG_LAG`` residuals against a ``LONG_LAG``-samples-
+  old reference, for changes of speed that break the budget only after
+  50-150 samples (a gain step g at its channel's zero crossing looks like a
+  speed step of g·ω): it sets the acceleration the chain calls implausible
+  (see ``LONG_LAG``).
 * The slow radial mean (``SIGNAL_DEGRADED``, adaptive calibration only): a
   fault that builds slowly against the rotor's motion (a gain step at its
   channel's zero crossing at low speed) moves the angle the way a change of
@@ -131,8 +136,8 @@ the calibration is following a drift). Masks: ``chain.INVALID_MASK``,
 Limits (physics, not tuning): a gain step g starting at its channel's zero
 crossing moves the angle by ≈ g·θ as the rotor turns θ — exactly what a change
 of speed by g·ω would do — and shows radially only as g·θ². Below the speed at
-which that change of speed is implausible (about 20,000 rpm for 3-5 %), the
-radial part is the only evidence, and before the angle error reaches B_f it
+which that change of speed is implausible for the long ramp check (about
+10,000-20,000 rpm for 3-5 %), the radial part is the only evidence, and before the angle error reaches B_f it
 carries too little signal for gains of 3-5 % above 1,000-5,000 rpm: the best
 any detector can reach (``kpi.radial_snr_bound``, 0.2 % FS noise) is 1-5 σ
 against K₁ ≈ 6.9. Instantaneous speed steps of 3,500-4,500 rpm break the budget
@@ -173,10 +178,18 @@ MISS_PROBABILITY = 1e-3
 RAMP_WINDOWS = (16, 24)
 # The reference (θ̂ + L·ω̂ of L samples ago) lags a steadily accelerating rotor as the observer does, plus what the
 # extrapolation misses: d = c_d·α against the innovation's c_e·α (samples², both from the loop gains). The residual
-# is taken less c_d/c_e times the innovation's slow mean, whose memory (8 reference lags) takes up at most 1/8 of
-# a fault's innovation within the reference lag: a steady acceleration then leaves nothing, and only the onset of
-# one (a jerk) shows, for about the observer's settling time.
-LAG_MEMORY = 8 * REFERENCE_LAG
+# is taken less c_d/c_e times the innovation's slow mean, whose memory (8 of the longest reference lag) takes up at
+# most 1/8 of a fault's innovation within the reference lag: a steady acceleration then leaves nothing, and only
+# the onset of one (a jerk) shows, for about the observer's settling time.
+# the long ramp check: a reference this many samples old (a power of two) and a fit as long, for the changes of
+# speed that break the budget only after ~50-150 samples (a gain step of 3-5 % at its channel's zero crossing at
+# 10,000-20,000 rpm changes the apparent speed by g·ω: 300-1,000 rpm). The longer it is, the smaller the onset of
+# an acceleration it flags: twice REFERENCE_LAG flags an acceleration that starts as a step from ~1.7e6 rpm/s
+# (1.4 times the KPI's ramp, which it never flags: 0 of 30 seeds, at most 0.84 of the threshold), ~2.8e6 rpm/s when
+# the acceleration rises over 1 ms (measured: `python -m sensor_dsp.kpi`, "Plausible acceleration"); four times
+# would flag the KPI's ramp itself as it starts. The largest plausible acceleration is the specification's to set.
+LONG_LAG = 2 * REFERENCE_LAG
+LAG_MEMORY = 8 * LONG_LAG
 # slow radial mean: the rotor angle it remembers. A gain step g at its channel's zero crossing breaks the budget
 # B after θ_h ≈ B/g of rotation (8° at 5 %, 21° at 2 %) while its radial part grows as g·θ²: an exponential memory
 # of about θ_h/2.5 is matched to that growth (computed: 4° is within 10 % of the best SNR for g = 2 % .. 5 %).
@@ -214,9 +227,13 @@ class Thresholds(NamedTuple):
     radial_k: float  # ... and the slow radial mean's (at its largest weight: the most windows a second)
     lag_alpha: float  # weight of the innovation's slow mean (1 / LAG_MEMORY)
     lag_ratio: float  # c_d / c_e: the residual's steady-acceleration response over the innovation's
+    long_gain: float  # σ gain of the long ramp fit (LONG_LAG samples against a LONG_LAG-samples-old reference)
+    long_k: float  # its K₁
+    long_lag_ratio: float  # its c_d / c_e
     radial_memory: float  # the slow radial mean's memory, rad of rotor angle
     radial_alpha_min: float  # its smallest weight (a static rotor)
     accel_response: float  # the ramp fits' largest response to an acceleration step of 1 rad/sample² (samples²)
+    long_accel_response: float  # ... and the long fit's
 
 
 def observer_response(kp: float, ki: float, comp_samples: float, n: int) -> np.ndarray:
@@ -261,7 +278,8 @@ def thresholds(kp: float, ki: float, comp_samples: float, zeta_wn_t: float, fs_h
     p_window = FALSE_TRIPS_PER_HOUR / (3600.0 * fs_hz * fast)  # fs·α_f independent windows per second
     k = math.sqrt(2.0 * math.log(1.0 / p_window))
     peak = float(np.cumsum(h).max())
-    step_gain, ramp_gains, lag_ratio, accel = _reference_checks(kp, ki, 4 * settle)
+    step_gain, ramp_gains, lag_ratio, accel = _reference_checks(kp, ki, 4 * settle, REFERENCE_LAG, RAMP_WINDOWS)
+    _, (long_gain,), long_ratio, long_accel = _reference_checks(kp, ki, 4 * settle, LONG_LAG, (LONG_LAG,))
     k_step, *k_ramp = (_one_dimensional_k(fs_hz / w) for w in (REFERENCE_LAG, *RAMP_WINDOWS))
     k_radial = _one_dimensional_k(fs_hz * alpha)
     return Thresholds(vector=math.sin(b_f) / l1, step=b_f / peak,
@@ -276,9 +294,10 @@ def thresholds(kp: float, ki: float, comp_samples: float, zeta_wn_t: float, fs_h
                       + (2 * math.pi / 2.0**angle_bits) ** 2 / 12,
                       step_gain=step_gain, ramp_budget=b_f, ramp_windows=RAMP_WINDOWS, ramp_gains=ramp_gains,
                       step_k=k_step, ramp_k=tuple(k_ramp), radial_k=k_radial,
-                      lag_alpha=1.0 / LAG_MEMORY, lag_ratio=lag_ratio,
+                      lag_alpha=1.0 / LAG_MEMORY, lag_ratio=lag_ratio, long_gain=long_gain,
+                      long_k=_one_dimensional_k(fs_hz / LONG_LAG), long_lag_ratio=long_ratio,
                       radial_memory=math.radians(RADIAL_MEMORY_DEG), radial_alpha_min=NOISE_ALPHA,
-                      accel_response=accel)
+                      accel_response=accel, long_accel_response=long_accel)
 
 
 def _one_dimensional_k(windows_per_s: float) -> float:
@@ -295,20 +314,20 @@ def ramp_weights(window: int) -> np.ndarray:
     first): the least-squares fit of a ramp that starts at the window's
     beginning, d_(k-W+m) = ρ·m (m = 1 .. W), evaluated at its end: ρ̂·W =
     W·Σ m·d / Σ m²."""
-    w = argcheck.integer(window, "window", SensorError, lo=1, hi=REFERENCE_LAG)
+    w = argcheck.integer(window, "window", SensorError, lo=1, hi=LONG_LAG)
     m = np.arange(w, 0, -1, dtype=float)
     return m * (w / float(np.sum(m * m)))
 
 
-def _reference_checks(kp: float, ki: float, n: int) -> tuple:
+def _reference_checks(kp: float, ki: float, n: int, lag: int, windows: tuple) -> tuple:
     """σ gains of the step check's mean and of the ramp fits per unit of
     per-sample angle noise, c_d/c_e (see ``LAG_MEMORY``), and the ramp fits'
     largest response to an acceleration step (samples²). Their residual is
     d_k = θm_k - (θ̂ + L·ω̂)_(k-L) - (c_d/c_e)·ē_(k-1), ē the innovation's slow
     mean: it carries the measurement's noise directly, through the L-samples-
     old reference and through ē, so each statistic is a linear filter of the
-    noise and its σ gain the L2 norm of its impulse response."""
-    lag = REFERENCE_LAG
+    noise and its σ gain the L2 norm of its impulse response. ``lag``: the
+    reference's age; ``windows``: the ramp fits' lengths."""
     alpha = 1.0 / LAG_MEMORY
     t = np.arange(n, dtype=float)
 
@@ -327,11 +346,11 @@ def _reference_checks(kp: float, ki: float, n: int) -> tuple:
     d, e_mean = residual(impulse)
     d -= ratio * e_mean
     step_gain = float(np.sqrt(np.sum(np.convolve(d, np.full(lag, 1.0 / lag))[:n] ** 2)))
-    gains = tuple(float(np.sqrt(np.sum(np.convolve(d, ramp_weights(w))[:n] ** 2))) for w in RAMP_WINDOWS)
+    gains = tuple(float(np.sqrt(np.sum(np.convolve(d, ramp_weights(w))[:n] ** 2))) for w in windows)
     start = n // 4  # an acceleration step once the loop is at rest
     d, e_mean = residual(0.5 * np.maximum(t - start, 0.0) ** 2)
     d -= ratio * e_mean
-    accel = max(float(np.max(np.abs(np.convolve(d, ramp_weights(w))[:n]))) for w in RAMP_WINDOWS)
+    accel = max(float(np.max(np.abs(np.convolve(d, ramp_weights(w))[:n]))) for w in windows)
     return step_gain, gains, ratio, accel
 
 
