@@ -67,7 +67,7 @@ adaptive calibration is per revolution and far too slow):
   ``MISS_PROBABILITY``) puts a jump of exactly B_f/p above T_s but for that
   probability; σ_s = g_s·√(σ̂² + σ_q²) is the noise of the mean, its gain g_s
   the L2 norm of the statistic's impulse response through the loop (the
-  reference carries the noise too: 0.212 against 1/√32 = 0.177 for white
+  reference carries the noise too: 0.216 against 1/√32 = 0.177 for white
   noise alone); K₁ = Φ⁻¹(1 - p₁/2) is the two-sided Gaussian floor of a 1-D
   statistic over windows of its own length, p₁ = ``FALSE_TRIPS_PER_HOUR`` /
   (3600·fs/lag). It looks at the angle only: the ripple of a harmonic is half
@@ -84,11 +84,11 @@ adaptive calibration is per revolution and far too slow):
   (``RAMP_WINDOWS``: matched to the steps that break the budget ~20 samples
   after they start). A steadily accelerating rotor would put c_d·α on the
   residual (the observer's lag, and what the extrapolation misses); the
-  innovation's slow mean carries c_e·α of the same lag, so the residual of all
-  three reference checks is taken less c_d/c_e times that mean
-  (``LAG_MEMORY``): a steady acceleration leaves nothing, only its onset shows
-  (:attr:`Thresholds.accel_response`: ~7e6 rpm/s is flagged at 0.2 % FS
-  noise, more than five times the KPI's fastest ramp). The long ramp check
+  innovation's slow mean carries c_e·α of the same lag, so the residual of the
+  reference checks is taken less c_d/c_e times that mean (``LAG_MEMORY``): a
+  steady acceleration leaves nothing, only its onset shows
+  (:attr:`Thresholds.accel_response`: the short fits alone would flag an
+  acceleration step of ~7e6 rpm/s at 0.2 % FS noise). The long ramp check
   is the same fit over ``LONG_LAG`` residuals against a ``LONG_LAG``-samples-
   old reference, for changes of speed that break the budget only after
   50-150 samples (a gain step g at its channel's zero crossing looks like a
