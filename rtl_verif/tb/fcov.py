@@ -7,15 +7,23 @@ the bin labels (strings), so bins are readable in the YAML and the same across
 parameter sets and simulators. Crosses name two or more points of one group.
 
 Database: every test writes the simulator's cumulative database (cocotb's
-``coverage_db``) to ``build/fcov/<block>/<sim>-<params-tag>-<which>-s<seed>.yml``
-(cocotb-coverage's YAML export); :func:`merge` sums the hits of every file of a
-block (all tests, both simulators, every seed), :func:`groups` reduces that to
-per-covergroup percentages and holes. The goal is the plan's
+``coverage_db``) to ``build/fcov/<block>/run-<id>/<sim>-<params-tag>-<which>-s<seed>.yml``
+(cocotb-coverage's YAML export). ``<id>`` is the *run*: one invocation of
+``make sim`` / ``python -m rtl_verif`` / a pytest session (:func:`run_id`, set
+once in the process that starts the simulators and inherited by them through
+``RTL_FCOV_RUN``). :func:`block_files` takes this run's files only (the newest
+run's when no run is active), so databases of earlier runs — other seeds, an
+older testbench whose bins have changed — never skew the merge; :func:`merge`
+sums the hits of those files (all tests, both simulators, every seed and
+parameter set of the run), :func:`groups` reduces that to per-covergroup
+percentages and holes. The goal is the plan's
 ``functional_coverage: {goal: <percent>}`` (rtl_verif/plans/<block>.yaml).
 """
 
 import os
 import re
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +32,9 @@ import yaml
 
 FCOV_DIR = Path(__file__).resolve().parents[2] / "build" / "fcov"
 DEFAULT_GOAL = 100.0
+RUN_ENV = "RTL_FCOV_RUN"  # the run id, exported to the simulators the run starts
+KEEP_RUNS = 20  # run folders kept per block (older ones are deleted when a run exports)
+_RUN_ID = re.compile(r"^[\w.-]{1,64}$")
 
 
 class Point(NamedTuple):
@@ -50,6 +61,19 @@ def len_bin(n: int, edges) -> str:
     return None
 
 
+class FcovError(ValueError):
+    """A coverpoint is redefined with other bins, or a database is unusable."""
+
+
+def _label_of(name: str):
+    """The transformation every cocotb-coverage item of ``name`` keeps for the
+    whole simulation: it reads the label the *current* :class:`Sampler`
+    computed (a dict name -> label is what each sampler passes down)."""
+    def label(labels):
+        return labels.get(name)
+    return label
+
+
 class Sampler:
     """One sampling function over several coverpoints and crosses of a block.
 
@@ -57,17 +81,34 @@ class Sampler:
     of bin tuples (None matches any bin) that cannot occur.
 
     ``Sampler("crc32", [Point("cg_frame.len", f, bins)], crosses=[("cg_frame.len_x_gaps", ("cg_frame.len",
-    "cg_flow.in_gaps"))])``; call it with a transaction. Creating the same names
-    twice (several tests in one simulation) reuses cocotb-coverage's items.
+    "cg_flow.in_gaps"))])``; call it with a transaction.
+
+    cocotb-coverage keeps one item per name for the whole simulation and
+    ignores the arguments of a second ``CoverPoint(name, xf=...)``: the item
+    keeps the *first* test's ``xf``. So the items never see the points'
+    functions: this sampler evaluates its own ``Point.fn`` of every point and
+    passes the labels down, and every item's transformation only reads its
+    label (:func:`_label_of`). A later test's sampler with new functions (over
+    another stimulus object, e.g. other parameters) therefore samples with its
+    own functions into the shared bins. A name defined again with other bins
+    is an error (the bins could not be both).
     """
 
     def __init__(self, block: str, points, crosses=()):
-        from cocotb_coverage.coverage import CoverCross, CoverPoint
+        from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
-        def sample(txn):
+        def sample(labels):
             return None
 
-        cps = [CoverPoint(f"{block}.{p.name}", xf=p.fn, bins=list(p.bins)) for p in points]
+        self._fns = tuple((f"{block}.{p.name}", p.fn) for p in points)
+        cps = []
+        for p in points:
+            name = f"{block}.{p.name}"
+            old = coverage_db.get(name)
+            if old is not None and list(old.detailed_coverage) != list(p.bins):
+                raise FcovError(f"coverpoint {name} redefined with bins {list(p.bins)}; "
+                                f"it has {list(old.detailed_coverage)}")
+            cps.append(CoverPoint(name, xf=_label_of(name), bins=list(p.bins)))
         # crosses need their points to exist, and must run after them (innermost)
         crs = [CoverCross(f"{block}.{c[0]}", items=[f"{block}.{i}" for i in c[1]], ign_bins=list(c[2:3] and c[2]))
                for c in crosses]
@@ -78,20 +119,48 @@ class Sampler:
             f = c(f)
         self._f = f
 
+    def labels(self, txn) -> dict:
+        """name -> bin label (or None) of every point of this sampler for ``txn``."""
+        return {name: fn(txn) for name, fn in self._fns}
+
     def __call__(self, txn) -> None:
-        self._f(txn)
+        self._f(self.labels(txn))
+
+
+def run_id() -> str:
+    """This run's id: ``RTL_FCOV_RUN`` when set (a simulator inherits its
+    runner's), else a new ``<date>T<time>-<pid>`` stored in ``os.environ`` so
+    every simulator this process starts afterwards writes into the same run."""
+    rid = os.environ.get(RUN_ENV, "")
+    if not _RUN_ID.match(rid):
+        rid = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+        os.environ[RUN_ENV] = rid
+    return rid
 
 
 def run_file(block: str, sim: str, tag: str, which: str, seed: int) -> Path:
     which = re.sub(r"[^\w.+-]", "_", which)
-    return FCOV_DIR / block / f"{sim}-{tag}-{which}-s{seed}.yml"
+    return FCOV_DIR / block / f"run-{run_id()}" / f"{sim}-{tag}-{which}-s{seed}.yml"
 
 
 def export(path: Path) -> None:
-    """Write the simulation's whole coverage database (YAML) to ``path``."""
+    """Write the simulation's whole coverage database (YAML) to ``path``; keep
+    the :data:`KEEP_RUNS` newest run folders of the block."""
     from cocotb_coverage.coverage import coverage_db
     path.parent.mkdir(parents=True, exist_ok=True)
     coverage_db.export_to_yaml(str(path))
+    _prune(path.parent.parent)
+
+
+def _runs(block_dir: Path) -> list:
+    """Run folders of a block, oldest first."""
+    dirs = [d for d in block_dir.glob("run-*") if d.is_dir()]
+    return sorted(dirs, key=lambda d: d.stat().st_mtime)
+
+
+def _prune(block_dir: Path) -> None:
+    for old in _runs(block_dir)[:-KEEP_RUNS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _bins(db: dict) -> dict:
@@ -124,8 +193,20 @@ def merge_dicts(dbs) -> dict:
     return merged
 
 
-def block_files(block: str) -> list:
-    return sorted((FCOV_DIR / block).glob("*.yml"))
+def block_files(block: str, run: str | None = None) -> list:
+    """The databases of one run of a block: ``run``, else the active run
+    (``RTL_FCOV_RUN``), else the newest run folder. Files of other runs and
+    files outside run folders (older layouts) are never merged."""
+    base = FCOV_DIR / block
+    run = run or os.environ.get(RUN_ENV)
+    if run:
+        folder = base / f"run-{run}"
+    else:
+        runs = _runs(base)
+        if not runs:
+            return []
+        folder = runs[-1]
+    return sorted(folder.glob("*.yml"))
 
 
 class GroupCoverage(NamedTuple):
@@ -184,7 +265,7 @@ def shortfalls(cov: dict, names, target: float) -> list:
 
 
 def summary(block: str, plan: dict | None) -> str:
-    """``functional 97.5% (goal 100%)`` over every stored run of the block, or '' without data."""
+    """``functional 97.5% (goal 100%, n runs merged)`` over this run's databases of the block, or '' without data."""
     files = block_files(block)
     if not files:
         return ""
@@ -198,8 +279,8 @@ def summary(block: str, plan: dict | None) -> str:
 
 def close_states(block: str, plan: dict, states: dict) -> dict:
     """Testpoint states (rtl_verif.plan_status) with covergroup closure: a
-    *closed* testpoint whose covergroups are below the plan's goal over every
-    stored run of the block becomes ``coverage <cg> <pct>%``."""
+    *closed* testpoint whose covergroups are below the plan's goal over this
+    run's databases of the block (:func:`block_files`) becomes ``coverage <cg> <pct>%``."""
     cov = groups(merge(block_files(block)), block)
     target = goal(plan)
     out = dict(states)
