@@ -127,7 +127,8 @@ def test_scaffold(tmp_path):
     (tmp_path / "blocks.py").write_text('BLOCKS = (\n        Block("soc", x),\n)\n')
     written = scaffold.scaffold("my_blk", tmp_path)
     assert len(written) == 4
-    assert 'Block("my_blk", ("my_blk.sv",), "rtl_verif.tb.test_my_blk", ({"DATA_W": 8},)),' in (tmp_path / "blocks.py").read_text()
+    entry = 'Block("my_blk", ("my_blk.sv",), "rtl_verif.tb.test_my_blk", ({"DATA_W": 8},)),'
+    assert entry in (tmp_path / "blocks.py").read_text()
     assert "module my_blk" in (tmp_path / "rtl" / "my_blk.sv").read_text()
     compile((tmp_path / "tb" / "test_my_blk.py").read_text(), "tb", "exec")
     with pytest.raises(scaffold.ScaffoldError, match="already"):
