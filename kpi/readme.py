@@ -6,40 +6,52 @@
 
 :func:`replace` puts a table between them; :func:`section` reads what is
 there (the staleness test compares it with the table of the committed
-results document).
+results document). ``name`` selects another pair of markers
+(``<!-- NAME:begin -->`` / ``<!-- NAME:end -->``), so every generated README
+section uses this one mechanism (rtl_verif.readme_tables: ``rtl-blocks``).
 """
 
 from kpi.errors import KpiError
 
-BEGIN = "<!-- kpi-table:begin -->"
-END = "<!-- kpi-table:end -->"
+NAME = "kpi-table"
 
 
-def _span(text: str) -> tuple[int, int]:
+def markers(name: str = NAME) -> tuple[str, str]:
+    """The begin and end marker lines of the section ``name``."""
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+BEGIN, END = markers()
+
+
+def _span(text: str, name: str = NAME) -> tuple[int, int]:
+    begin, end = markers(name)
     if not isinstance(text, str):
         raise KpiError("README text must be a string")
-    if text.count(BEGIN) != 1 or text.count(END) != 1:
-        raise KpiError(f"the README must hold exactly one {BEGIN} and one {END}")
-    a = text.index(BEGIN) + len(BEGIN)
-    b = text.index(END)
+    if text.count(begin) != 1 or text.count(end) != 1:
+        raise KpiError(f"the README must hold exactly one {begin} and one {end}")
+    a = text.index(begin) + len(begin)
+    b = text.index(end)
     if b < a:
-        raise KpiError(f"{END} comes before {BEGIN} in the README")
+        raise KpiError(f"{end} comes before {begin} in the README")
     return a, b
 
 
-def has_markers(text: str) -> bool:
-    return isinstance(text, str) and BEGIN in text and END in text
+def has_markers(text: str, name: str = NAME) -> bool:
+    begin, end = markers(name)
+    return isinstance(text, str) and begin in text and end in text
 
 
-def section(text: str) -> str:
+def section(text: str, name: str = NAME) -> str:
     """What stands between the markers, without the surrounding blank lines."""
-    a, b = _span(text)
+    a, b = _span(text, name)
     return text[a:b].strip("\n") + "\n"
 
 
-def replace(text: str, table: str) -> str:
+def replace(text: str, table: str, name: str = NAME) -> str:
     """``text`` with ``table`` between the markers."""
-    a, b = _span(text)
-    if not isinstance(table, str) or BEGIN in table or END in table:
+    a, b = _span(text, name)
+    begin, end = markers(name)
+    if not isinstance(table, str) or begin in table or end in table:
         raise KpiError("the table must be a string without the markers")
     return text[:a] + "\n" + table.strip("\n") + "\n" + text[b:]
