@@ -38,7 +38,7 @@ TESTS = {
                     r"latency (\d+) clocks .*?; (\d+) bits in (\d+) clocks for one (\d+)-step frame = "
                     r"([\d.]+) bits/clock",
                     ("latency", "bits", "clocks", "steps", "bits_per_clock")),
-    "sm4_core": ("ThroughputTest", r"sm4_core: (\d+) clocks from load to result; ([\d.]+) clocks per block",
+    "sm4_core": ("test_throughput", r"sm4_core: (\d+) clocks from load to result; ([\d.]+) clocks per block",
                  ("latency", "clocks_per_block")),
     "cordic_atan2": ("test_latency", r"latency (\d+) clocks, 1 sample per clock", ("latency",)),
     "fft64": ("test_latency_throughput", r"fft64: latency (\d+) clocks .*?: ([\d.]+) samples/clock",

@@ -14,7 +14,7 @@ from rtl_verif.runner import Result, RunnerError, TestOutcome, check_testcase, l
 def test_names_come_from_the_testbench_source():
     assert list_tests("crc32") == ["test_check_values", "test_random_frames", "test_reset_points",
                                    "test_coverage_closure"]
-    assert "ThroughputTest" in list_tests("sm4_core")  # pyuvm classes count
+    assert "test_throughput" in list_tests("sm4_core")
 
 
 def test_testcase_typo_names_the_valid_tests():

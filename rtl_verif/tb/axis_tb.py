@@ -12,7 +12,13 @@
   sink-stall setting), ``reset_points`` (reset before, inside the input and
   inside the output of a frame) and ``coverage_closure`` (the plan's goal) —
   the test bodies every block's testbench calls with its ``Stimulus``;
-* ``pack`` / ``unpack`` — the one beat-packing helper (fields LSB first).
+* ``pack`` / ``unpack`` — the one beat-packing helper (fields LSB first);
+* ``HandshakeWaits`` — clocks each beat's ``tvalid`` waited for ``tready``
+  (back-pressure coverage of blocks whose beats are never back to back).
+
+Blocks with an AXI4-Lite register port use ``RegStreamEnv`` from the sibling
+:mod:`rtl_verif.tb.axil_bus` (pass ``env=`` to ``run_stream`` /
+``reset_points``).
 
 Seeds: cocotb's ``COCOTB_RANDOM_SEED`` (set by ``SEED=`` through the runner)
 seeds every random choice; failures print it with the command to reproduce.
@@ -161,11 +167,13 @@ class Scoreboard:
         self.expected = deque()
         self.compared = 0
         self.mismatches = []  # one line per mismatch
+        self.last_got = None  # the last item received (e.g. to check a register holding the latest result)
 
     def expect(self, item, note=""):
         self.expected.append((item, note))
 
     def check(self, got):
+        self.last_got = got
         if not self.expected:
             msg = f"{self.name}: output frame {self.compared + len(self.mismatches)} with nothing expected " \
                   f"({describe_diff(got, []) if isinstance(got, list) else _hex(got)})"
@@ -382,6 +390,10 @@ class StreamEnv(AxisTB):
             t.cancel()
         self._tasks = []
 
+    def final_checks(self):
+        """End-of-test checks of agents beyond the stream scoreboard (none
+        here; ``RegStreamEnv`` checks its register scoreboard)."""
+
     async def _predict(self):
         while True:
             rx = await self.in_mon.recv()
@@ -431,6 +443,45 @@ class StreamEnv(AxisTB):
         raise AssertionError(f"{self.sb.name}: {len(self.sb.expected)} frames still pending after "
                              f"{timeout_cycles} clocks (first: {self.sb.expected[0][1] if self.sb.expected else '-'}; "
                              f"SEED={seed()})")
+
+
+class HandshakeWaits:
+    """Clocks each beat's ``<prefix>_tvalid`` was high before the handshake
+    (0: taken at once; more: the receiver held ``tready`` low). Waits on
+    ``tvalid`` edges, so it costs nothing while the bus is idle. Subscribers
+    ``fn(wait)`` get one call per beat."""
+
+    def __init__(self, dut, prefix: str):
+        self.valid, self.ready = getattr(dut, f"{prefix}_tvalid"), getattr(dut, f"{prefix}_tready")
+        self.clk = dut.clk
+        self.subs = []
+        self._task = cocotb.start_soon(self._run())
+
+    async def _run(self):
+        wait = 0
+        while True:
+            if not _bit(self.valid):
+                wait = 0
+                await RisingEdge(self.valid)
+            await RisingEdge(self.clk)
+            if not _bit(self.valid):
+                continue
+            if _bit(self.ready):
+                for fn in self.subs:
+                    fn(wait)
+                wait = 0
+            else:
+                wait += 1
+
+    def stop(self):
+        self._task.cancel()
+
+
+def _bit(sig) -> bool:
+    try:
+        return bool(int(sig.value))
+    except ValueError:  # X/Z before reset
+        return False
 
 
 class HandshakeLog:
@@ -526,7 +577,7 @@ def _sim() -> str:
 
 async def run_stream(dut, stim: Stimulus, *, n_random: int, backpressure: bool = False,
                      reset_midway: bool = False, directed: bool = False,
-                     src_idle: float | None = None, sink_stall: float | None = None):
+                     src_idle: float | None = None, sink_stall: float | None = None, env=StreamEnv):
     """Send frames through the DUT and compare every output frame.
 
     Stimuli with ``predict`` run on :class:`StreamEnv`: expectations are
@@ -534,13 +585,15 @@ async def run_stream(dut, stim: Stimulus, *, n_random: int, backpressure: bool =
     coverage is sampled from both. ``src_idle``/``sink_stall`` set the flow
     (``backpressure=True`` is the older 0.15/0.3). ``reset_midway`` (older
     stimuli) pulses a reset with frames in flight, then checks a second batch.
+    ``env``: the environment class or factory ``env(dut)`` (e.g. a register
+    block's ``RegStreamEnv``); its ``final_checks`` run after the scoreboard's.
     """
     if src_idle is None:
         src_idle, sink_stall = (0.15, 0.3) if backpressure else (0.0, 0.0)
     if not _predicts(stim):
         return await _run_stream_legacy(dut, stim, n_random=n_random, src_idle=src_idle, sink_stall=sink_stall,
                                         reset_midway=reset_midway, directed=directed)
-    env = StreamEnv(dut)
+    env = env(dut)
     await env.reset()
     sb = env.attach(stim)
     env.set_flow(src_idle, sink_stall or 0.0)
@@ -553,17 +606,19 @@ async def run_stream(dut, stim: Stimulus, *, n_random: int, backpressure: bool =
         await env.drain(4 * beats + 2000)
         env.stop_checking()
         sb.report(min_compared=len(frames))
+        env.final_checks()
     finally:
         export_coverage()
     return sb
 
 
-async def reset_points(dut, stim: Stimulus, *, n_random: int = 6):
+async def reset_points(dut, stim: Stimulus, *, n_random: int = 6, env=StreamEnv):
     """Reset at each point of ``RESET_POINTS`` (sampled into ``cg_reset``):
     with a frame half-way into the DUT, with the input done but the output
     pending, and idle. After each reset ``m_axis_tvalid`` must be low and a
-    fresh batch must come out exactly (every register back to its start)."""
-    env = StreamEnv(dut)
+    fresh batch must come out exactly (every register back to its start).
+    ``env`` as for :func:`run_stream`."""
+    env = env(dut)
     await env.reset()
     sb = env.attach(stim)
     env.set_flow(0.15, 0.3)
@@ -585,6 +640,7 @@ async def reset_points(dut, stim: Stimulus, *, n_random: int = 6):
             compared += len(frames)
         env.stop_checking()
         sb.report(min_compared=compared)
+        env.final_checks()
     finally:
         export_coverage()
 

@@ -1,502 +1,488 @@
-"""pyuvm testbench of rtl/sm4_core.sv (top, register block, key memory,
-round engine, S-box) against crypto.sm4.
+"""Testbench of rtl/sm4_core.sv (top, register block, key memory, round
+engine, S-box) against crypto.sm4 (checked against GB/T 32907-2016 Annex A).
+
+Testplan: rtl_verif/plans/sm4_core.yaml. Environment: ``Sm4Env`` = the shared
+``RegStreamEnv`` (rtl_verif/tb/axil_bus.py: clock, reset, AXI4-Stream source,
+sink and monitors, AXI4-Lite master and monitor, register scoreboard,
+register / interrupt / status coverage) plus SM4's predictor, which works
+from the monitors only: the key is the one in KEY0..KEY3 when the register
+monitor saw CTRL.KEY_LOAD written, the direction CTRL.DECRYPT as last written;
+a stream block is predicted when the *input monitor* sees it accepted
+(blocks are 128-bit beats, big-endian: beat = int.from_bytes(block, "big")),
+a bus block when START is written (DIN0..DIN3 as written), and compared with
+the output monitor and with DOUT0..DOUT3 as read after STATUS.DOUT_VALID.
+
+Key and direction change only with the stream source idle (every sent block
+accepted), so no change races an acceptance; a key load may still find a
+block in its rounds ("while busy": the schedule waits for it, and the block
+keeps the old key).
 
 Registers are reached through the generated register model
-(rtl_verif/regs/models/sm4_core.py, from rtl_verif/regs/sm4_core.rdl) — no
-address or bit position is written here.
-
-Structure: sequences of Sm4Item (key, block, direction) → Sm4Driver (programs
-key and mode over AXI4-Lite when they change, sends the block on AXI4-Stream
-and publishes what it sent) → DUT → Sm4Monitor (publishes every output
-block) → Sm4Scoreboard (golden model, compares in order, counts).
-
-Testplan:
-* StandardExampleTest — GB/T 32907 Annex A example 1, encrypt and decrypt.
-* RoundValuesTest — every round key rk_0..rk_31 in the key store and every
-  round output X_4..X_35 of example 1, clock by clock.
-* RandomTrafficTest — random keys and blocks, both directions, key and mode
-  changes between blocks, back-to-back with random back-pressure.
-* ResetMidBlockTest — reset during a block: registers return to their reset
-  values, nothing leaks out, then traffic is exact again.
-* CsrTest — the CSR test generated from the description (reset values,
-  read/write masks, byte strobes, read-only, write-only and pulse fields,
-  SLVERR on every unmapped address).
-* BusBlockTest — blocks through DIN/START/DOUT while stream traffic runs with
-  back-pressure, both directions; BLOCKS counts both; clocks per bus block.
-* InterruptTest — KEY_DONE and BLOCK_DONE set, irq follows IRQ_ENABLE, write
-  1 clears.
-* ThroughputTest — clocks from load to result, and per block back to back.
-* DriverTest — the firmware driver (firmware_models/drivers/sm4.py: key load,
-  ECB, CCM* seal/open, a forged frame refused) on the RTL through cocotb's
-  AXI4-Lite master: the same cases and runner as under MicroPython on the
-  device model (tests/test_drivers.py); clocks per block through the driver.
+(rtl_verif/regs/models/sm4_core.py, from rtl_verif/regs/sm4_core.rdl).
 """
 
-import os
 import random
 
 import cocotb
-import pyuvm
 from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import (
-    AxiStreamBus,
-    AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
-)
-from pyuvm import (
-    uvm_analysis_port,
-    uvm_component,
-    uvm_driver,
-    uvm_env,
-    uvm_sequence,
-    uvm_sequence_item,
-    uvm_sequencer,
-    uvm_test,
-    uvm_tlm_analysis_fifo,
-)
 
 from crypto import sm4, sm4_annex
 from firmware_models.drivers.sm4 import Sm4
 from rtl_verif.regs.models.sm4_core import REGMAP
-from rtl_verif.tb import driver_cases
-from rtl_verif.tb.axil_bus import AxilBus
-from rtl_verif.tb.axis_tb import HandshakeLog, seed, start_in_reset
+from rtl_verif.tb import driver_cases, fcov
+from rtl_verif.tb.axil_bus import OKAY, BusOpScoreboard, RegStreamEnv, strobe_mask
+from rtl_verif.tb.axis_tb import (
+    IDLE,
+    STALL,
+    HandshakeLog,
+    HandshakeWaits,
+    Stimulus,
+    coverage_closure,
+    export_coverage,
+    make_frame,
+    n_frames,
+    seed,
+)
 
-TIMEOUT_US = 5000  # simulated; a stuck test fails instead of hanging
 CTRL, STATUS = REGMAP.reg("CTRL"), REGMAP.reg("STATUS")
-KEYS = [REGMAP.addr(f"KEY{i}") for i in range(4)]
-DINS = [REGMAP.addr(f"DIN{i}") for i in range(4)]
-DOUTS = [REGMAP.addr(f"DOUT{i}") for i in range(4)]
+IRQ_STATUS, IRQ_ENABLE = REGMAP.reg("IRQ_STATUS"), REGMAP.reg("IRQ_ENABLE")
+KEY_LOAD, START = CTRL.field("KEY_LOAD").mask, CTRL.field("START").mask
+DOUTS = tuple(f"DOUT{i}" for i in range(4))
+RESET_STATES = ("idle", "block_busy", "output_pending", "key_busy")
+FRAME_EDGES = (1, 2, 4)  # blocks per stream frame: 1, 2-3, >= 4
 
 
-class Sm4Bfm:
-    """Clock, reset and the AXI agents around the DUT (one per test)."""
+def words(b: bytes) -> tuple:
+    """Four big-endian 32-bit words of a 16-byte block (word 0 = bytes 0..3)."""
+    return tuple(int.from_bytes(b[4 * i:4 * i + 4], "big") for i in range(4))
+
+
+def cipher(key: bytes, block: bytes, decrypt: bool) -> bytes:
+    return (sm4.decrypt_block if decrypt else sm4.encrypt_block)(key, block)
+
+
+class Sm4Stimulus(Stimulus):
+    """Stream blocks predicted from the input monitor with the key and
+    direction the register monitor saw programmed."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def predict(self, rx):
+        env = self.env
+        return [int.from_bytes(env.expect_block(int(b).to_bytes(16, "big"), "stream"), "big") for b in rx.tdata]
+
+    def frame(self, rng):
+        return make_frame([rng.getrandbits(128) for _ in range(rng.randint(1, 5))])
+
+    def cover_points(self):
+        return (fcov.Point("cg_stream.frame_len",
+                           lambda t: fcov.len_bin(t.beats, FRAME_EDGES) if t.side == "in" else None,
+                           fcov.len_bins(FRAME_EDGES)),)
+
+
+class Sm4Env(RegStreamEnv):
+    """The register environment plus SM4's key/direction predictor, the
+    bus-block scoreboard, handshake-wait observers and SM4's covergroups."""
 
     def __init__(self, dut):
-        self.dut = dut
-        self.bus = AxilBus(dut, regmap=REGMAP)
-        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst,
-                                      byte_lanes=1)
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst,
-                                  byte_lanes=1)
-        for agent in (self.source, self.sink):
-            agent.log.setLevel("WARNING")
-        start_in_reset(dut)
+        super().__init__(dut, REGMAP)
 
-    async def reset(self):
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, 3)
-        self.source.clear()
-        self.sink.clear()
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
+    def _extra_agents(self):
+        super()._extra_agents()
+        dut = self.dut
+        self.key = None  # the key of the last KEY_LOAD the monitor saw
+        self.blocks_since_key = 0
+        self.prev_dir = None
+        self.reg_mon.subscribe(self._on_reg)
+        shadow = self.reg_sb.shadow
+        self.bus_sb = BusOpScoreboard(
+            "sm4_core bus blocks", REGMAP, shadow, self.log,
+            start=lambda t: t.write and REGMAP.at(t.word) is CTRL and bool(t.data & strobe_mask(t.strb) & START),
+            predict=self._predict_bus, ready=("STATUS", "DOUT_VALID"))
+        self.reg_mon.subscribe(self.bus_sb.observe)
+        self.cov_block = fcov.Sampler("sm4_core", (
+            fcov.Point("cg_block.dir", lambda b: b["dir"], ("encrypt", "decrypt")),
+            fcov.Point("cg_block.path", lambda b: b["path"], ("stream", "bus")),
+            fcov.Point("cg_block.mode", lambda b: b["mode"], ("same", "changed")),
+            fcov.Point("cg_block.key_age", lambda b: b["key_age"], ("first_after_load", "later")),
+        ), (("cg_block.dir_x_path", ("cg_block.dir", "cg_block.path")),
+            ("cg_block.mode_x_path", ("cg_block.mode", "cg_block.path"))))
+        self.cov_key = fcov.Sampler("sm4_core", (
+            fcov.Point("cg_key.load_while", lambda s: s, ("engine_idle", "block_in_rounds")),))
+        self.cov_flow = fcov.Sampler("sm4_core", (
+            fcov.Point("cg_backpressure.in_wait", lambda w: w[1] if w[0] == "in" else None,
+                       ("taken_at_once", "waited_for_engine")),
+            fcov.Point("cg_backpressure.out_wait", lambda w: w[1] if w[0] == "out" else None,
+                       ("taken_at_once", "sink_stalled")),))
+        self.cov_reset = fcov.Sampler("sm4_core", (fcov.Point("cg_reset_state.point", lambda s: s, RESET_STATES),))
+        self.in_waits, self.out_waits = HandshakeWaits(dut, "s_axis"), HandshakeWaits(dut, "m_axis")
+        self.in_waits.subs.append(lambda w: self.cov_flow(("in", "waited_for_engine" if w else "taken_at_once")))
+        self.out_waits.subs.append(lambda w: self.cov_flow(("out", "sink_stalled" if w else "taken_at_once")))
 
-    async def write(self, name: str, value: int):
-        await self.bus.write(name, value)
+    # ---- prediction from the register monitor ----
+    def _on_reg(self, t):
+        if not (t.write and t.resp == OKAY and REGMAP.at(t.word) is CTRL):
+            return
+        if t.data & strobe_mask(t.strb) & KEY_LOAD:
+            shadow = self.reg_sb.shadow
+            self.key = b"".join(shadow.value[f"KEY{i}"].to_bytes(4, "big") for i in range(4))
+            self.blocks_since_key = 0
+            self.cov_key("block_in_rounds" if int(self.dut.u_round.busy.value) else "engine_idle")
 
-    async def read(self, name: str) -> int:
-        return await self.bus.read(name)
+    def expect_block(self, block: bytes, path: str) -> bytes:
+        """The golden output of one block entering the engine now, and its coverage."""
+        decrypt = bool(self.reg_sb.shadow.field("CTRL", "DECRYPT"))
+        if self.key is None:
+            raise AssertionError(f"sm4_core: a {path} block {block.hex()} was taken with no key loaded "
+                                 f"(SEED={seed()})")
+        d = "decrypt" if decrypt else "encrypt"
+        self.cov_block({"dir": d, "path": path, "mode": "changed" if self.prev_dir not in (None, d) else "same",
+                        "key_age": "later" if self.blocks_since_key else "first_after_load"})
+        self.prev_dir = d
+        self.blocks_since_key += 1
+        return cipher(self.key, block, decrypt)
 
-    async def load_key(self, key: bytes, decrypt: bool):
-        for i in range(4):
-            await self.write(f"KEY{i}", int.from_bytes(key[4 * i:4 * i + 4], "big"))
-        await self.write("CTRL", CTRL.encode(DECRYPT=int(decrypt), KEY_LOAD=1))
-        while not STATUS.decode(await self.read("STATUS"))["KEY_READY"]:
-            pass
+    def _predict_bus(self, shadow) -> dict:
+        if self.key is None:
+            return {}  # START with no key: the block waits for one (the CSR test's pulse)
+        din = b"".join(shadow.value[f"DIN{i}"].to_bytes(4, "big") for i in range(4))
+        return dict(zip(DOUTS, words(self.expect_block(din, "bus")), strict=True))
+
+    async def reset(self, cycles: int = 3):
+        if getattr(self, "resets", 0):  # not the reset that starts the test (the DUT's state is X before it)
+            self.cov_reset(self.reset_state())
+        self.resets = getattr(self, "resets", 0) + 1
+        await super().reset(cycles)
+        self.key, self.prev_dir, self.blocks_since_key = None, None, 0
+        self.bus_sb.reset()
+
+    def reset_state(self) -> str:
+        """What the DUT is doing right now (sampled into cg_reset_state before a reset)."""
+        dut = self.dut
+        if int(dut.u_key.busy.value):
+            return "key_busy"
+        if int(dut.m_axis_tvalid.value):
+            return "output_pending"
+        return "block_busy" if int(dut.u_round.busy.value) else "idle"
+
+    def final_checks(self):
+        super().final_checks()
+        self.bus_sb.report()
+
+    # ---- sequences ----
+    async def load_key(self, key: bytes, decrypt: bool = False):
+        for i, w in enumerate(words(key)):
+            await self.regs.write(f"KEY{i}", w)
+        await self.regs.write("CTRL", CTRL.encode(DECRYPT=int(decrypt), KEY_LOAD=1))
+        await self.regs.poll("STATUS", "KEY_READY")
 
     async def set_mode(self, decrypt: bool):
-        await self.write("CTRL", CTRL.encode(DECRYPT=int(decrypt)))
+        await self.regs.write("CTRL", CTRL.encode(DECRYPT=int(decrypt)))
 
     async def bus_block(self, block: bytes) -> bytes:
-        """One block through DIN, START and DOUT (mode and key as programmed)."""
-        for i, a in enumerate(DINS):
-            await self.bus.write32(a, int.from_bytes(block[4 * i:4 * i + 4], "big"))
-        await self.write("CTRL", CTRL.encode(DECRYPT=CTRL.decode(await self.read("CTRL"))["DECRYPT"], START=1))
-        while not STATUS.decode(await self.read("STATUS"))["DOUT_VALID"]:
-            pass
-        return b"".join([(await self.bus.read32(a)).to_bytes(4, "big") for a in DOUTS])
+        """One block through DIN, START and DOUT (direction and key as programmed)."""
+        for i, w in enumerate(words(block)):
+            await self.regs.write(f"DIN{i}", w)
+        await self.regs.write("CTRL", CTRL.encode(DECRYPT=self.reg_sb.shadow.field("CTRL", "DECRYPT"), START=1))
+        await self.regs.poll("STATUS", "DOUT_VALID")
+        return b"".join([(await self.regs.read(r)).to_bytes(4, "big") for r in DOUTS])
+
+    async def quiet(self, outputs_too: bool):
+        """Until every sent block was accepted (and, with ``outputs_too``, came out)."""
+        await self.source.wait()
+        while self.in_mon.active or (outputs_too and (self.sb.expected or self.out_mon.active)):
+            await RisingEdge(self.dut.clk)
 
 
-class Sm4Item(uvm_sequence_item):
-    def __init__(self, name, key=b"", block=b"", decrypt=False):
-        super().__init__(name)
-        self.key, self.block, self.decrypt = key, block, decrypt
-
-    def expected(self) -> bytes:
-        f = sm4.decrypt_block if self.decrypt else sm4.encrypt_block
-        return f(self.key, self.block)
-
-    def __str__(self):
-        return f"{'dec' if self.decrypt else 'enc'} key={self.key.hex()} block={self.block.hex()}"
+async def _env(dut, attach: bool = True) -> Sm4Env:
+    env = Sm4Env(dut)
+    await env.reset()
+    if attach:
+        env.attach(Sm4Stimulus(env))
+    return env
 
 
-class StandardSeq(uvm_sequence):
-    async def body(self):
-        for decrypt, block in ((False, sm4_annex.PLAINTEXT), (True, sm4_annex.CIPHERTEXT)):
-            item = Sm4Item("kat", sm4_annex.KEY, block, decrypt)
-            await self.start_item(item)
-            await self.finish_item(item)
+async def _finish(env, min_stream: int = 0, min_bus: int = 0):
+    """Drain, then every scoreboard's verdict; the coverage database in any case."""
+    try:
+        if hasattr(env, "sb"):
+            await env.drain(200_000)
+            env.stop_checking()
+            env.sb.report(min_compared=min_stream)
+        env.final_checks()
+        env.bus_sb.report(min_compared=min_bus)
+    finally:
+        export_coverage()
 
 
-class RandomSeq(uvm_sequence):
-    """n random blocks; the key changes every 1..12 blocks, the direction at random."""
-
-    def __init__(self, name, n, rng):
-        super().__init__(name)
-        self.n, self.rng = n, rng
-
-    async def body(self):
-        key, decrypt, left = None, False, 0
-        for _ in range(self.n):
-            if left == 0:
-                key, left = self.rng.randbytes(16), self.rng.randint(1, 12)
-            if self.rng.random() < 0.1:
-                decrypt = not decrypt
-            left -= 1
-            item = Sm4Item("rnd", key, self.rng.randbytes(16), decrypt)
-            await self.start_item(item)
-            await self.finish_item(item)
+@cocotb.test()
+async def test_standard_example(dut):
+    """GB/T 32907-2016 Annex A example 1: encryption and decryption, stream and bus."""
+    env = await _env(dut)
+    await env.load_key(sm4_annex.KEY)
+    await env.source.send(make_frame([int.from_bytes(sm4_annex.PLAINTEXT, "big")]))
+    await env.quiet(outputs_too=True)
+    assert env.sb.last_got == [int.from_bytes(sm4_annex.CIPHERTEXT, "big")], "Annex A example 1 encryption"
+    await env.set_mode(True)
+    await env.source.send(make_frame([int.from_bytes(sm4_annex.CIPHERTEXT, "big")]))
+    assert await env.bus_block(sm4_annex.CIPHERTEXT) == sm4_annex.PLAINTEXT, "Annex A example 1 decryption (bus)"
+    await _finish(env, min_stream=2, min_bus=1)
 
 
-class Sm4Driver(uvm_driver):
-    def build_phase(self):
-        self.ap = uvm_analysis_port("ap", self)
-        self.sent = 0
+@cocotb.test()
+@cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
+async def test_random_traffic(dut, src_idle, sink_stall):
+    """Random keys, blocks and frames of 1-5 blocks; the key changes every 1..8
+    frames (half of the loads while a block is in its rounds), the direction
+    at random; source idles and sink stalls as parametrised."""
+    env = await _env(dut)
+    env.set_flow(src_idle, sink_stall)
+    rng = env.rng
+    decrypt, left, n_blocks = False, 0, 0
+    frames = n_frames(60)
+    for _ in range(frames):
+        change_key, change_mode = left == 0, rng.random() < 0.2
+        if change_key:
+            left = rng.randint(1, 8)
+            busy = rng.random() < 0.5
+            await env.quiet(outputs_too=not busy)
+            if busy:  # wait until the last block is in its rounds (not yet out)
+                for _ in range(40):
+                    if int(dut.u_round.busy.value):
+                        break
+                    await RisingEdge(dut.clk)
+            decrypt ^= change_mode
+            await env.load_key(rng.randbytes(16), decrypt)
+        elif change_mode:
+            await env.quiet(outputs_too=rng.random() < 0.5)
+            decrypt = not decrypt
+            await env.set_mode(decrypt)
+        left -= 1
+        f = Sm4Stimulus(env).frame(rng)
+        n_blocks += len(f.tdata)
+        await env.source.send(f)
+    await _finish(env, min_stream=frames)
+    dut._log.info("sm4_core: %d stream blocks in %d frames bit-exact", n_blocks, frames)
 
-    async def run_phase(self):
-        bfm = self.cdb_get("BFM")
-        key = mode = None
+
+@cocotb.test()
+async def test_round_values(dut):
+    """Every round key rk_0..rk_31 in the key store after the schedule and every
+    round output X_4..X_35 of Annex A example 1, clock by clock."""
+    env = await _env(dut)
+    await env.load_key(sm4_annex.KEY, False)
+    keys = tuple(int(dut.u_key.rk[i].value) for i in range(32))
+    assert keys == sm4_annex.ROUND_KEYS, "round-key store differs from GB/T 32907 Annex A"
+    outputs = []
+
+    async def sample():
+        rnd = dut.u_round
         while True:
-            item = await self.seq_item_port.get_next_item()
-            if item.key != key or item.decrypt != mode:
-                await bfm.source.wait()  # earlier blocks accepted before key or mode change
-                if item.key != key:
-                    await bfm.load_key(item.key, item.decrypt)
-                else:
-                    await bfm.set_mode(item.decrypt)
-                key, mode = item.key, item.decrypt
-            await bfm.source.send(AxiStreamFrame([int.from_bytes(item.block, "big")]))
-            self.sent += 1
-            self.ap.write(item)
-            self.seq_item_port.item_done()
-
-
-class Sm4Monitor(uvm_component):
-    def build_phase(self):
-        self.ap = uvm_analysis_port("ap", self)
-        self.seen = 0
-
-    async def run_phase(self):
-        bfm = self.cdb_get("BFM")
-        while True:
-            rx = await bfm.sink.recv()
-            for word in rx.tdata:
-                self.seen += 1
-                self.ap.write(int(word).to_bytes(16, "big"))
-
-
-class Sm4Scoreboard(uvm_component):
-    def build_phase(self):
-        self.sent = uvm_tlm_analysis_fifo("sent", self)
-        self.got = uvm_tlm_analysis_fifo("got", self)
-        self.compared = 0
-        self.errors = 0
-        self.blocks_expected = True  # a test that sends no blocks clears this
-
-    def check_phase(self):
-        while self.got.can_get():
-            _, out = self.got.try_get()
-            ok, item = self.sent.try_get()
-            if not ok:
-                self.errors += 1
-                self.logger.error(f"output {out.hex()} with nothing sent")
-                continue
-            self.compared += 1
-            if out != item.expected():
-                self.errors += 1
-                self.logger.error(f"{item}: got {out.hex()}, expected {item.expected().hex()}")
-        pending = 0
-        while self.sent.can_get():
-            self.sent.try_get()
-            pending += 1
-        msg = f"scoreboard compared {self.compared}, errors {self.errors}, pending {pending} (SEED={seed()})"
-        self.logger.info(msg)
-        assert self.errors == 0 and pending == 0, msg
-        assert self.compared > 0 or not self.blocks_expected, msg + " — compared nothing"
-
-
-
-class Sm4Env(uvm_env):
-    def build_phase(self):
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = Sm4Driver("driver", self)
-        self.monitor = Sm4Monitor("monitor", self)
-        self.scoreboard = Sm4Scoreboard("scoreboard", self)
-
-    def connect_phase(self):
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.sent.analysis_export)
-        self.monitor.ap.connect(self.scoreboard.got.analysis_export)
-
-
-class Sm4BaseTest(uvm_test):
-    backpressure = False
-
-    def build_phase(self):
-        self.bfm = Sm4Bfm(cocotb.top)
-        self.cdb_set("BFM", self.bfm, "*")
-        self.env = Sm4Env("env", self)
-        self.rng = random.Random(random.getrandbits(64))
-
-    def sequences(self):
-        return [StandardSeq("standard")]
-
-    async def run_phase(self):
-        self.raise_objection()
-        await self.bfm.reset()
-        if self.backpressure:
-            rng = random.Random(self.rng.getrandbits(32))
-            self.bfm.sink.set_pause_generator(iter(lambda: rng.random() < 0.3, None))
-        for seq in self.sequences():
-            await seq.start(self.env.seqr)
-        await self.drain()
-        self.drop_objection()
-
-    async def drain(self, timeout_cycles=200_000):
-        """Wait until every block the driver sent has come out (or fail)."""
-        env, dut = self.env, self.bfm.dut
-        for _ in range(timeout_cycles):
-            if env.monitor.seen >= env.driver.sent:
-                break
             await RisingEdge(dut.clk)
-        else:
-            raise AssertionError(f"{env.driver.sent - env.monitor.seen} blocks never came out")
-        await ClockCycles(dut.clk, 5)
+            if rnd.busy.value and int(rnd.rnd.value) > 0:
+                outputs.append(int(rnd.x3.value))  # X_{rnd+3}: the newest word
+            if dut.m_axis_tvalid.value and len(outputs) == 31:
+                outputs.append(int(dut.m_axis_tdata.value) >> 96)  # X35 leaves in the output
+                return
+
+    sampler = cocotb.start_soon(sample())
+    await env.source.send(make_frame([int.from_bytes(sm4_annex.PLAINTEXT, "big")]))
+    await sampler
+    assert tuple(outputs) == sm4_annex.ROUND_OUTPUTS, [hex(v) for v in outputs]
+    dut._log.info("32 round keys and 32 round outputs match GB/T 32907 Annex A example 1")
+    await _finish(env, min_stream=1)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class StandardExampleTest(Sm4BaseTest):
-    pass
+@cocotb.test()
+async def test_reset_points(dut):
+    """Reset idle, with a block in its rounds, with an output held by the sink,
+    and during the key schedule: no output leaks, STATUS/BLOCKS/CTRL/IRQ_STATUS
+    read their reset values, then fresh traffic is exact."""
+    env = await _env(dut)
+    rng = env.rng
+    compared = 0
+    try:
+        for point in RESET_STATES:
+            if point != "key_busy":
+                await env.load_key(rng.randbytes(16), rng.random() < 0.5)
+            if point == "block_busy":
+                await env.source.send(make_frame([rng.getrandbits(128)]))
+                await _until(dut, lambda: int(dut.u_round.busy.value), point)
+                await ClockCycles(dut.clk, rng.randint(1, 25))
+            elif point == "output_pending":
+                env.sink.pause = True
+                await env.source.send(make_frame([rng.getrandbits(128)]))
+                await _until(dut, lambda: int(dut.m_axis_tvalid.value), point)
+                await ClockCycles(dut.clk, rng.randint(0, 5))
+            elif point == "key_busy":
+                for i in range(4):
+                    await env.regs.write(f"KEY{i}", rng.getrandbits(32))
+                await env.regs.write("CTRL", CTRL.encode(KEY_LOAD=1))
+                await ClockCycles(dut.clk, rng.randint(1, 20))
+            assert env.reset_state() == point, f"reached {env.reset_state()}, wanted {point}"
+            await env.reset()
+            env.sink.pause = False
+            await ClockCycles(dut.clk, 40)
+            assert not dut.m_axis_tvalid.value, f"a block came out after a reset at {point}"
+            for name in ("STATUS", "BLOCKS", "CTRL", "IRQ_STATUS"):
+                got = await env.regs.read(name)
+                assert got == REGMAP.reg(name).reset_value, f"{name} 0x{got:x} after a reset at {point}"
+            await env.load_key(rng.randbytes(16), rng.random() < 0.5)
+            for _ in range(3):
+                await env.source.send(Sm4Stimulus(env).frame(rng))
+            await env.quiet(outputs_too=True)
+            compared += 3
+    finally:
+        env.sink.pause = False
+    await _finish(env, min_stream=compared)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class RandomTrafficTest(Sm4BaseTest):
-    backpressure = True
-
-    def sequences(self):
-        return [RandomSeq("random", int(os.environ.get("TB_FRAMES") or 1500), self.rng)]
-
-
-class EncryptSeq(uvm_sequence):
-    def __init__(self, name, key, blocks):
-        super().__init__(name)
-        self.key, self.blocks = key, blocks
-
-    async def body(self):
-        for b in self.blocks:
-            item = Sm4Item("enc", self.key, b, False)
-            await self.start_item(item)
-            await self.finish_item(item)
+async def _until(dut, cond, what: str, clocks: int = 200):
+    for _ in range(clocks):
+        if cond():
+            return
+        await RisingEdge(dut.clk)
+    raise AssertionError(f"sm4_core never reached {what} in {clocks} clocks (SEED={seed()})")
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class RoundValuesTest(Sm4BaseTest):
-    """Samples the round-key store after the key schedule and the newest
-    state word after every round while example 1 runs through the env."""
-
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        await bfm.reset()
-        await bfm.load_key(sm4_annex.KEY, False)
-        keys = tuple(int(dut.u_key.rk[i].value) for i in range(32))
-        assert keys == sm4_annex.ROUND_KEYS, "round-key store differs from GB/T 32907 Annex A"
-        outputs = []
-
-        async def sample():
-            rnd = dut.u_round
-            while True:
-                await RisingEdge(dut.clk)
-                if rnd.busy.value and int(rnd.rnd.value) > 0:
-                    outputs.append(int(rnd.x3.value))  # X_{rnd+3}: the newest word
-                if dut.m_axis_tvalid.value and len(outputs) == 31:
-                    outputs.append(int(dut.m_axis_tdata.value) >> 96)  # X35 leaves in the output
-                    return
-
-        sampler = cocotb.start_soon(sample())
-        await EncryptSeq("example1", sm4_annex.KEY, [sm4_annex.PLAINTEXT]).start(self.env.seqr)
-        await self.drain()
-        await sampler
-        assert tuple(outputs) == sm4_annex.ROUND_OUTPUTS, [hex(v) for v in outputs]
-        self.logger.info("32 round keys and 32 round outputs match GB/T 32907 Annex A example 1")
-        self.drop_objection()
-
-
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class ResetMidBlockTest(Sm4BaseTest):
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        await bfm.reset()
-        await bfm.load_key(self.rng.randbytes(16), False)
-        await bfm.source.send(AxiStreamFrame([self.rng.getrandbits(128)]))
-        await ClockCycles(dut.clk, self.rng.randint(3, 30))
-        assert dut.u_round.busy.value, "block should be in its rounds"
-        await bfm.reset()
+@cocotb.test()
+async def test_csr(dut):
+    """The generated CSR test (reset values, read/write masks, byte strobes,
+    read-only, write-only and pulse fields, SLVERR and no aliasing on every
+    unmapped word), every register read, half-word writes, and CTRL bytes
+    1..3 written with ones (KEY_LOAD and START live in byte 0: no pulse)."""
+    env = await _env(dut, attach=False)
+    try:
+        await env.regs.csr_test(env.rng, settle_clocks=100)
+        for r in REGMAP.regs:
+            await env.regs.read(r.name)
+        for reg in ("DIN0", "DIN3", "IRQ_ENABLE"):
+            for lane in (0, 2):
+                assert await env.regs.write_resp(REGMAP.addr(reg) + lane, env.rng.randbytes(2)) == OKAY
+                await env.regs.read(reg)
+        await env.regs.write("IRQ_ENABLE", 0)
+        await env.load_key(env.rng.randbytes(16))
+        before = await env.regs.read("BLOCKS")
+        for lane in (1, 2, 3):
+            assert await env.regs.write_resp(REGMAP.addr("CTRL") + lane, b"\xff") == OKAY
         await ClockCycles(dut.clk, 40)
-        assert not dut.m_axis_tvalid.value, "a block came out after reset"
-        for name in ("STATUS", "BLOCKS", "CTRL", "IRQ_STATUS"):
-            assert await bfm.read(name) == REGMAP.reg(name).reset_value, f"{name} not at its reset value"
-        assert bfm.sink.empty()
-        for seq in [RandomSeq("after-reset", 60, self.rng)]:
-            await seq.start(self.env.seqr)
-        await self.drain()
-        self.drop_objection()
+        st = STATUS.decode(await env.regs.read("STATUS"))
+        assert st["KEY_BUSY"] == 0 and st["BLOCK_BUSY"] == 0, f"a CTRL write without byte 0 pulsed: {st}"
+        assert await env.regs.read("BLOCKS") == before
+    finally:
+        await _finish(env)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class CsrTest(Sm4BaseTest):
-    """The register map's generated CSR test (rtl_verif.regs.csr_check)."""
-
-    async def run_phase(self):
-        self.raise_objection()
-        await self.bfm.reset()
-        await self.bfm.bus.csr_test(self.rng, settle_clocks=100)
-        self.env.scoreboard.blocks_expected = False  # a register test: no blocks sent
-        self.drop_objection()
-
-
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class BusBlockTest(Sm4BaseTest):
+@cocotb.test()
+async def test_bus_blocks(dut):
     """Bus blocks (DIN/START/DOUT) in both directions, alone and while stream
-    blocks run under back-pressure; the stream scoreboard stays exact."""
-
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        await bfm.reset()
-        rng = random.Random(self.rng.getrandbits(32))
-        bfm.sink.set_pause_generator(iter(lambda: rng.random() < 0.3, None))
-        key = self.rng.randbytes(16)
-        await bfm.load_key(key, False)
-        # alone: clocks per block through the bus
-        cycle = [0]
-
-        async def count():
-            while True:
-                await RisingEdge(dut.clk)
-                cycle[0] += 1
-
-        counter = cocotb.start_soon(count())
-        n_alone = 8
-        t0 = cycle[0]
-        for _ in range(n_alone):
-            block = self.rng.randbytes(16)
-            assert await bfm.bus_block(block) == sm4.encrypt_block(key, block)
-        per_block = (cycle[0] - t0) / n_alone
-        counter.cancel()
-        # with stream traffic (same key and mode: the stream's driver is idle on key changes)
-        stream = [self.rng.randbytes(16) for _ in range(60)]
-        seq = cocotb.start_soon(EncryptSeq("stream", key, stream).start(self.env.seqr))
-        n_mixed = 0
-        while not seq.done() or self.env.monitor.seen < len(stream):
-            block = self.rng.randbytes(16)
-            assert await bfm.bus_block(block) == sm4.encrypt_block(key, block), "bus block during stream"
-            n_mixed += 1
-        await self.drain()
-        assert n_mixed >= 3, f"only {n_mixed} bus blocks overlapped the stream"
-        # decrypt through the bus
-        await bfm.set_mode(True)
-        for _ in range(4):
-            block = self.rng.randbytes(16)
-            assert await bfm.bus_block(block) == sm4.decrypt_block(key, block)
-        total = n_alone + n_mixed + 4 + len(stream)
-        assert await bfm.read("BLOCKS") == total, "BLOCKS counts stream and bus blocks"
-        self.logger.info(f"sm4_core: {per_block:.1f} clocks per block through the bus (4 DIN writes, START, "
-                         f"STATUS polls, 4 DOUT reads; cocotbext-axi master); {n_mixed} bus blocks interleaved "
-                         f"with {len(stream)} stream blocks")
-        self.drop_objection()
+    blocks run under back-pressure; both scoreboards stay exact; BLOCKS counts
+    both; clocks per bus block."""
+    env = await _env(dut)
+    env.set_flow(0.0, 0.3)
+    rng = env.rng
+    key = rng.randbytes(16)
+    await env.load_key(key, False)
+    log = HandshakeLog(dut)
+    n_alone = 8
+    t0 = log.cycle
+    for _ in range(n_alone):
+        await env.bus_block(rng.randbytes(16))
+    per_block = (log.cycle - t0) / n_alone
+    log.stop()
+    stream = [make_frame([rng.getrandbits(128)]) for _ in range(60)]
+    for f in stream:
+        env.source.send_nowait(f)
+    n_mixed = 0
+    while not env.source.idle() or env.sb.compared < len(stream):
+        await env.bus_block(rng.randbytes(16))
+        n_mixed += 1
+    assert n_mixed >= 3, f"only {n_mixed} bus blocks overlapped the stream"
+    await env.set_mode(True)
+    for _ in range(4):
+        await env.bus_block(rng.randbytes(16))
+    total = n_alone + n_mixed + 4 + len(stream)
+    assert await env.regs.read("BLOCKS") == total, "BLOCKS counts stream and bus blocks"
+    dut._log.info(f"sm4_core: {per_block:.1f} clocks per block through the bus (4 DIN writes, START, "
+                  f"STATUS polls, 4 DOUT reads; cocotbext-axi master); {n_mixed} bus blocks interleaved "
+                  f"with {len(stream)} stream blocks")
+    await _finish(env, min_stream=len(stream), min_bus=n_alone + n_mixed + 4)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class InterruptTest(Sm4BaseTest):
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        irq_status, irq_enable = REGMAP.reg("IRQ_STATUS"), REGMAP.reg("IRQ_ENABLE")
-        await bfm.reset()
-        assert not dut.irq.value
-        await bfm.load_key(sm4_annex.KEY, False)
-        assert irq_status.decode(await bfm.read("IRQ_STATUS")) == {"BLOCK_DONE": 0, "KEY_DONE": 1}
-        assert not dut.irq.value, "irq without an enable"
-        await bfm.write("IRQ_ENABLE", irq_enable.encode(KEY_DONE=1))
-        await RisingEdge(dut.clk)
-        assert dut.irq.value, "enabled KEY_DONE does not raise irq"
-        await bfm.write("IRQ_STATUS", irq_status.encode(KEY_DONE=1))  # write 1 to clear
-        await RisingEdge(dut.clk)
-        assert await bfm.read("IRQ_STATUS") == 0 and not dut.irq.value
-        await bfm.write("IRQ_ENABLE", irq_enable.encode(BLOCK_DONE=1))
-        assert await bfm.bus_block(sm4_annex.PLAINTEXT) == sm4_annex.CIPHERTEXT
-        assert irq_status.decode(await bfm.read("IRQ_STATUS"))["BLOCK_DONE"] == 1 and dut.irq.value
-        await bfm.write("IRQ_STATUS", irq_status.encode(BLOCK_DONE=0))  # writing 0 leaves it
-        assert dut.irq.value
-        await bfm.write("IRQ_STATUS", irq_status.encode(BLOCK_DONE=1))
-        await RisingEdge(dut.clk)
-        assert not dut.irq.value
-        self.env.scoreboard.blocks_expected = False  # bus blocks only
-        self.drop_objection()
+@cocotb.test()
+async def test_interrupts(dut):
+    """KEY_DONE and BLOCK_DONE each set while masked (irq low), enabled (irq
+    high, checked at every IRQ_STATUS read), written 0 (kept), written 1
+    (cleared, irq low)."""
+    env = await _env(dut)
+    assert not dut.irq.value
+    await env.load_key(sm4_annex.KEY, False)
+    assert IRQ_STATUS.decode(await env.regs.read("IRQ_STATUS")) == {"BLOCK_DONE": 0, "KEY_DONE": 1}
+    assert not dut.irq.value, "irq without an enable"
+    await env.regs.write("IRQ_ENABLE", IRQ_ENABLE.encode(KEY_DONE=1))
+    await RisingEdge(dut.clk)
+    assert dut.irq.value, "enabled KEY_DONE does not raise irq"
+    await env.regs.read("IRQ_STATUS")
+    await env.regs.write("IRQ_STATUS", IRQ_STATUS.encode(KEY_DONE=1))  # write 1 to clear
+    await RisingEdge(dut.clk)
+    assert await env.regs.read("IRQ_STATUS") == 0 and not dut.irq.value
+    assert await env.bus_block(sm4_annex.PLAINTEXT) == sm4_annex.CIPHERTEXT
+    assert IRQ_STATUS.decode(await env.regs.read("IRQ_STATUS"))["BLOCK_DONE"] == 1
+    assert not dut.irq.value, "irq with BLOCK_DONE masked"
+    await env.regs.write("IRQ_ENABLE", IRQ_ENABLE.encode(BLOCK_DONE=1))
+    await RisingEdge(dut.clk)
+    assert dut.irq.value
+    await env.regs.read("IRQ_STATUS")
+    await env.regs.write("IRQ_STATUS", IRQ_STATUS.encode(BLOCK_DONE=0))  # writing 0 leaves it
+    assert dut.irq.value
+    await env.regs.write("IRQ_STATUS", IRQ_STATUS.encode(BLOCK_DONE=1))
+    await RisingEdge(dut.clk)
+    assert not dut.irq.value
+    await _finish(env, min_bus=1)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class ThroughputTest(Sm4BaseTest):
+@cocotb.test()
+async def test_throughput(dut):
     """Clocks from a block's load to its result, and per block back to back."""
-
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        await bfm.reset()
-        key = self.rng.randbytes(16)
-        await bfm.load_key(key, False)
-        n = 50
-        log = HandshakeLog(dut)
-        await EncryptSeq("stream", key, [self.rng.randbytes(16) for _ in range(n)]).start(self.env.seqr)
-        await self.drain()
-        log.stop()
-        loads, outs = log.loads, log.outs
-        latency = outs[0] - loads[0]
-        per_block = (outs[-1] - outs[0]) / (n - 1)
-        self.logger.info(f"sm4_core: {latency} clocks from load to result; {per_block:.2f} clocks per "
-                         f"block back to back over {n} blocks")
-        assert len(outs) == n and latency == 33 and per_block <= 32
-        self.drop_objection()
+    env = await _env(dut)
+    await env.load_key(env.rng.randbytes(16), False)
+    n = 50
+    log = HandshakeLog(dut)
+    await env.source.send(make_frame([env.rng.getrandbits(128) for _ in range(n)]))
+    await env.quiet(outputs_too=True)
+    log.stop()
+    loads, outs = log.loads, log.outs
+    latency = outs[0] - loads[0]
+    per_block = (outs[-1] - outs[0]) / (n - 1)
+    dut._log.info(f"sm4_core: {latency} clocks from load to result; {per_block:.2f} clocks per "
+                  f"block back to back over {n} blocks")
+    assert len(outs) == n and latency == 33 and per_block <= 32
+    await _finish(env, min_stream=1)
 
 
-@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class DriverTest(Sm4BaseTest):
-    async def run_phase(self):
-        self.raise_objection()
-        bfm, dut = self.bfm, self.bfm.dut
-        await bfm.reset()
-        cases = driver_cases.sm4_cases(random.Random(self.rng.getrandbits(32)))
-        bad = driver_cases.check(cases, await driver_cases.run_all(bfm.bus, cases))
-        assert not bad, "\n".join(bad) + f" (SEED={seed()})"
-        # clocks per block through the driver (ECB, 8 blocks)
-        drv = Sm4(bfm.bus)
-        key, data = self.rng.randbytes(16), self.rng.randbytes(128)
-        await drv.load_key(key)
-        t0 = [0]
+@cocotb.test()
+async def test_driver(dut):
+    """The firmware driver (firmware_models/drivers/sm4.py: key load, ECB,
+    CCM* seal/open, a forged frame refused) on the RTL: the same cases and
+    runner as under MicroPython on the device model (tests/test_drivers.py);
+    every block it runs is also checked by the bus-block scoreboard."""
+    env = await _env(dut)
+    cases = driver_cases.sm4_cases(random.Random(env.rng.getrandbits(32)))
+    bad = driver_cases.check(cases, await driver_cases.run_all(env.regs, cases))
+    assert not bad, "\n".join(bad) + f" (SEED={seed()})"
+    drv = Sm4(env.regs)
+    key, data = env.rng.randbytes(16), env.rng.randbytes(128)
+    await drv.load_key(key)
+    log = HandshakeLog(dut)
+    out = await drv.ecb(data)
+    log.stop()
+    assert out == sm4.encrypt_blocks(key, data)
+    dut._log.info(f"sm4_core: firmware driver, {len(cases)} cases exact on the RTL; {log.cycle / 8:.1f} clocks "
+                  "per block through the driver (ECB, 8 blocks, cocotbext-axi master)")
+    await _finish(env, min_bus=8)
 
-        async def count():
-            while True:
-                await RisingEdge(dut.clk)
-                t0[0] += 1
 
-        counter = cocotb.start_soon(count())
-        out = await drv.ecb(data)
-        counter.cancel()
-        assert out == sm4.encrypt_blocks(key, data)
-        self.logger.info(f"sm4_core: firmware driver, {len(cases)} cases exact on the RTL; {t0[0] / 8:.1f} clocks "
-                         "per block through the driver (ECB, 8 blocks, cocotbext-axi master)")
-        self.env.scoreboard.blocks_expected = False  # bus blocks only
-        self.drop_objection()
+@cocotb.test()
+async def test_coverage_closure(dut):
+    coverage_closure(dut)
