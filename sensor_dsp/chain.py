@@ -267,6 +267,29 @@ def _limit(budget, z, k, sigma):
 
 
 @njit(cache=True)
+def _slide(step_buf, long_buf, k, x_d, x_l, w1, w2, r1, b1, r2, b2, step_sum, r3, b3):
+    """Sample ``k``'s residuals into the step and ramp checks' sliding sums
+    (0 where there was no measurement): ``step_buf`` holds the step check's
+    residuals x_d over the last REFERENCE_LAG samples, ``long_buf`` the long
+    ramp check's x_l over the last LONG_LAG (both powers of two); r = Σ m·x
+    and b = Σ x over the last w1 / w2 (r3, b3: LONG_LAG) residuals, m = 1 for
+    the oldest; ``step_sum`` = Σ x_d over the buffer. Returns the new sums."""
+    mask = step_buf.size - 1
+    j = k & mask
+    r1 += w1 * x_d - b1
+    b1 += x_d - step_buf[(k - w1) & mask]
+    r2 += w2 * x_d - b2
+    b2 += x_d - step_buf[(k - w2) & mask]
+    step_sum += x_d - step_buf[j]
+    step_buf[j] = x_d
+    j = k & (long_buf.size - 1)
+    r3 += long_buf.size * x_l - b3
+    b3 += x_l - long_buf[j]
+    long_buf[j] = x_l
+    return r1, b1, r2, b2, step_sum, r3, b3
+
+
+@njit(cache=True)
 def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, kinv,
             mode, coef, kp, ki, skew_q16, comp_q16, settle, dth, dti, out_ang, out_w, out_flags, out_mag, out_diag,
             out_harm):
@@ -333,7 +356,6 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
     r3 = b3 = 0.0
     step_buf = np.zeros(ref_lag)  # the step check's residuals over the last ref_lag samples, and their sum
     step_sum = 0.0
-    lag_mask = ref_lag - 1
     r1 = b1 = r2 = b2 = 0.0  # ramp check: Σ m·d and Σ d over the last w_r1 (w_r2) residuals (m = 1 oldest)
     m_rs = 0.0  # slow radial mean (memory: a rotor angle)
     e_lag = 0.0  # slow mean of the innovation: the observer's tracking lag
@@ -453,6 +475,10 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                     run_theta[j] = theta
                     run_c[j] = c2
                     run_s[j] = s1
+            # this sample's residuals into the step and ramp checks' sums before they are checked (a sum that
+            # lags by one sample flags a speed step one sample late)
+            r1, b1, r2, b2, step_sum, r3, b3 = _slide(step_buf, long_buf, k, x_d, x_l, w_r1, w_r2, r1, b1, r2, b2,
+                                                      step_sum, r3, b3)
             if armed:
                 pq = p_noise + q2
                 sd = math.sqrt(pq)
@@ -481,6 +507,8 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
                 _accumulate(acc, float(rev_j), _moments(s_al, c, xq, yq, hc2, hs2, hc4, hs4))
         else:
             flags |= INVALID_INPUT
+            r1, b1, r2, b2, step_sum, r3, b3 = _slide(step_buf, long_buf, k, 0.0, 0.0, w_r1, w_r2, r1, b1, r2, b2,
+                                                      step_sum, r3, b3)
         rev_j += 1
         if coast:
             theta = theta_p
@@ -576,19 +604,7 @@ def _kernel(s_in, c_in, adc_bits, cbits, abits, iters, guard, zguard, angles, ki
             latched = True
         if latched:
             flags |= FAULT_LATCHED
-        # the step and ramp checks' sums over the last residuals (0 where there was no measurement)
-        j = k & lag_mask
-        d_old = step_buf[j]
-        r1 += w_r1 * x_d - b1
-        b1 += x_d - step_buf[(k - w_r1) & lag_mask]
-        r2 += w_r2 * x_d - b2
-        b2 += x_d - step_buf[(k - w_r2) & lag_mask]
-        step_sum += x_d - d_old
-        step_buf[j] = x_d
         j = k & long_mask
-        r3 += long_lag * x_l - b3
-        b3 += x_l - long_buf[j]
-        long_buf[j] = x_l
         ref_theta[j] = theta
         ref_omega[j] = omega
         comp = (omega * comp_q16) >> 32  # ω (2^-48 turn) · delay (Q16 samples) → 2^-32 turn
