@@ -219,7 +219,7 @@ def run_all(configs, sim: str, *, jobs: int, **kw) -> list:
         say(f"{len(configs)} configurations on {jobs} workers")
         ctx = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futs = {pool.submit(_job, (*configs[i], sim, kw)): i for i in order}
+            futs = {pool.submit(_job, (configs[i][0], sim, configs[i][1], kw)): i for i in order}
             try:
                 for fut in concurrent.futures.as_completed(futs):
                     out[futs[fut]] = fut.result()

@@ -105,13 +105,14 @@ def test_parallel_configurations_keep_their_order_and_longest_first(monkeypatch,
     monkeypatch.setattr(cli, "TIMES", tmp_path / "times.json")
     started = tmp_path / "started"
 
-    def fake(name, sim, params, **kw):
+    def fake(name, sim, params, *, seed, testcase, waves):
+        assert (sim, params, seed, testcase, waves) == ("icarus", {"N": len(name)}, 1, None, "0")
         with open(started, "a") as f:  # the worker processes append in start order
             f.write(f"{name}\n")
         return _result([TestOutcome("t", True, 1.0, 1.0, "")])._replace(block=name, wall_s=len(name)), []
 
     monkeypatch.setattr(cli, "run_config", fake)  # the forked workers see the patched module
-    configs = [("b", {}), ("ccc", {}), ("aa", {})]
+    configs = [(n, {"N": len(n)}) for n in ("b", "ccc", "aa")]
     first = cli.run_all(configs, "icarus", jobs=2, seed=1, testcase=None, waves="0")
     assert [r.block for r, _ in first] == ["b", "ccc", "aa"]
     started.unlink()
@@ -153,7 +154,8 @@ def test_variants_are_read_from_the_source(tmp_path, monkeypatch):
     (pkg / "test_fake.py").write_text(
         "import cocotb\nimport pyuvm\nfrom fake_tbs.consts import LEVELS\nMODES = ['fast', 'slow']\n"
         "@cocotb.test()\nasync def test_plain(dut): pass\n"
-        "@cocotb.test()\n@cocotb.parametrize(('level', LEVELS), mode=MODES)\nasync def test_grid(dut, level, mode): pass\n"
+        "@cocotb.test()\n@cocotb.parametrize(('level', LEVELS), mode=MODES)\n"
+        "async def test_grid(dut, level, mode): pass\n"
         "@cocotb.test()\n@cocotb.parametrize((('a', 'b'), [(0, 'x'), (1, 'y')]), ('c', [True]))\n"
         "async def test_pairs(dut, a, b, c): pass\n"
         "@pyuvm.test()\nclass UvmTest: pass\n"
