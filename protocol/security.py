@@ -29,6 +29,16 @@ behind; a key takes at most ``max_senders`` windows (a verified frame from
 one sender more is refused: evicting a window would reopen its replays).
 A sender's counter never wraps: at 2^32 - 1 it raises :class:`RekeyRequired`.
 Installing a key starts a new counter space and drops the old key's windows.
+
+**The network key** protects frames to the broadcast address (the mesh's
+HELLO and TC): one key the whole fleet holds, installed with
+:meth:`SecureLink.install_network` (never with :meth:`SecureLink.install`,
+which serves one address), found by its key id — at most
+:data:`NETWORK_KEYS` at once, so a rekey can overlap the old key and the new
+one — and sent under the last one installed. Its windows are per sender, as
+every key's; :meth:`SecureLink.forget_sender` drops one (safe only when the
+caller refuses that sender's older frames by other means, e.g. a
+timestamp).
 """
 
 from typing import NamedTuple
@@ -46,6 +56,7 @@ MIC_LENS = (4, 8, 16)
 MAX_COUNTER = 2**32 - 1
 WINDOW = 64
 MAX_SENDERS = 256  # replay windows per key
+NETWORK_KEYS = 2  # network keys held at once (the current one and, during a rekey, the previous)
 
 
 class SecurityError(FrameError):
@@ -148,10 +159,13 @@ class SecureLink:
         self.max_senders = argcheck.integer(max_senders, "max_senders", SecurityError, lo=1)
         self.pairwise: dict = {}  # neighbour address -> LinkKey
         self.group: dict = {}  # group address -> LinkKey
-        self.tx_counter: dict = {}  # key address -> next counter
-        self.windows: dict = {}  # (key address, src) -> ReplayWindow
-        self._senders: dict = {}  # key address -> number of windows
-        self._aead: dict = {}  # key address -> CCMStar
+        self.network: dict = {}  # key id -> LinkKey of the network (broadcast) key
+        self.network_tx: int | None = None  # key id of the network key frames are sent under
+        self.tx_counter: dict = {}  # key slot -> next counter
+        self.windows: dict = {}  # (key slot, src) -> ReplayWindow
+        self._senders: dict = {}  # key slot -> number of windows
+        self._aead: dict = {}  # key slot -> CCMStar
+        # a key slot is the address a key serves, or (BROADCAST, key id) for a network key
 
     def _table(self, address: int) -> dict:
         address = argcheck.integer(address, "address", SecurityError, lo=0, hi=F.BROADCAST)
@@ -183,11 +197,54 @@ class SecureLink:
     def remove(self, address: int) -> None:
         """Forget the key for ``address``, its counter and its windows."""
         self._table(address).pop(address, None)
-        self.tx_counter.pop(address, None)
-        self._aead.pop(address, None)
-        if self._senders.pop(address, 0):
-            for k in [k for k in self.windows if k[0] == address]:
+        self._drop_slot(address)
+
+    def _drop_slot(self, slot) -> None:
+        self.tx_counter.pop(slot, None)
+        self._aead.pop(slot, None)
+        if self._senders.pop(slot, 0):
+            for k in [k for k in self.windows if k[0] == slot]:
                 del self.windows[k]
+
+    # ---- the network (broadcast) key
+    def install_network(self, key: LinkKey) -> None:
+        """Install a network key (frames to the broadcast address) and send
+        under it from now on. Refused if its key id or its bytes are already
+        installed, or if :data:`NETWORK_KEYS` are (remove one first)."""
+        key = check_key(key)
+        if key.key_id in self.network or any(k.key == key.key for k in self.network.values()):
+            raise SecurityError(f"network key {key.key_id} (or its bytes) already installed: a rekey needs a new key")
+        if len(self.network) >= NETWORK_KEYS:
+            raise SecurityError(f"{NETWORK_KEYS} network keys installed: remove the oldest first")
+        slot = (F.BROADCAST, key.key_id)
+        self.network[key.key_id] = key
+        self.network_tx = key.key_id
+        self.tx_counter[slot] = 0
+        self._aead[slot] = CCMStar(key.key, key.cipher, key.mic_len)
+
+    def remove_network(self, key_id: int) -> None:
+        """Forget network key ``key_id``, its counter and its windows."""
+        key_id = argcheck.integer(key_id, "key_id", SecurityError, lo=0, hi=255)
+        if self.network.pop(key_id, None) is not None:
+            self._drop_slot((F.BROADCAST, key_id))
+            if self.network_tx == key_id:
+                self.network_tx = max(self.network) if self.network else None
+
+    def forget_sender(self, src: int) -> None:
+        """Drop the network-key windows of sender ``src`` (a neighbour gone).
+        Its old frames are then refused only by what the caller checks
+        besides (the fleet node's beacon timestamps)."""
+        src = argcheck.integer(src, "src", SecurityError, lo=0, hi=0xFFFF)
+        for k in [k for k in self.windows if k[1] == src and isinstance(k[0], tuple)]:
+            del self.windows[k]
+            self._senders[k[0]] -= 1
+
+    def _tx_slot(self, address: int):
+        """(installed key, key slot) frames to ``address`` are sent under."""
+        if address == F.BROADCAST:
+            k = self.network_tx
+            return (None, None) if k is None else (self.network[k], (F.BROADCAST, k))
+        return self.key_for(address), address
 
     def protect(self, frame: dict, key: LinkKey | None = None, peer: int | None = None) -> bytes:
         """Encode ``frame`` (unsecured form: its ``body`` set) as a secured
@@ -201,10 +258,10 @@ class SecureLink:
             raise SecurityError(f"peer {peer:#06x} is not the frame's destination")
         if key is not None:
             check_key(key)
-        installed = self.key_for(address)
+        installed, slot = self._tx_slot(address)
         if installed is None or (key is not None and key != installed):
             raise SecurityError(f"key not installed for {address:#06x}")
-        counter = self.tx_counter[address]
+        counter = self.tx_counter[slot]
         if counter > MAX_COUNTER:
             raise RekeyRequired(f"frame counter of the key for {address:#06x} exhausted: rekey before sending")
         body = codec.encode_body(frame.get("type"), frame.get("body"))
@@ -213,36 +270,44 @@ class SecureLink:
                "security": {"key_id": k.key_id, "counter": counter, "mic_len": k.mic_len},
                "ciphertext": bytes(len(body)), "mic": bytes(k.mic_len)}
         header = codec.encode(sec)[:-(4 + len(body) + k.mic_len)]  # the encoder checks every header field
-        sealed = self._aead[address].encrypt(nonce(frame["src"], frame["net"], k.key_id, counter, k.mic_len),
-                                             body, header)
-        self.tx_counter[address] = counter + 1
+        sealed = self._aead[slot].encrypt(nonce(frame["src"], frame["net"], k.key_id, counter, k.mic_len),
+                                          body, header)
+        self.tx_counter[slot] = counter + 1
         out = header + sealed  # the same layout the encoder wrote, with the real ciphertext and MIC
         return out + crc32(out).to_bytes(4, "little")
 
-    def unprotect(self, data: bytes) -> dict:
+    def unprotect(self, data: bytes, decoded: dict | None = None) -> dict:
         """Verify and decrypt a secured frame; returns it in unsecured form
         with ``key_id`` and ``counter`` added. Raises SecurityError (nothing
         delivered, no state changed) when the key is unknown, the frame
-        replayed or forged."""
-        frame = codec.decode(data)
+        replayed or forged. ``decoded``, if given, must be
+        ``protocol.codec.decode(data)`` (a caller that decoded the frame
+        already: it is parsed once, by one parser); it is not modified."""
+        frame = codec.decode(data) if decoded is None else decoded
+        if not isinstance(frame, dict) or "security" not in frame:
+            raise SecurityError("decoded must be the decoded frame of data")
         sec = frame["security"]
         if sec is None:
             raise SecurityError("frame is not secured")
         src, dst = frame["src"], frame["dst"]
-        if is_group(dst):
+        if dst == F.BROADCAST and is_unicast(src) and src != self.address:
+            address = (F.BROADCAST, sec["key_id"])
+            key = self.network.get(sec["key_id"])
+        elif is_group(dst):
             address = dst
+            key = self.group.get(dst)
         elif dst == self.address and is_unicast(src) and src != self.address:
             address = src
+            key = self.pairwise.get(src)
         else:
             raise SecurityError(f"no key for a secured frame from {src:#06x} to {dst:#06x}")
-        key = self._table(address).get(address)
         if key is None or key.key_id != sec["key_id"] or key.mic_len != sec["mic_len"]:
             raise SecurityError(f"no key {sec['key_id']} ({sec['mic_len']}-byte MIC) for this sender")
         window = self.windows.get((address, src))
         if window is not None and not window.fresh(sec["counter"]):
             raise ReplayError(f"replayed or too old frame counter {sec['counter']} from {src:#06x}")
         if window is None and self._senders.get(address, 0) >= self.max_senders:
-            raise SecurityError(f"key for {address:#06x} already has {self.max_senders} senders")
+            raise SecurityError(f"key for {dst:#06x} from {src:#06x}: already {self.max_senders} senders")
         ct, mic = frame["ciphertext"], frame["mic"]
         header = bytes(data[:len(data) - 4 - len(ct) - len(mic)])
         try:
@@ -250,14 +315,14 @@ class SecureLink:
                                                ct + mic, header)
         except AuthenticationError:
             raise ForgeryError("MIC does not verify: frame forged or corrupted") from None
-        decoded = codec.decode_body(frame["type"], body)
+        plain = codec.decode_body(frame["type"], body)
         if window is None:
             window = self.windows[(address, src)] = ReplayWindow()
             self._senders[address] = self._senders.get(address, 0) + 1
         window.accept(sec["counter"])
         out = {k: v for k, v in frame.items() if k not in ("ciphertext", "mic", "security")}
         out["security"] = None
-        out["body"] = decoded
+        out["body"] = plain
         out["key_id"] = key.key_id
         out["counter"] = sec["counter"]
         return out

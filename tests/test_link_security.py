@@ -3,8 +3,10 @@ address they serve, and the fleet: handshakes in frames, pairwise and group
 keys, revocation and rekey, typed errors on every public input. (The attacks
 on the fleet are in test_fleet_attacks.py.)"""
 
+import numbers
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -343,9 +345,12 @@ def test_fleet_arguments_raise_frame_errors(case):
 def _sweep_entries():
     """(label, callable, good arguments, kinds) for every public function and
     method of protocol.security and protocol.fleet (tests/typed_inputs.py)."""
-    from typed_inputs import BYTES, INT, NONE
+    from typed_inputs import BYTES, INT, NONE, TEXT
 
     from protocol.fleet import authority, handshake, keys, node, statements
+
+    REAL = ("real", lambda v: isinstance(v, (numbers.Real, np.integer, np.floating))
+            and not isinstance(v, (bool, np.bool_)))
 
     a = fleet.FleetAuthority(suite=edhoc.SUITE_2)
     gs, n1 = a.enrol(1), a.enrol(0x10)
@@ -364,6 +369,7 @@ def _sweep_entries():
     fresh_gs = fresh.enrol(1)
     _handshake(fresh_gs, fresh.enrol(2))
     m1 = fleet.FleetAuthority(suite=edhoc.SUITE_2).enrol(3)
+    [ack] = n1.receive(a.seal(gs, 0x10, "group_key", a.network))  # the current network key again: acked
 
     def fresh_link():
         link = S.SecureLink(9)
@@ -390,6 +396,10 @@ def _sweep_entries():
          {"frame": ("dict", lambda v: isinstance(v, dict)), "key": ("LinkKey or None", lambda v: v is None),
           "peer": ("int or None", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)))}),
         ("SecureLink.unprotect", lambda data: fresh_link().unprotect(data), {"data": good_frame}, {"data": BYTES}),
+        ("SecureLink.install_network", lambda key: S.SecureLink(7).install_network(key), {"key": S.LinkKey(
+            130, bytes(16), "sm4", 8)}, {"key": ("LinkKey", lambda v: False)}),
+        ("SecureLink.remove_network", S.SecureLink(7).remove_network, {"key_id": 130}, {"key_id": INT}),
+        ("SecureLink.forget_sender", S.SecureLink(7).forget_sender, {"src": 9}, {"src": INT}),
         # protocol.fleet.statements
         ("check_anchor", statements.check_anchor, {"anchor": a.anchor}, {"anchor": anchor_kind}),
         ("issue_certificate", statements.issue_certificate,
@@ -422,6 +432,13 @@ def _sweep_entries():
          {"source": 1, "body": {"group": 0xFE01, "epoch": 1, "key_id": 0, "wrapped_key": bytes(16)}},
          {"source": INT, "body": NONE}),
         ("KeyManager.check_sender", n1.keys.check_sender, {"src": 1, "dst": 0x10}, {"src": INT, "dst": INT}),
+        ("KeyManager.set_delivery_key", lambda key: keys.KeyManager(9, a.anchor, S.SecureLink(9)).set_delivery_key(
+            key), {"key": bytes(16)}, {"key": BYTES}),
+        ("KeyManager.install_network_key", lambda body, now, overlap_s: a.enrol(
+            0x600 + len(a.enrolled)).keys.install_network_key(body, now, overlap_s),
+         {"body": {"group": 0xFFFF, "epoch": 9, "key_id": 140, "wrapped_key": bytes(16)}, "now": 1.0,
+          "overlap_s": 0.5}, {"body": NONE, "now": REAL, "overlap_s": REAL}),
+        ("KeyManager.expire_network", n1.keys.expire_network, {"now": 1.0}, {"now": REAL}),
         # protocol.fleet.handshake
         ("check_limits", handshake.check_limits, {"limits": fleet.Limits()}, {"limits": NONE}),
         ("Handshakes", handshake.Handshakes,
@@ -454,6 +471,11 @@ def _sweep_entries():
          {"statement": crl_bytes}, {"statement": BYTES}),
         ("Node.receive", lambda data: a.enrol(0x400 + len(a.enrolled)).receive(data),
          {"data": encode(_frame(src=0x20, dst=0x21))}, {"data": BYTES}),
+        ("Node.accept", lambda data: a.enrol(0x700 + len(a.enrolled)).accept(data),
+         {"data": encode(_frame(src=0x20, dst=0x21))}, {"data": BYTES}),
+        ("Node.protect_broadcast", n1.protect_broadcast, {"frame": _frame(dst=0xFFFF)},
+         {"frame": ("dict", lambda v: isinstance(v, dict))}),
+        ("Node.forget_neighbour", n1.forget_neighbour, {"address": 5}, {"address": INT}),
         # protocol.fleet.authority
         ("FleetAuthority", authority.FleetAuthority, {"suite": 2, "method": 3, "net": 5},
          {"suite": INT, "method": INT, "net": INT}),
@@ -466,6 +488,12 @@ def _sweep_entries():
          {"station": NONE, "group": INT, "address": INT}),
         ("FleetAuthority.revoke", fresh.revoke, {"station": fresh_gs, "address": 2},
          {"station": NONE, "address": INT}),
+        ("FleetAuthority.seal", a.seal, {"station": gs, "dst": 0x10, "ftype": "ack", "body": {"acked_seq": 1}},
+         {"station": NONE, "dst": INT, "ftype": TEXT, "body": ("dict", lambda v: isinstance(v, dict))}),
+        ("FleetAuthority.open_ack", a.open_ack, {"station": gs, "data": ack}, {"station": NONE, "data": BYTES}),
+        ("FleetAuthority.rekey_network", a.rekey_network, {"station": gs}, {"station": NONE}),
+        ("FleetAuthority.resend", a.resend, {"station": gs, "data": a.seal(gs, 0x10, "ack", {"acked_seq": 1})},
+         {"station": NONE, "data": BYTES}),
     ]
 
 

@@ -10,6 +10,18 @@ as any node).
 Key ids of group keys (128..255) are allotted so that no two current group
 epochs share one, and a group's next epoch never reuses its current id.
 An address once revoked stays revoked: it cannot be enrolled again.
+
+At enrolment a node is also given its **delivery key** (16 random bytes
+that only it and the authority hold) and the current **network key** (the
+key of broadcast frames: the mesh's HELLO and TC). Whatever the authority
+must tell a node that is not the station's neighbour goes **end to end**,
+sealed under that node's delivery key by :meth:`FleetAuthority.seal` (key
+id 0, a counter per node kept by the authority), and is carried by the
+mesh: ``relayed=True`` in :meth:`group_frames`, :meth:`remove_member` and
+:meth:`revoke`. Each node answers a sealed frame with a sealed ack
+(:meth:`FleetAuthority.open_ack`). Every revocation also moves the network
+key to a new epoch (:meth:`rekey_network`), sealed to every node but the
+revoked one, so the revoked node's copy stops opening HELLO and TC.
 """
 
 import secrets
@@ -17,10 +29,13 @@ from typing import NamedTuple
 
 import argcheck
 from crypto import edhoc
+from protocol import frames as F
+from protocol.codec import decode
 from protocol.fleet import statements as st
 from protocol.fleet.handshake import DEFAULT_LIMITS, Limits
-from protocol.fleet.node import Node
-from protocol.security import SecurityError, is_group, is_unicast
+from protocol.fleet.keys import DELIVERY_KEY_ID, LINK_MIC, SUITE_CIPHER
+from protocol.fleet.node import MSG_STATEMENT, Node
+from protocol.security import LinkKey, SecureLink, SecurityError, is_group, is_unicast
 
 GROUP_KEY_IDS = range(128, 256)
 
@@ -42,6 +57,11 @@ class FleetAuthority:
         self.crl_serial = 0
         self.crl: bytes | None = None  # the latest signed revocation list
         self.groups: dict = {}  # group address -> _GroupRecord
+        self.delivery_keys: dict = {}  # enrolled address -> its delivery key
+        self._sealers: dict = {}  # station address -> SecureLink holding the delivery keys it seals under
+        self._unacked: dict = {}  # (station, node, counter) -> (frame type, body) sealed and not acknowledged
+        self.network: dict | None = None
+        self.network = self._network_body(1, self._key_id(None))  # the current network key (a group_key body)
 
     @property
     def suite(self) -> int:
@@ -74,6 +94,9 @@ class FleetAuthority:
                     **({} if clock is None else {"clock": clock}))
         if self.crl is not None:
             node.accept_statement(self.crl)
+        self.delivery_keys[address] = secrets.token_bytes(16)
+        node.keys.set_delivery_key(self.delivery_keys[address])
+        node.keys.install_network_key(self.network, node.clock(), 0.0)
         return node
 
     def _station(self, station) -> Node:
@@ -82,18 +105,94 @@ class FleetAuthority:
         return station
 
     # ------------------------------------------------------------ groups
-    def _key_id(self, group: int) -> int:
+    # ------------------------------------------------------------ end to end
+    def seal(self, station: Node, dst: int, ftype: str, body: dict) -> bytes:
+        """A ``ftype`` frame from ``station`` to enrolled node ``dst``, sealed
+        under ``dst``'s delivery key (end to end: relays can neither read nor
+        alter it)."""
+        station = self._station(station)
+        dst = argcheck.integer(dst, "dst", SecurityError, lo=0, hi=0xFFFF)
+        if dst not in self.delivery_keys or dst == station.address:
+            raise SecurityError(f"{dst:#06x} is not an enrolled node other than the station")
+        link = self._sealer(station)
+        if link.key_for(dst) is None:
+            link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[dst], SUITE_CIPHER[self.suite], LINK_MIC), dst)
+        counter = link.tx_counter[dst]
+        data = link.protect(station._frame(dst, ftype, body))
+        self._unacked[(station.address, dst, counter)] = (ftype, body)
+        return data
+
+    def resend(self, station: Node, data: bytes) -> bytes | None:
+        """A sealed frame of this authority not acknowledged yet, sealed again
+        (same content, a new counter: the node's window refuses the old
+        bytes); None once it was acknowledged."""
+        station = self._station(station)
+        f = decode(argcheck.byteslike(data, "data", SecurityError))
+        if f["src"] != station.address or f["security"] is None:
+            raise SecurityError("not a frame this station sealed")
+        item = self._unacked.pop((station.address, f["dst"], f["security"]["counter"]), None)
+        if item is None or f["dst"] not in self.delivery_keys:
+            return None
+        return self.seal(station, f["dst"], *item)
+
+    def _sealer(self, station: Node) -> SecureLink:
+        link = self._sealers.get(station.address)
+        if link is None:
+            link = self._sealers[station.address] = SecureLink(station.address, max_senders=1)
+        return link
+
+    def open_ack(self, station: Node, data: bytes) -> dict:
+        """A node's ack of a sealed frame, received by ``station``: the
+        verified ack frame (its ``src`` the node, ``body["acked_seq"]`` the low
+        byte of the acknowledged frame's counter); SecurityError otherwise."""
+        station = self._station(station)
+        link = self._sealers.get(station.address)
+        if link is None:
+            raise SecurityError("this station sealed nothing")
+        f = link.unprotect(data)
+        if f["type"] != "ack":
+            raise SecurityError(f"a {f['type']} frame where an ack was expected")
+        for k in [k for k in self._unacked if k[:2] == (station.address, f["src"])
+                  and k[2] & 0xFF == f["body"]["acked_seq"]]:
+            del self._unacked[k]
+        return f
+
+    def _statement_frames(self, station: Node, dst: int, statement: bytes, relayed: bool) -> bytes:
+        if relayed:
+            return self.seal(station, dst, "handshake", {"session": 0, "message_no": MSG_STATEMENT,
+                                                         "message": statement})
+        return station.send_statement(dst, statement)
+
+    @staticmethod
+    def _network_body(epoch: int, key_id: int) -> dict:
+        return {"group": F.BROADCAST, "epoch": epoch, "key_id": key_id, "wrapped_key": secrets.token_bytes(16)}
+
+    def rekey_network(self, station: Node) -> list:
+        """Move the network key to its next epoch: the station installs it
+        at once, every other enrolled node gets it sealed under its delivery
+        key."""
+        station = self._station(station)
+        self.network = self._network_body(self.network["epoch"] + 1, self._key_id(None))
+        station.keys.install_network_key(self.network, station.clock(), station.limits.network_overlap_s)
+        return [self.seal(station, a, "group_key", self.network) for a in sorted(self.enrolled) if a != station.address]
+
+    def _key_id(self, group: int | None) -> int:
         used = {r.charter.key_id for r in self.groups.values()}
+        if self.network is not None:
+            used.add(self.network["key_id"])
         free = [k for k in GROUP_KEY_IDS if k not in used]
         if not free:
             raise SecurityError(f"no free group key id: at most {len(GROUP_KEY_IDS) - 1} groups at once")
         return free[0]
 
-    def group_frames(self, station: Node, group: int, members) -> list:
+    def group_frames(self, station: Node, group: int, members, *, relayed: bool = False) -> list:
         """Open the next epoch of ``group`` for ``members``, with ``station``
         as its controller: a fresh key, and per member the charter and the
         key (a group_key frame under the member's pairwise key with the
-        station), in that order."""
+        station), in that order. ``relayed``: both sealed under the member's
+        delivery key instead, for the mesh to carry to members any number of
+        hops away (no pairwise key with the station needed)."""
+        relayed = argcheck.flag(relayed, "relayed", SecurityError)
         station = self._station(station)
         group = argcheck.integer(group, "group", SecurityError, lo=0, hi=0xFFFF)
         if not is_group(group):
@@ -115,46 +214,55 @@ class FleetAuthority:
         body = {"group": group, "epoch": charter.epoch, "key_id": charter.key_id, "wrapped_key": key}
         frames = []
         for m in members:  # before anything changes: every member needs a pairwise key with the station
-            if m not in station.link.pairwise:
+            if m not in station.link.pairwise and not relayed:
                 raise SecurityError(f"station has no pairwise key with member {m:#06x}: run a handshake first")
         station.accept_statement(signed)
         station.keys.install_group_key(station.address, body)
         self.groups[group] = _GroupRecord(charter, key)
         for m in members:
-            frames += [station.send_statement(m, signed), station.send(m, "group_key", body)]
+            key_frame = self.seal(station, m, "group_key", body) if relayed else station.send(m, "group_key", body)
+            frames += [self._statement_frames(station, m, signed, relayed), key_frame]
         return frames
 
-    def remove_member(self, station: Node, group: int, address: int) -> list:
+    def remove_member(self, station: Node, group: int, address: int, *, relayed: bool = False) -> list:
         """Move ``group`` to a new epoch without ``address``."""
         group = argcheck.integer(group, "group", SecurityError, lo=0, hi=0xFFFF)
         address = argcheck.integer(address, "address", SecurityError, lo=0, hi=0xFFFF)
         record = self.groups.get(group)
         if record is None or address not in record.charter.members:
             raise SecurityError(f"{address!r} is not a member of group {group!r}")
-        return self.group_frames(station, group, record.charter.members - {address})
+        return self.group_frames(station, group, record.charter.members - {address}, relayed=relayed)
 
     # ------------------------------------------------------------ revocation
-    def revoke(self, station: Node, address: int) -> list:
+    def revoke(self, station: Node, address: int, *, relayed: bool = False) -> list:
         """Revoke ``address``: a revocation list (next serial, every revoked
         address) to every enrolled node but the revoked one and the station
-        (which applies it at once), then a new epoch of each group it was in."""
+        (which applies it at once), a new epoch of each group it was in,
+        then a new network key (sealed to every node). ``relayed``: every
+        frame sealed under its node's delivery key, for the mesh to carry."""
         station = self._station(station)
         address = argcheck.integer(address, "address", SecurityError, lo=0, hi=0xFFFF)
+        relayed = argcheck.flag(relayed, "relayed", SecurityError)
         if address not in self.enrolled or address == station.address:
             raise SecurityError(f"cannot revoke {address:#06x}: not an enrolled node other than the station")
         del self.enrolled[address]
+        del self.delivery_keys[address]
+        for link in self._sealers.values():
+            link.remove(address)
+        self._unacked = {k: v for k, v in self._unacked.items() if k[1] != address}
         self.revoked.add(address)
         self.crl_serial += 1
         crl = st.RevocationList(self.crl_serial, frozenset(self.revoked))
         self.crl = st.issue_crl(self.signing_key, self.net, crl)
         station.accept_statement(self.crl)
-        frames = [station.send_statement(a, self.crl) for a in sorted(self.enrolled) if a != station.address]
+        frames = [self._statement_frames(station, a, self.crl, relayed)
+                  for a in sorted(self.enrolled) if a != station.address]
         for group, record in sorted(self.groups.items()):
             c = record.charter
             if address in c.members or address == c.controller:
                 remaining = c.members - {address}
                 if remaining:
-                    frames += self.group_frames(station, group, remaining)
+                    frames += self.group_frames(station, group, remaining, relayed=relayed)
                 else:
                     del self.groups[group]
-        return frames
+        return frames + self.rekey_network(station)

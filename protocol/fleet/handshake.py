@@ -59,6 +59,8 @@ class Limits(NamedTuple):
     seen_ephemeral: int = 256  # G_X remembered to refuse a replayed message_1
     handshake_timeout_s: float = 10.0  # a session older than this is dropped
     senders_per_key: int = 256  # replay windows per link key
+    beacon_window_s: float = 1.0  # a broadcast frame's timestamp must be this close to the node's clock
+    network_overlap_s: float = 1.0  # the previous network key is accepted this long after a rekey
 
 
 DEFAULT_LIMITS = Limits()
@@ -69,7 +71,9 @@ def check_limits(limits) -> Limits:
         raise SecurityError(f"limits must be a Limits, got {type(limits).__name__}")
     for name in ("sessions", "seen_ephemeral", "senders_per_key"):
         argcheck.integer(getattr(limits, name), name, SecurityError, lo=1)
-    argcheck.real(limits.handshake_timeout_s, "handshake_timeout_s", SecurityError, lo=0, lo_open=True)
+    for name in ("handshake_timeout_s", "beacon_window_s"):
+        argcheck.real(getattr(limits, name), name, SecurityError, lo=0, lo_open=True)
+    argcheck.real(limits.network_overlap_s, "network_overlap_s", SecurityError, lo=0)
     return limits
 
 

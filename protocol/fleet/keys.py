@@ -23,18 +23,35 @@ node missed, replayed after the revocation, would reopen the group to the
 revoked node, which holds that key (and reinstalling a key restarts its
 frame counter). Group frames are refused from any source that is not a
 member or the controller of the group's current epoch.
+
+Two keys come from the authority itself rather than from a neighbour:
+
+* the **delivery key** (16 bytes, key id :data:`DELIVERY_KEY_ID`), given at
+  enrolment and shared with the authority alone: what the authority sends
+  to this node end to end — over any number of hops, relayed by nodes that
+  cannot read or alter it — is sealed under it (charters, group keys,
+  revocation lists and network keys for nodes that are not the station's
+  neighbours). A frame that verifies under it came from the authority,
+  whichever station sent it; such a group key needs no pairwise link with
+  the controller.
+* the **network key** (frames to the broadcast address: HELLO, TC), one
+  per network epoch: the first at enrolment, each later one under the
+  delivery key. Epochs only grow; the previous key stays valid for
+  reception ``overlap_s`` after a new one is installed, then goes.
 """
 
 from typing import NamedTuple
 
 import argcheck
 from crypto import edhoc
+from protocol import frames as F
 from protocol.fleet import statements as st
-from protocol.security import LinkKey, SecureLink, SecurityError, is_group
+from protocol.security import NETWORK_KEYS, LinkKey, SecureLink, SecurityError, is_group
 
 SUITE_CIPHER = {edhoc.SUITE_2: "aes", edhoc.SUITE_SM: "sm4"}  # the link cipher of each EDHOC suite
 LINK_MIC = 8
 GROUP_KEY_BYTES = 16
+DELIVERY_KEY_ID = 0  # key id of the delivery key (pairwise keys are 1..127, group and network keys 128..255)
 
 
 def _address(v, name: str) -> int:
@@ -78,6 +95,9 @@ class KeyManager:
         self.revoked: frozenset = frozenset()
         self.peers: dict = {}  # neighbour -> Certificate bound to its pairwise key
         self.groups: dict = {}  # group address -> Group
+        self.delivery: LinkKey | None = None  # shared with the authority alone
+        self.network_epoch = 0
+        self._retire: dict = {}  # network key id -> time (s) after which it is no longer accepted
 
     # ------------------------------------------------------------ statements
     def accept_statement(self, data: bytes) -> str:
@@ -143,10 +163,11 @@ class KeyManager:
             del self.peers[address]
 
     # ------------------------------------------------------------ groups
-    def install_group_key(self, source: int, body: dict) -> None:
+    def install_group_key(self, source: int, body: dict, *, from_authority: bool = False) -> None:
         """A group_key body (group, epoch, key_id, wrapped_key) received from
         ``source`` over its pairwise link (or this node's own, when it is the
-        controller): installed only if it is exactly what the charter allows."""
+        controller), or — ``from_authority`` — under this node's delivery
+        key: installed only if it is exactly what the charter allows."""
         source = _address(source, "source")
         if not isinstance(body, dict) or set(body) != {"group", "epoch", "key_id", "wrapped_key"}:
             raise SecurityError("body must be a group_key body (group, epoch, key_id, wrapped_key)")
@@ -158,7 +179,8 @@ class KeyManager:
         if g is None:
             raise SecurityError(f"group key for {group:#06x}: no charter of that multicast group")
         c = g.charter
-        if source != c.controller or (source != self.address and self.peers.get(source) is None):
+        trusted = from_authority or source == self.address or self.peers.get(source) is not None
+        if source != c.controller or not trusted:
             raise SecurityError(f"group key for {group:#06x} not from its controller {c.controller:#06x}")
         if (epoch, key_id) != (c.epoch, c.key_id) or g.keyed:
             raise SecurityError(f"group key for {group:#06x} is not the one of epoch {c.epoch} (or came twice)")
@@ -168,6 +190,61 @@ class KeyManager:
             raise SecurityError(f"epoch {c.epoch} of group {group:#06x} names a revoked node: waiting for the next")
         self.link.install(LinkKey(c.key_id, key, self.cipher, LINK_MIC), group)
         self.groups[group] = g._replace(keyed=True)
+
+    # ------------------------------------------------------------ keys from the authority
+    def set_delivery_key(self, key: bytes) -> None:
+        """The delivery key, given once, at enrolment."""
+        if self.delivery is not None:
+            raise SecurityError("the delivery key is given once, at enrolment")
+        key = argcheck.byteslike(key, "key", SecurityError, length=GROUP_KEY_BYTES)
+        self.delivery = LinkKey(DELIVERY_KEY_ID, bytes(key), self.cipher, LINK_MIC)
+
+    def install_network_key(self, body: dict, now: float, overlap_s: float) -> None:
+        """A network key (a group_key body for the broadcast address) from
+        the authority, at ``now`` (s): installed if its epoch is above the
+        one held; the previous key is accepted ``overlap_s`` longer."""
+        group, epoch, key_id, key = self._key_body(body)
+        now = argcheck.real(now, "now", SecurityError)
+        overlap_s = argcheck.real(overlap_s, "overlap_s", SecurityError, lo=0)
+        if group != F.BROADCAST:
+            raise SecurityError(f"a network key is for the broadcast address, not {group:#06x}")
+        if epoch <= self.network_epoch:
+            raise SecurityError(f"stale network key: epoch {epoch} <= {self.network_epoch}")
+        if not 128 <= key_id <= 255:
+            raise SecurityError(f"network key id must be 128..255, got {key_id}")
+        self.expire_network(now)
+        if key_id in self.link.network:
+            self._drop_network(key_id)
+        while len(self.link.network) >= NETWORK_KEYS:  # the one being retired goes first
+            oldest = min(self.link.network, key=lambda k: (k == self.link.network_tx, self._retire.get(k, 0)))
+            self._drop_network(oldest)
+        previous = self.link.network_tx
+        self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC))
+        self.network_epoch = epoch
+        if previous is not None:
+            self._retire[previous] = now + overlap_s
+
+    def expire_network(self, now: float) -> None:
+        """Drop the previous network key once its overlap has ended (``now`` in s)."""
+        now = argcheck.real(now, "now", SecurityError)
+        for k in [k for k, t in self._retire.items() if now >= t]:
+            self._drop_network(k)
+
+    def _drop_network(self, key_id: int) -> None:
+        self.link.remove_network(key_id)
+        self._retire.pop(key_id, None)
+
+    @staticmethod
+    def _key_body(body) -> tuple:
+        if not isinstance(body, dict) or set(body) != {"group", "epoch", "key_id", "wrapped_key"}:
+            raise SecurityError("body must be a group_key body (group, epoch, key_id, wrapped_key)")
+        group = _address(body["group"], "group")
+        epoch = argcheck.integer(body["epoch"], "epoch", SecurityError, lo=0, hi=2**32 - 1)
+        key_id = argcheck.integer(body["key_id"], "key_id", SecurityError, lo=0, hi=255)
+        key = argcheck.byteslike(body["wrapped_key"], "wrapped_key", SecurityError)
+        if len(key) != GROUP_KEY_BYTES:
+            raise SecurityError(f"group key must be {GROUP_KEY_BYTES} bytes, got {len(key)}")
+        return group, epoch, key_id, bytes(key)
 
     def check_sender(self, src: int, dst: int) -> None:
         """Refuse, before any MIC is checked, a frame from a revoked source or

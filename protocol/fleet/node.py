@@ -11,7 +11,29 @@ Everything else it learns from frames that verified:
   unsecured or under a pairwise key: its signature is what makes it count;
 * ``group_key`` frames, under the pairwise key of the group's controller,
   carry a group key to :class:`KeyManager`;
+* frames under this node's **delivery key** (key id
+  :data:`~protocol.fleet.keys.DELIVERY_KEY_ID`, shared with the authority
+  alone) come from the authority end to end, relayed by any number of
+  nodes: charters, revocation lists, group keys and network keys. Each is
+  answered with an ``ack`` frame under the same key (``acked_seq`` = the low
+  byte of the frame counter), so the station can send it again until it
+  arrives; a delivery whose content is refused (stale, sent again) is
+  acknowledged too and changes nothing but the window. An ``ack`` under a
+  delivery key is for the authority (:meth:`FleetAuthority.open_ack`): a
+  node cannot check it and ignores it (``(None, [])``);
+* **broadcast** frames (the mesh's HELLO and TC) are secured under the
+  network key and carry the sender's clock (option ``timestamp_us``,
+  :data:`TIMESTAMP_OPTION`: 4 bytes, little-endian, µs modulo 2^32); one
+  whose timestamp is more than ``limits.beacon_window_s`` from this node's
+  clock is refused before its MIC is checked. With the per-sender replay
+  window this refuses every replay, even at a node that holds no window for
+  the sender (it never heard it, or forgot it: :meth:`Node.forget_neighbour`);
 * every other secured frame, once verified, goes to :attr:`Node.delivered`.
+
+:meth:`Node.accept` does all of this for one frame, decoded once, and
+returns the verified frame instead of keeping it (for a simulator that
+forwards it); :meth:`Node.receive` is :meth:`Node.accept` keeping it in
+:attr:`Node.delivered`.
 
 Refused frames raise :class:`protocol.security.SecurityError` (a
 ``FrameError``; :class:`HandshakeError` for handshakes) and change nothing.
@@ -29,10 +51,12 @@ from protocol import frames as F
 from protocol.codec import decode, encode
 from protocol.fleet import statements as st
 from protocol.fleet.handshake import DEFAULT_LIMITS, HandshakeError, Handshakes, Limits, check_limits
-from protocol.fleet.keys import KeyManager
+from protocol.fleet.keys import DELIVERY_KEY_ID, KeyManager
 from protocol.security import SecureLink, SecurityError
 
 MSG_STATEMENT = 16  # handshake message_no of an authority statement
+TIMESTAMP_OPTION = 1  # protocol.frames.OPTION_TYPES: timestamp_us
+AUTHORITY_SOURCES = 4  # stations whose delivery-key frames a node keeps a window for
 
 
 class Node:
@@ -55,7 +79,10 @@ class Node:
         self.link = SecureLink(self.address, max_senders=limits.senders_per_key)
         self.keys = KeyManager(self.address, self.anchor, self.link)
         self.handshakes = Handshakes(self.address, cred, key, self.anchor, self.keys.is_revoked, limits, clock)
+        self.limits, self.clock = limits, clock
+        self.e2e = SecureLink(self.address, max_senders=1)  # the delivery key, per station that sent under it
         self.delivered: list = []  # verified frames handed to the application
+        self.refused_deliveries = 0  # authority frames that verified but whose content was refused
         self.seq = 0
 
     # ---- what the node knows (read-only views for callers and tests)
@@ -106,6 +133,35 @@ class Node:
             return self.link.protect(self._frame(dst, "handshake", body))
         return encode(self._frame(dst, "handshake", body))
 
+    def protect_broadcast(self, frame: dict) -> bytes:
+        """``frame`` (to the broadcast address, unsecured form) with this
+        node's timestamp option added, secured under the network key."""
+        if not isinstance(frame, dict) or frame.get("dst") != F.BROADCAST:
+            raise SecurityError("frame must be a frame dict to the broadcast address")
+        options = frame.get("options")
+        if options is not None and (not isinstance(options, list) or not all(isinstance(o, dict) for o in options)):
+            raise SecurityError("frame options must be None or a list of option dicts")
+        if self.link.network_tx is None:
+            raise SecurityError("no network key: this node was not given one")
+        now = int(self.clock() * 1e6) & 0xFFFFFFFF
+        opts = [o for o in options or () if o.get("type") != TIMESTAMP_OPTION]
+        opts.append({"type": TIMESTAMP_OPTION, "value": now.to_bytes(4, "little")})
+        return self.link.protect(dict(frame, options=opts))
+
+    def forget_neighbour(self, address: int) -> None:
+        """A neighbour gone silent: drop its network-key replay windows (its
+        old broadcasts are refused by their timestamps)."""
+        self.link.forget_sender(address)
+
+    def _check_timestamp(self, frame: dict) -> None:
+        ts = [o["value"] for o in frame["options"] or () if o["type"] == TIMESTAMP_OPTION]
+        if len(ts) != 1 or len(ts[0]) != 4:
+            raise SecurityError("a broadcast frame must carry one 4-byte timestamp option")
+        now = int(self.clock() * 1e6) & 0xFFFFFFFF
+        age = ((now - int.from_bytes(ts[0], "little") + 2**31) & 0xFFFFFFFF) - 2**31
+        if abs(age) > self.limits.beacon_window_s * 1e6:
+            raise SecurityError(f"broadcast frame timestamp {age / 1e6:+.6f} s from this node's clock")
+
     def start_handshake(self, peer: int) -> bytes:
         """message_1 to ``peer``, in a handshake frame."""
         return self._handshake(peer, 1, self.handshakes.start(peer), self.address)
@@ -118,16 +174,39 @@ class Node:
     # ---- receiving
     def receive(self, data: bytes) -> list:
         """Process one frame; returns the frames to send in reply."""
-        frame = decode(data)
+        f, replies = self.accept(data)
+        if f is not None:
+            self.delivered.append(f)
+        return replies
+
+    def accept(self, data: bytes, decoded: dict | None = None) -> tuple:
+        """Process one frame, decoded once: (the verified frame for the
+        application or the mesh — None if the node consumed it or it is not
+        for this node —, the frames to send in reply). Refused frames raise
+        (a FrameError) and change nothing. ``decoded``, if given, must be
+        ``protocol.codec.decode(data)`` (a caller that holds it already, e.g.
+        one decode of a broadcast shared by every receiver); it is read, never
+        modified."""
+        frame = decode(data) if decoded is None else decoded
+        if not isinstance(frame, dict) or not {"dst", "src", "security", "type"} <= set(frame):
+            raise SecurityError("decoded must be the decoded frame of data")
         dst, src = frame["dst"], frame["src"]
         if src == self.address or (dst not in (self.address, F.BROADCAST) and dst not in self.keys.groups):
-            return []  # not for this node, or its own frame heard back (or a spoof of it): nothing to do
+            return None, []  # not for this node, or its own frame heard back (or a spoof of it): nothing to do
         self.keys.check_sender(src, dst)
         if frame["security"] is None:
             if frame["type"] != "handshake" or dst != self.address:
                 raise SecurityError(f"unsecured {frame['type']} frame to {dst:#06x} refused")
-            return self._on_handshake(src, frame["body"])
-        f = self.link.unprotect(data)
+            return None, self._on_handshake(src, frame["body"])
+        if dst == F.BROADCAST:
+            self._check_timestamp(frame)
+            self.keys.expire_network(self.clock())
+            return self.link.unprotect(data, frame), []
+        if dst == self.address and frame["security"]["key_id"] == DELIVERY_KEY_ID:
+            if frame["type"] == "ack":
+                return None, []  # a node's ack for the authority behind this station (FleetAuthority.open_ack)
+            return None, self._on_delivery(src, data, frame)
+        f = self.link.unprotect(data, frame)
         if f["type"] == "group_key":
             if dst != self.address:
                 raise SecurityError("a group key must come under a pairwise key")
@@ -137,8 +216,40 @@ class Node:
                 raise HandshakeError("EDHOC messages travel unsecured")
             self.keys.accept_statement(f["body"]["message"])
         else:
-            self.delivered.append(f)
-        return []
+            return f, []
+        return None, []
+
+    def _on_delivery(self, src: int, data: bytes, frame: dict) -> list:
+        """A frame under this node's delivery key, from the authority's station ``src``."""
+        if self.keys.delivery is None:
+            raise SecurityError("a frame under a delivery key, and this node holds none")
+        new = src not in self.e2e.pairwise
+        if new:
+            if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
+                raise SecurityError(f"delivery-key frames from {AUTHORITY_SOURCES} stations already")
+            self.e2e.install(self.keys.delivery, src)
+        try:
+            f = self.e2e.unprotect(data, frame)
+        except SecurityError:
+            if new:
+                self.e2e.remove(src)  # nothing of a refused frame stays
+            raise
+        try:
+            self._apply_delivery(src, f)
+        except SecurityError:
+            self.refused_deliveries += 1  # verified, so acknowledged: the station need not send it again
+        return [self.e2e.protect(self._frame(src, "ack", {"acked_seq": f["counter"] & 0xFF}))]
+
+    def _apply_delivery(self, src: int, f: dict) -> None:
+        body = f["body"]
+        if f["type"] == "group_key" and body["group"] == F.BROADCAST:
+            self.keys.install_network_key(body, self.clock(), self.limits.network_overlap_s)
+        elif f["type"] == "group_key":
+            self.keys.install_group_key(src, body, from_authority=True)
+        elif f["type"] == "handshake" and body["message_no"] == MSG_STATEMENT:
+            self.keys.accept_statement(body["message"])
+        else:
+            raise SecurityError(f"a {f['type']} frame under the delivery key")
 
     def _on_handshake(self, peer: int, body: dict) -> list:
         no, session, message = body["message_no"], body["session"], body["message"]

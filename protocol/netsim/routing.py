@@ -34,6 +34,18 @@ PER of a data frame, plus 3 dB), and the MAC has not taken it down. Cost
 the minimum. q changes only by ≥ 2 steps (1 dB hysteresis), so steady links
 send no updates.
 
+**Authentication** is not this module's: it sees only HELLOs and TCs that
+the fleet node verified (network key, per-sender replay window,
+timestamp; :mod:`protocol.netsim.node`), and the neighbour a HELLO speaks
+for is its authenticated MAC source. What is left to it is bounding the
+state an insider (a holder of the network key) can make it keep:
+:data:`MAX_NEIGHBOURS` and :data:`MAX_ORIGINATORS`, refusing new entries
+beyond them, and **reclaiming its own sequence number**: a TC in this
+node's name with a number ahead of its own (a forgery, or its own from
+before a restart) makes it jump past that number and send a TC at once,
+so a forged number locks its real TCs out for one flood, not for 32,768
+TCs.
+
 **MPR** (RFC 7181 §18, greedy): the fewest symmetric neighbours covering
 every strict two-hop neighbour. A TC is forwarded by a node only if it came
 first (new sequence number) from a neighbour that selected it as MPR.
@@ -60,7 +72,10 @@ import heapq
 from typing import NamedTuple
 
 VISITED = 0xC1  # netsim option type: earlier forwarders (u16 little-endian each)
+CARRIED = 0xC2  # netsim option type (empty): the payload is a frame for the destination's fleet node
 HELLO_LIST = 32
+MAX_NEIGHBOURS = 256  # neighbour entries a node keeps (beyond: new neighbours refused, never evicted)
+MAX_ORIGINATORS = 1024  # TC originators a node keeps (the largest scenario)
 Q_MAX = 63
 KEYED = 0x40
 MPR = 0x80
@@ -176,9 +191,13 @@ class LinkState:
         """{neighbour: cost} of this node's usable links."""
         return {a: cost_of(nb.q) for a, nb in sorted(self.nbs.items()) if self.usable(a, now)}
 
-    def on_hello(self, src: int, view: HelloView, tx_power: float, rssi_dbm: float, now: float) -> None:
+    def on_hello(self, src: int, view: HelloView, tx_power: float, rssi_dbm: float, now: float) -> bool:
+        """A verified HELLO from ``src``; False (nothing stored) if it is a
+        new neighbour and the table is full."""
         nb = self.nbs.get(src)
         if nb is None:
+            if len(self.nbs) >= MAX_NEIGHBOURS:
+                return False
             nb = self.nbs[src] = Neighbour()
             self._mpr_dirty = True
         was = cost_of(nb.q) if self.usable(src, now) else None
@@ -205,6 +224,7 @@ class LinkState:
         now_cost = cost_of(nb.q) if self.usable(src, now) else None
         if now_cost != was:
             self._links_maybe_changed(now)
+        return True
 
     def link_down(self, addr: int, now: float) -> None:
         """The MAC lost every attempt to ``addr``: the link is down until a
@@ -285,8 +305,13 @@ class LinkState:
     def on_tc(self, orig: int, seq: int, body: dict, from_nb: int, now: float) -> bool:
         """Store a TC; True if this node must forward it (new, from an MPR selector)."""
         if orig == self.me:
+            if 0 < (seq - self.tc_seq) & 0xFFFF < 0x8000:  # ahead of this node's own number: reclaim it
+                self.tc_seq = seq
+                self.changed = True
             return False
         held = self.lsdb.get(orig)
+        if held is None and len(self.lsdb) >= MAX_ORIGINATORS:
+            return False
         if held is not None:
             diff = (seq - held[0]) & 0xFFFF
             if diff == 0:

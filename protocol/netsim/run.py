@@ -27,7 +27,20 @@ Result keys (JSON-shaped: string keys, numbers, lists, None):
 connect every powered node (the fleet can carry protected traffic end to
 end); ``complete_ms`` — the last pairwise key set up before ``warmup_s``;
 ``joins_ms`` — per node with a later ``join_s``, from its power-on to its
-first keyed link.
+first keyed link; ``groups_ms`` — per group, when the last member
+acknowledged the key of the group's first epoch (None: not all did);
+``deliveries`` — sealed frames the station sent end to end (charters,
+group keys, revocation lists, network keys), acknowledged, sent again.
+
+**Security of the simulated fleet.** Every node is enrolled by one
+:class:`~protocol.fleet.FleetAuthority` (its certificate, delivery key and
+the network key that secures HELLO and TC). The first ground station
+(else the first node) is the authority's station: the controller of every
+scenario group, whose members (the scenario's, and the sources of flows to
+the group) get their charter and key end to end from t = 0, and the node
+through which each ``revocations`` entry of the scenario reaches the fleet
+(:meth:`FleetAuthority.revoke` with ``relayed=True``: the list, the
+groups' next epochs and the next network key, sealed to every node).
 
 and more: ``latency_budget_us`` (slot budget and the measured split of
 per-hop latency), ``keying`` (time to a fully keyed fleet), ``multicast``,
@@ -51,13 +64,13 @@ from protocol.netsim.metrics import Metrics, percentiles
 from protocol.netsim.mobility import Mobility
 from protocol.netsim.node import Meta, SimNode
 from protocol.netsim.propagation import Fading, Propagation
-from protocol.netsim.routing import HelloView, RoutingParams
+from protocol.netsim.routing import RoutingParams
 from protocol.netsim.scenario import validate
 
 NET_ID = 0x4D53
 MOBILITY_STEP_US = 100_000.0
 CONVERGENCE_CHECK_US = 1_000.0
-CONTROL_KINDS = ("hello", "tc", "hs", "ack")
+CONTROL_KINDS = ("hello", "tc", "hs", "ack", "key")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,12 +117,15 @@ class World:
                       for i, spec in enumerate(sc.nodes)]
         self.macs = [nd.mac for nd in self.nodes]
         self.ground = {nd.address for nd in self.nodes if nd.ground}
+        self.station = next((nd for nd in self.nodes if nd.ground), self.nodes[0])
+        self.group_acks: dict = {}  # group -> (members, {member: time of its key's ack})
+        self.deliveries = {"sent": 0, "acked": 0}
         self.failures = [{"at": f.at_s * 1e6, "spec": f, "converged": None, "purged": None} for f in sc.failures]
         self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {}}
         self.control_bytes = 0
         self._check_scheduled = False
-        self._hello_views: dict = {}
         self._copies = 0
+        self._pending_acks: dict = {}  # (node, acked_seq) -> group whose key the ack confirms
 
     # ------------------------------------------------------------ lookups for the parts
     def is_ground(self, addr: int) -> bool:
@@ -118,16 +134,46 @@ class World:
     def decode_broadcast(self, data: bytes) -> dict:
         return _decode_broadcast(data)
 
-    def hello_view(self, f: dict) -> tuple:
-        """(options by type, HelloView) of a decoded HELLO, parsed once per frame."""
-        key = id(f)
-        got = self._hello_views.get(key)
-        if got is None or got[0] is not f:
-            got = (f, {o["type"]: o["value"] for o in f["options"] or ()}, HelloView.of(f["body"]))
-            if len(self._hello_views) > 4096:
-                self._hello_views.clear()
-            self._hello_views[key] = got
-        return got[1], got[2]
+    # ------------------------------------------------------------ the authority's station
+    def _open_groups(self) -> None:
+        """Every scenario group's first epoch, controlled by the station,
+        delivered end to end to its members."""
+        st = self.station
+        for g, members in sorted(self.groups.items()):
+            senders = {f.src for f in self.sc.traffic if f.dst == g}
+            charter = sorted((set(members) | senders) - {st.address})
+            if not charter:
+                continue
+            frames = self.authority.group_frames(st.fleet, g, charter, relayed=True)
+            self.group_acks[g] = (set(charter), {})
+            for fr in frames[1::2]:  # the key frames: their acks say the member holds the key
+                f = codec.decode(fr)
+                self._pending_acks[(f["dst"], f["security"]["counter"] & 0xFF)] = g
+            self._deliver(frames)
+
+    def _deliver(self, frames: list) -> None:
+        self.deliveries["sent"] += len(frames)
+        self.station.deliver_later(frames)
+
+    def resealed(self, old: bytes, new: bytes) -> None:
+        """The station sealed a delivery again (a new counter): its ack will name the new one."""
+        a, b = codec.decode(old), codec.decode(new)
+        g = self._pending_acks.pop((a["dst"], a["security"]["counter"] & 0xFF), None)
+        if g is not None:
+            self._pending_acks[(b["dst"], b["security"]["counter"] & 0xFF)] = g
+
+    def acked(self, node: int, acked_seq: int) -> None:
+        """The station verified ``node``'s ack of the sealed frame whose counter's low byte is ``acked_seq``."""
+        self.deliveries["acked"] += 1
+        g = self._pending_acks.pop((node, acked_seq), None)
+        if g is not None and node not in self.group_acks[g][1]:
+            self.group_acks[g][1][node] = self.engine.now
+
+    def _revoke(self, address: int) -> None:
+        nd = self.nodes[self.index[address]]
+        self.engine.log("revoke", address)
+        self.groups = {g: tuple(m for m in ms if m != address) for g, ms in self.groups.items()}  # trees skip it
+        self._deliver(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
 
     def frame_src(self, data: bytes) -> int:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
@@ -169,7 +215,7 @@ class World:
         self._copies += 1
         m = Meta(meta.kind, key=meta.key, flow=meta.flow, t0=meta.t0, path=list(meta.path), final=meta.final,
                  payload=meta.payload, hop_limit=meta.hop_limit, visited=meta.visited, prev=meta.prev,
-                 copy=self._copies)
+                 copy=self._copies, carried=meta.carried)
         return m
 
     def delivered(self, meta, node: int, t: float) -> None:
@@ -239,7 +285,6 @@ class World:
 
     def _check_convergence(self) -> None:
         self._check_scheduled = False
-        self._hello_views: dict = {}
         now = self.engine.now
         flows = [(f.src, f.dst) for f in self.sc.traffic if f.dst in self.index]
         for f in self.failures:
@@ -270,7 +315,6 @@ class World:
         stop = flow.stop_s * 1e6
         size = flow.size_bytes
         group = F.MULTICAST_FIRST <= flow.dst <= F.MULTICAST_LAST
-        copies = len([m for m in self.groups[flow.dst] if m != flow.src]) if group else 1
         src = self.nodes[self.index[flow.src]]
 
         def tick():
@@ -281,6 +325,7 @@ class World:
             if not src.alive:  # a powered-off node generates nothing
                 self.metrics.count("not generated: source off")
                 return None
+            copies = len([m for m in self.groups[flow.dst] if m != flow.src]) if group else 1  # members now
             src.originate(k, flow.dst, payload, lambda key, meta: self.metrics.generated(k, key, now, copies))
             return None
         if first_us < stop:
@@ -297,6 +342,9 @@ class World:
             eng.at(nd.spec.join_s * 1e6, self._power_on, nd)
         for f in self.failures:
             eng.at(f["at"], self._fail, f)
+        for rv in sc.revocations:
+            eng.at(rv.at_s * 1e6, self._revoke, rv.node)
+        eng.at(self.station.spec.join_s * 1e6, self._open_groups)
         for j, jam in enumerate(sc.jammers):
             eng.at(jam.start_s * 1e6, self.medium.set_jammer, j, True)
             eng.at(jam.stop_s * 1e6, self.medium.set_jammer, j, False)
@@ -368,7 +416,10 @@ class World:
             "keying": {"handshakes_started": keyed["started"], "links_keyed": keyed["done"],
                        "connected_ms": None if keyed["connected_us"] is None else round(keyed["connected_us"] / 1e3, 3),
                        "complete_ms": None if keyed["complete_us"] is None else round(keyed["complete_us"] / 1e3, 3),
-                       "joins_ms": {str(a): round(v / 1e3, 3) for a, v in sorted(keyed["joins"].items())}},
+                       "joins_ms": {str(a): round(v / 1e3, 3) for a, v in sorted(keyed["joins"].items())},
+                       "groups_ms": {str(g): round(max(t.values()) / 1e3, 3) if set(t) >= ms else None
+                                     for g, (ms, t) in sorted(self.group_acks.items())},
+                       "deliveries": dict(self.deliveries, resent=m.counts.get("delivery retries", 0))},
             "multicast": {"delivery": round(sum(m.got[k] for k in multicast) / mcast_expected, 6)
                           if mcast_expected else None,
                           "duplicates": sum(m.duplicates[k] for k in multicast)},

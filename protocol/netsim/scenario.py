@@ -35,6 +35,11 @@ the default start of every flow: the time a fleet needs to key itself.
 ``failures``: ``{"at_s", "node"}`` (the node powers off) or ``{"at_s",
 "link": [a, b]}`` (the link between a and b stops carrying anything).
 
+``revocations``: ``{"at_s", "node"}`` — the authority revokes the node
+(a drone, not a ground station): its revocation list, its groups' next
+epochs and the next network key go from the station to every node, end
+to end.
+
 ``jammers``: ``channels``\\* (channel indices), ``power_dbm``\\* (−30..60, EIRP
 per jammed 20 MHz channel), ``position_m``\\*, ``kind`` ``"partial_band"``
 (default: always on, on all its channels) or ``"follower"`` (senses a
@@ -111,6 +116,11 @@ class Failure(NamedTuple):
     link: tuple | None
 
 
+class Revocation(NamedTuple):
+    at_s: float
+    node: int
+
+
 class Jammer(NamedTuple):
     channels: tuple
     power_dbm: float
@@ -147,13 +157,14 @@ class Scenario(NamedTuple):
     propagation: Propagation
     security: Security
     mac: dict  # MacParams field -> value (validated by mac.MacParams)
+    revocations: tuple = ()
 
     def node(self, address: int) -> NodeSpec:
         return next(n for n in self.nodes if n.address == address)
 
 
 TOP = {"seed", "duration_s", "warmup_s", "nodes", "radio", "groups", "traffic", "failures", "jammers",
-       "propagation", "security", "mac"}
+       "propagation", "security", "mac", "revocations"}
 NODE = {"address", "role", "position_m", "waypoints", "join_s", "tx_power_dbm"}
 FLOW = {"src", "dst", "size_bytes", "interval_ms", "start_s", "stop_s"}
 JAMMER = {"channels", "power_dbm", "position_m", "kind", "start_s", "stop_s", "reaction_us", "dwell_us"}
@@ -310,6 +321,20 @@ def _failures(value, nodes, duration: float) -> tuple:
     return tuple(out)
 
 
+def _revocations(value, nodes, duration: float) -> tuple:
+    out = []
+    for i, r in enumerate(_list(value, "scenario.revocations", 0, 1000)):
+        p = f"scenario.revocations[{i}]"
+        _obj(r, p, {"at_s", "node"}, ("at_s", "node"))
+        node = _address(r["node"], f"{p}.node", {n.address for n in nodes})
+        if next(n for n in nodes if n.address == node).role == "ground":
+            raise ScenarioError(f"{p}.node = {node} is a ground station: only drones can be revoked")
+        if any(node == o.node for o in out):
+            raise ScenarioError(f"{p}.node = {node} is revoked twice")
+        out.append(Revocation(_real(r["at_s"], f"{p}.at_s", 0, duration), node))
+    return tuple(out)
+
+
 def _jammers(value, radio: Radio, duration: float) -> tuple:
     out = []
     for i, j in enumerate(_list(value, "scenario.jammers", 0, 64)):
@@ -365,7 +390,8 @@ def validate(scenario, seed=None) -> Scenario:
                     _traffic(s.get("traffic", []), addrs, groups, duration),
                     _failures(s.get("failures", []), addrs, duration),
                     _jammers(s.get("jammers", []), radio, duration),
-                    _propagation(s.get("propagation", {})), _security(s.get("security", {})), dict(mac))
+                    _propagation(s.get("propagation", {})), _security(s.get("security", {})), dict(mac),
+                    _revocations(s.get("revocations", []), nodes, duration))
 
 
 def _mac_fields() -> set:
