@@ -31,6 +31,16 @@ the core about 100× slower than Verilator, so the long programs use a
 smaller iteration count there (word 3; see COUNTS) and run in QUICK mode
 (word 4: no timing loops, fewer cases): the figures come from Verilator.
 
+Environment (``SocEnv``, the shared pattern of rtl_verif/tb): clock and reset
+from rtl_verif.tb.axis_tb; a passive AXI4-Lite monitor
+(rtl_verif.tb.axil_bus.AxilMonitor) on each device port inside the SoC (the
+control block and the three blocks; not the RAM, whose fetches are most of
+the traffic), the interconnect's error report, and per block the register
+scoreboard (every read of a read/write field against what the firmware
+wrote). Functional coverage (rtl_verif/plans/soc.yaml) is sampled from those
+monitors: the programs that ran to exit 0, the firmware paths (program x
+device), every register each driver's protocol uses, and the bus errors.
+
 Figures (clocks per second of simulation, clocks per update, ...) are
 logged and written to build/results/soc_figures-<sim>.json.
 """
@@ -43,15 +53,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
 from crypto import modes, sm4
 from mesh_phy.coding import viterbi
 from rtl_verif.soc import firmware, golden_sensor, memory_map
+from rtl_verif.tb import fcov
+from rtl_verif.tb.axil_bus import RESP, AxilMonitor, RegScoreboard
+from rtl_verif.tb.axis_tb import CLK_NS, coverage_closure, describe_diff, export_coverage, seed, start_in_reset
 from sensor_dsp import cordic
 
-CLK_NS = 10
 MAGIC = 0x31415746
 _NAME = (cocotb.SIM_NAME or "unknown").lower()  # "icarus verilog", "verilator"
 SIM = "icarus" if "icarus" in _NAME else "verilator" if "verilator" in _NAME else _NAME.split()[0]
@@ -65,8 +76,92 @@ ENGINE_CLOCKS = 32  # the SM4 engine's clocks per block back to back (33 from lo
 FIGURES = firmware.ROOT / "build" / "results" / f"soc_figures-{SIM}.json"
 
 
-def seed() -> int:
-    return int(os.environ.get("COCOTB_RANDOM_SEED", cocotb.RANDOM_SEED))
+PROGRAMS = tuple(firmware.PROGRAMS)
+DEVICES = ("CTRL", "SM4", "CORDIC", "VITERBI")
+# the firmware paths: which program drives which device (or the unmapped space)
+PATHS = ("buserr:CTRL", "buserr:unmapped", "sm4:SM4", "cordic:CORDIC", "viterbi:VITERBI", "sensor:CTRL")
+# the registers each driver's protocol uses (firmware_models/c/drivers, runtime/soc.c, programs/buserr.c)
+REG_PATHS = (
+    "CTRL.CONSOLE:write", "CTRL.EXIT:write", "CTRL.CYCLE_LO:read", "CTRL.BUSERR:read",
+    "CTRL.BUSERR:write", "CTRL.BUSERR_ADDR:read", "CTRL.unmapped:read",
+    "SM4.ID:read", "SM4.KEY0:write", "SM4.KEY1:write", "SM4.KEY2:write", "SM4.KEY3:write", "SM4.CTRL:write",
+    "SM4.STATUS:read", "SM4.DIN0:write", "SM4.DIN1:write", "SM4.DIN2:write", "SM4.DIN3:write", "SM4.DOUT0:read",
+    "SM4.DOUT1:read", "SM4.DOUT2:read", "SM4.DOUT3:read",
+    "CORDIC.ID:read", "CORDIC.PARAMS:read", "CORDIC.CTRL:write", "CORDIC.SAMPLE:write",
+    "CORDIC.STATUS:read", "CORDIC.RESULT:read",
+    "VITERBI.ID:read", "VITERBI.PARAMS:read", "VITERBI.CTRL:write", "VITERBI.DIN:write",
+    "VITERBI.DOUT:read",
+)
+BUS_ERRORS = ("DECERR:read", "DECERR:write", "SLVERR:read")
+
+
+def _ctrl_reg(offset: int) -> str:
+    return next((r.name for r in memory_map.CTRL_REGS if r.offset == offset & ~3), "unmapped")
+
+
+class SocEnv:
+    """Clock, reset and the SoC's monitors, scoreboards and covergroups (one per test)."""
+
+    def __init__(self, dut, program: str):
+        self.dut, self.program, self.log = dut, program, dut._log
+        self.mons, self.reg_sbs = {}, {}
+        ports = {"CTRL": (dut.u_ctrl, "s"), "SM4": (dut.u_sm4, "s_axil"), "CORDIC": (dut.u_cordic, "s_axil"),
+                 "VITERBI": (dut.u_viterbi, "s_axil")}
+        for dev, (inst, prefix) in ports.items():
+            mon = AxilMonitor(inst, prefix, dut.clk)
+            mon.subscribe(lambda t, dev=dev: self._access(dev, t))
+            if dev in memory_map.REGMAPS:
+                sb = RegScoreboard(memory_map.REGMAPS[dev], self.log)
+                mon.subscribe(sb.observe)
+                self.reg_sbs[dev] = sb
+            self.mons[dev] = mon
+        self.cov = fcov.Sampler("soc", (
+            fcov.Point("cg_fw.program", lambda e: e.get("program"), PROGRAMS),
+            fcov.Point("cg_fw.path", lambda e: e.get("path"), PATHS),
+            fcov.Point("cg_devices.access", lambda e: e.get("dev_dir"), tuple(f"{d}:{x}" for d in DEVICES
+                                                                              for x in ("read", "write"))),
+            fcov.Point("cg_regs.used", lambda e: e.get("reg"), REG_PATHS),
+            fcov.Point("cg_bus_errors.kind", lambda e: e.get("error"), BUS_ERRORS),
+        ))
+        self.accesses = dict.fromkeys(DEVICES, 0)
+        self.errors = []
+        self._err_task = cocotb.start_soon(self._bus_errors())
+        start_in_reset(dut, impl="gpi")
+
+    def _access(self, dev: str, t) -> None:
+        self.accesses[dev] += 1
+        d = "write" if t.write else "read"
+        if dev == "CTRL":
+            reg = _ctrl_reg(t.word)
+        else:
+            r = memory_map.REGMAPS[dev].at(t.word)
+            reg = r.name if r is not None else "unmapped"
+        self.cov({"path": f"{self.program}:{dev}", "dev_dir": f"{dev}:{d}", "reg": f"{dev}.{reg}:{d}"})
+
+    async def _bus_errors(self):
+        dut = self.dut
+        while True:
+            await RisingEdge(dut.err_valid)
+            await ReadOnly()
+            kind = f"{RESP.get(int(dut.err_resp.value), '?')}:{'write' if int(dut.err_write.value) else 'read'}"
+            addr = int(dut.err_addr.value)
+            self.errors.append((kind, addr))
+            unmapped = not any(addr & w.mask == w.base for w in memory_map.WINDOWS)
+            self.cov({"error": kind, "path": f"{self.program}:unmapped" if unmapped else None})
+
+    def finish(self, res) -> None:
+        """The program ran to exit 0: its coverage, and the register scoreboards' verdicts."""
+        if res.reason == "exit":  # the run ends at EXIT's write, before the monitor sees its response
+            self.cov({"reg": "CTRL.EXIT:write", "dev_dir": "CTRL:write"})
+        if res.reason == "exit" and res.exit_code == 0:
+            self.cov({"program": self.program})
+        try:
+            for sb in self.reg_sbs.values():
+                sb.report()
+        finally:
+            export_coverage()
+        self.log.info("%s: device accesses %s; bus errors %s", self.program,
+                      ", ".join(f"{d} {n}" for d, n in self.accesses.items()), self.errors or "none")
 
 
 def variant() -> str:
@@ -114,12 +209,12 @@ async def _console(dut, sink: list):
 
 
 async def run_program(dut, program: str, *, expect_bus_error: bool = False) -> RunResult:
-    """Load ``program``, run it to EXIT (or a failure), return what it printed."""
+    """Load ``program``, run it to EXIT (or a failure) under the monitors of a
+    :class:`SocEnv`, return what it printed (the env's checks run at the end)."""
     prog_seed = random.getrandbits(32)  # cocotb seeds random per test from COCOTB_RANDOM_SEED
     count = COUNTS.get(program, 0)
     Path(image_file()).write_text(patched_image(program, prog_seed, count))
-    Clock(dut.clk, CLK_NS, unit="ns", impl="gpi").start(start_high=False)
-    dut.rst.value = 1
+    env = SocEnv(dut, program)
     dut.fw_load.value = 1
     await RisingEdge(dut.clk)
     dut.fw_load.value = 0
@@ -150,6 +245,7 @@ async def run_program(dut, program: str, *, expect_bus_error: bool = False) -> R
                   program, reason, clocks, wall, cpu, clocks / max(cpu, 1e-9), text)
     record(f"{program}.clocks", clocks)
     record(f"{program}.cpu_s", round(cpu, 2))
+    env.finish(res)
     return res
 
 
@@ -215,6 +311,14 @@ async def test_sensor(dut):
                   len(rows), per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)
 
 
+def _hex_diff(got: str, exp: str) -> str:
+    """Where two printed hex strings differ: first byte, xor and bits (axis_tb.describe_diff)."""
+    try:
+        return "bytes: " + describe_diff(list(_bytes(got)), list(_bytes(exp)))
+    except ValueError:
+        return f"not hex: {got[:40]!r}"
+
+
 def _bytes(field: str) -> bytes:
     return b"" if field == "-" else bytes.fromhex(field)
 
@@ -235,15 +339,18 @@ async def test_sm4(dut):
     for key, d, x, y in blocks:
         f = sm4.decrypt_block if d == "d" else sm4.encrypt_block
         exp = f(bytes.fromhex(key), bytes.fromhex(x)).hex()
-        check(res, y == exp, f"block {d} key {key} in {x}: engine {y}, golden {exp}")
+        if y != exp:
+            check(res, False, f"block {d} key {key} in {x}: engine {y}, golden {exp} ({_hex_diff(y, exp)})")
     frames, decs, forged = res.records("ccm"), res.records("ccm_dec"), res.records("ccm_forged")
     n_frames = 1 if QUICK else 3
     check(res, len(frames) == len(decs) == len(forged) == n_frames, f"expected {n_frames} CCM* frames")
     for (tag_len, key, nonce, aad, pt, ct, tag), dec, bad in zip(frames, decs, forged, strict=True):
         exp_ct, exp_tag = modes.ccm_star_encrypt(sm4.SM4(bytes.fromhex(key)), bytes.fromhex(nonce), _bytes(pt),
                                                  _bytes(aad), int(tag_len))
-        check(res, (_bytes(ct), _bytes(tag)) == (exp_ct, exp_tag),
-              f"CCM* frame (key {key}, nonce {nonce}): ct/tag {ct}/{tag}, golden {exp_ct.hex()}/{exp_tag.hex()}")
+        got = _bytes(ct) + _bytes(tag)
+        if (_bytes(ct), _bytes(tag)) != (exp_ct, exp_tag):
+            check(res, False, f"CCM* frame (key {key}, nonce {nonce}): ct/tag {ct}/{tag}, golden {exp_ct.hex()}/"
+                              f"{exp_tag.hex()} (ct+tag {_hex_diff(got.hex(), (exp_ct + exp_tag).hex())})")
         check(res, dec == ["ok", pt], f"CCM* decryption of a good frame gave {dec}")
         check(res, bad[0] == "fail" and set(_bytes(bad[1])) <= {0},
               f"a forged CCM* frame was accepted or released plaintext: {bad}")
@@ -304,7 +411,8 @@ async def test_viterbi(dut):
         check(res, len(soft) == 2 * n and len(info) == n and len(dec) == n, "frame record lengths")
         exp = viterbi.decode(soft, "1/2", traceback=p["TB_LEN"], soft_bits=p["SOFT_W"], terminated=True)
         exp = "".join(str(int(b)) for b in exp)
-        check(res, dec == exp, f"frame of {n} steps: unit decoded\n{dec}\ngolden\n{exp}")
+        diff = describe_diff([int(c) for c in dec], [int(c) for c in exp])
+        check(res, dec == exp, f"frame of {n} steps (bits: {diff}): unit decoded\n{dec}\ngolden\n{exp}")
         bit_errors += sum(a != b for a, b in zip(dec, info, strict=True))
     cyc = res.records("vit_cycles")
     check(res, len(cyc) == 2, "no vit_cycles records")
@@ -312,3 +420,9 @@ async def test_viterbi(dut):
     record("viterbi.clocks_per_bit", round(clocks / bits, 1))
     dut._log.info("viterbi: %d frames compared (%d bit errors against the information); %.0f clocks per decoded "
                   "bit through the driver (the unit: 1 per bit)", len(rows), bit_errors, clocks / bits)
+
+
+@cocotb.test()
+async def test_coverage_closure(dut):
+    """Every covergroup of rtl_verif/plans/soc.yaml at its goal over this simulation's programs."""
+    coverage_closure(dut)

@@ -451,6 +451,11 @@ class RegStreamEnv(StreamEnv):
         self.reg_cov.report()
 
 
+def _sim_ns() -> float:
+    from cocotb.utils import get_sim_time
+    return get_sim_time("ns")
+
+
 class BusOpScoreboard:
     """A register-driven operation checked from the monitor: a *start* write
     (``start(txn)`` true) makes a prediction from the shadow,
@@ -468,16 +473,16 @@ class BusOpScoreboard:
         self.armed = False
         self.started = self.compared = 0
         self.mismatches = []
+        self.now = _sim_ns  # simulated ns (a plain function, so host tests can replace it)
 
     def reset(self):
         self.pending, self.armed = None, False
 
     def observe(self, txn: AxilTxn) -> None:
-        from cocotb.utils import get_sim_time
         r = self.regmap.at(txn.word)
         if r is None or txn.resp != OKAY:
             return
-        now = get_sim_time("ns")
+        now = self.now()
         if txn.write:
             if self.start(txn):
                 self.pending, self.armed = (self.started, now, self.predict(self.shadow)), False

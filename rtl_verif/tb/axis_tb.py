@@ -65,7 +65,8 @@ def seed() -> int:
     cocotb derives each test's own seed from it and the test name, and seeds
     ``random`` with that at the start of the test; our generators draw from it.
     """
-    return int(os.environ.get("COCOTB_RANDOM_SEED", cocotb.RANDOM_SEED))
+    env = os.environ.get("COCOTB_RANDOM_SEED")
+    return int(env) if env else int(cocotb.RANDOM_SEED)
 
 
 def n_frames(default: int) -> int:
@@ -211,12 +212,14 @@ class Scoreboard:
 
 # --------------------------------------------------------------------------- environment
 
-def start_in_reset(dut):
+def start_in_reset(dut, impl: str | None = None):
     """Assert rst, then start the clock low. Call after creating the AXI
     agents: they only notice reset edges, and until reset the DUT's outputs are
-    X, which cocotb 2 refuses to read as a bool (Icarus shows it)."""
+    X, which cocotb 2 refuses to read as a bool (Icarus shows it). ``impl``:
+    cocotb's clock implementation ("gpi": toggled by the simulator interface,
+    not a Python coroutine; the SoC's millions of clocks need it)."""
     dut.rst.value = 1
-    cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns").start(start_high=False))
+    cocotb.start_soon(Clock(dut.clk, CLK_NS, unit="ns", impl=impl).start(start_high=False))
 
 
 def _lanes(dut, prefix) -> dict:
