@@ -208,6 +208,8 @@ def run_all(configs, sim: str, *, jobs: int, **kw) -> list:
     worker processes (each build and simulation is one process, so two use two
     cores); results in the order of ``configs``. The configurations that took
     longest last time start first, so the run ends with the short ones."""
+    from rtl_verif.tb import fcov
+    fcov.run_id()  # before forking: every worker's simulators write into this one functional-coverage run
     times = _load_times()
     keys = [_config_key(n, sim, p) for n, p in configs]
     out = [None] * len(configs)

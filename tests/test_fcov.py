@@ -5,6 +5,7 @@ only this run's databases."""
 import itertools
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -125,3 +126,22 @@ def test_export_keeps_the_newest_runs(fcov_dir, monkeypatch):
     monkeypatch.setenv(fcov.RUN_ENV, "r4")
     fcov.export(fcov.run_file("crc32", "verilator", "default", "all", 1))
     assert sorted(d.name for d in (fcov_dir / "crc32").iterdir()) == ["run-r3", "run-r4"]
+
+
+def _worker_run(args):
+    """Stands in for cli._job in a forked worker: reports the run id the worker's simulators would get."""
+    return SimpleNamespace(wall_s=0.0, run=os.environ.get(fcov.RUN_ENV)), ()
+
+
+def test_parallel_configurations_share_one_run(monkeypatch, tmp_path):
+    # `make sim` forks a worker per configuration; a worker that made its own
+    # id would write into its own run folder and the summary (which reads one
+    # run) would see a single configuration.
+    from rtl_verif import cli
+    monkeypatch.delenv(fcov.RUN_ENV, raising=False)
+    monkeypatch.setattr(cli, "_job", _worker_run)
+    monkeypatch.setattr(cli, "TIMES", tmp_path / "times.json")
+    out = cli.run_all([("crc32", {}), ("scrambler", {"DATA_W": 8}), ("scrambler", {"DATA_W": 1})], "icarus",
+                      jobs=2, seed=1, testcase=None, waves="0")
+    runs = {r.run for r, _ in out}
+    assert runs == {os.environ[fcov.RUN_ENV]}
