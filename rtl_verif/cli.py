@@ -31,7 +31,6 @@ from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
 from rtl_verif.runner import (
     BUILD,
-    CLK_NS,
     SIMULATORS,
     Result,
     RunnerError,
@@ -62,13 +61,14 @@ def format_table(results, coverage: dict | None = None) -> str:
     """
     coverage = coverage or {}
     head = (f"{'block':<15} {'params':<24} {'sim':<9} {'pass':>4} {'fail':>4} {'clocks':>9} "
-            f"{'kclk/s':>7} {'wall':>7} {'line%':>6} {'togl%':>6} {'seed':>10}")
+            f"{'kclk/s':>7} {'kclk/cpu-s':>10} {'wall':>7} {'line%':>6} {'togl%':>6} {'seed':>10}")
     lines = [head, "-" * len(head)]
     for r in results:
         cov = coverage.get(r.block)
         lcov = f"{cov[0]:6.1f} {cov[1]:6.1f}" if cov and r.sim == "verilator" else f"{'-':>6} {'-':>6}"
         lines.append(f"{r.block:<15} {_short_params(r.params)[:24]:<24} {r.sim:<9} {r.passed:>4} {r.failed:>4} "
-                     f"{r.sim_time_ns / CLK_NS:>9.0f} {r.clocks_per_s / 1e3:>7.1f} {r.wall_s:>6.1f}s {lcov} "
+                     f"{r.clocks:>9.0f} {r.clocks_per_s / 1e3:>7.1f} {r.clocks_per_cpu_s / 1e3:>10.1f} "
+                     f"{r.wall_s:>6.1f}s {lcov} "
                      f"{r.seed:>10}")
     tot_p = sum(r.passed for r in results)
     tot_f = sum(r.failed for r in results)
@@ -76,6 +76,18 @@ def format_table(results, coverage: dict | None = None) -> str:
     lines.append(f"{tot_p} passed, {tot_f} failed")
     lines += format_failures(results)
     return "\n".join(lines)
+
+
+def speed_line(results, wall: float, jobs: int) -> str:
+    """Wall time, load, and the CPU seconds behind it: on a shared machine the
+    wall time says little, the CPU seconds give the floor on ``jobs`` idle cores."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    per = [r.cpu_s + r.build_cpu_s for r in results]
+    cpu = sum(per)
+    floor = max(cpu / max(jobs, 1), max(per, default=0.0))
+    return (f"wall {wall:.1f} s for {len(results)} configurations on {jobs} worker(s), 1-min load average "
+            f"{load:.1f}; simulators and builds used {cpu:.0f} CPU s (longest configuration {max(per, default=0):.0f} "
+            f"s): {floor:.0f} s on {jobs} idle cores")
 
 
 def format_failures(results) -> list:
@@ -296,9 +308,7 @@ def _main(argv=None) -> int:
     print(format_table(results, cov))
     for f in (f for _, files in done for f in files):
         print(f"waves: {f}")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"wall {wall:.1f} s for {len(results)} configurations on {jobs} worker(s) "
-          f"(1-min load average {load:.1f} at the end)")
+    print(speed_line(results, wall, jobs))
     print("JUnit XML: build/results/   logs: build/logs/" + ("   coverage: make cov" if cov else ""))
     plans = _plan_status(results)
     if plans:

@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -106,11 +107,22 @@ class Result(NamedTuple):
     log: Path | None = None
     param_index: int = 0  # index into the block's param_sets (-1: not one of them)
     frames: str = ""  # TB_FRAMES of the run ("" = the testbench's default)
+    cpu_s: float = 0.0  # CPU seconds (user + system) of the simulator process: the speed a shared machine hides
+    build_cpu_s: float = 0.0  # CPU seconds of the build's compiler processes (0 when reused)
+
+    @property
+    def clocks(self) -> float:
+        return self.sim_time_ns / CLK_NS
 
     @property
     def clocks_per_s(self) -> float:
         """Simulated clocks per wall-clock second of the simulation phase."""
-        return self.sim_time_ns / CLK_NS / self.test_s if self.test_s > 0 else 0.0
+        return self.clocks / self.test_s if self.test_s > 0 else 0.0
+
+    @property
+    def clocks_per_cpu_s(self) -> float:
+        """Simulated clocks per CPU second of the simulator (testbench Python included): independent of load."""
+        return self.clocks / self.cpu_s if self.cpu_s > 0 else 0.0
 
     def rerun_command(self, testcase: str | None = None) -> str:
         """The ``make sim`` line that reproduces this run (or one test of it)."""
@@ -390,6 +402,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     if progress and not fresh:
         say(f"build {label}{' +coverage' if coverage else ''}{' +waves' if waves else ''} ...")
     t0 = time.monotonic()
+    cpu_build0 = _children_cpu()
     # Icarus rebuilds on `always`; Verilator skips itself when its inputs are
     # identical (--skip-identical) and make then has nothing to do.
     bdir.mkdir(parents=True, exist_ok=True)
@@ -404,6 +417,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
         raise RunnerError(f"{block_name} build on {sim} failed: see {bdir / 'build.log'}") from exc
     stamp_file.write_text(stamp)
     build_s = 0.0 if fresh else time.monotonic() - t0
+    build_cpu_s = _children_cpu() - cpu_build0
     if progress and not fresh:
         say(f"build {label} done in {build_s:.1f} s")
 
@@ -441,6 +455,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     results.unlink(missing_ok=True)
     tail = _Tail(log, label) if progress and not loud else None
     t1 = time.monotonic()
+    cpu0 = _children_cpu()
     try:
         with _cocotb_waves(waves):
             runner.test(
@@ -458,6 +473,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
         if tail is not None:
             tail.stop()
     test_s = time.monotonic() - t1
+    cpu_s = _children_cpu() - cpu0
     wall = time.monotonic() - t0
     tests = parse_tests(results)
     passed = sum(t.passed for t in tests)
@@ -469,7 +485,13 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
         cov_file = None
     return Result(block_name, sim, params, passed, failed, sim_ns, wall, results, wave_file, seed,
                   tuple(tests), build_s, test_s, cov_file, None if loud else log, param_index,
-                  env.get("TB_FRAMES", ""))
+                  env.get("TB_FRAMES", ""), cpu_s, build_cpu_s)
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (the simulator)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 @contextlib.contextmanager
