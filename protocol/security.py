@@ -41,6 +41,7 @@ caller refuses that sender's older frames by other means, e.g. a
 timestamp).
 """
 
+import functools
 from typing import NamedTuple
 
 import argcheck
@@ -145,6 +146,21 @@ class ReplayWindow:
             self.highest = counter
         else:
             self.bitmap |= 1 << (self.highest - counter)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_body(ftype: str, body: bytes) -> dict:
+    return codec.decode_body(ftype, body)
+
+
+def _broadcast_body(ftype: str, body: bytes) -> dict:
+    """codec.decode_body of a broadcast frame's plaintext, parsed once per
+    distinct plaintext (every neighbour of the sender decrypts the same
+    bytes); each caller gets its own copy (bodies are flat fields and lists
+    of flat records)."""
+    parsed = _parsed_body(ftype, bytes(body))
+    return {k: [dict(e) if isinstance(e, dict) else e for e in v] if isinstance(v, list) else v
+            for k, v in parsed.items()}
 
 
 class SecureLink:
@@ -315,7 +331,7 @@ class SecureLink:
                                                ct + mic, header)
         except AuthenticationError:
             raise ForgeryError("MIC does not verify: frame forged or corrupted") from None
-        plain = codec.decode_body(frame["type"], body)
+        plain = _broadcast_body(frame["type"], body) if dst == F.BROADCAST else codec.decode_body(frame["type"], body)
         if window is None:
             window = self.windows[(address, src)] = ReplayWindow()
             self._senders[address] = self._senders.get(address, 0) + 1

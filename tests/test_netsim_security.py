@@ -276,3 +276,271 @@ def test_forged_sources_leave_no_state(rnd):
     at.at(2.0, flood)
     at.run()
     assert at.seen["flooded"] == at.seen["before"]
+
+
+# ---------------------------------------------------------------- the defences, in the fleet node
+
+class Clock:
+    def __init__(self):
+        self.t = 10.0
+
+    def __call__(self):
+        return self.t
+
+
+def fleet_nodes(*addresses, **limits):
+    """An authority (suite 2, method 3) and nodes with a clock each (s)."""
+    from protocol.fleet import FleetAuthority, Limits
+    a = FleetAuthority(suite=2, method=3, net=NET)
+    nodes = [a.enrol(x, clock=Clock(), limits=Limits(**limits)) for x in addresses]
+    return a, nodes
+
+
+def beacon_of(node, neighbours=(), src=None, mesh=None) -> bytes:
+    body = {"capabilities": 0, "neighbours": [{"addr": x, "link_quality": 0x46, "rssi_dbm": -60} for x in neighbours]}
+    return node.protect_broadcast({"type": "beacon", "version": 0, "seq": 1, "net": NET, "dst": F.BROADCAST,
+                                   "src": node.address if src is None else src, "ack_req": False, "mesh": mesh,
+                                   "options": None, "security": None, "body": body})
+
+
+def state(node) -> tuple:
+    return (dict(node.link.windows), dict(node.link.network), dict(node.link.pairwise), dict(node.link.group),
+            dict(node.e2e.pairwise), dict(node.e2e.windows), node.keys.network_epoch, len(node.delivered))
+
+
+def test_beacon_replays_are_refused_by_window_then_by_timestamp():
+    """A HELLO is accepted once; its replay is refused by the sender's
+    window; once the window is forgotten (the neighbour went silent) and
+    the beacon window has passed, by its timestamp; frames from a clock
+    more than the beacon window ahead, or with no timestamp, are refused
+    before their MIC is checked. Refusals change nothing."""
+    from protocol.security import ReplayError, SecurityError
+    _, (n1, n2) = fleet_nodes(0x21, 0x22)
+    h = beacon_of(n1, [0x22])
+    f, replies = n2.accept(h)
+    assert f["type"] == "beacon" and f["body"]["neighbours"][0]["addr"] == 0x22 and replies == []
+    before = state(n2)
+    with pytest.raises(ReplayError):
+        n2.accept(h)
+    n2.clock.t += 1.5  # beyond beacon_window_s = 1 s
+    n2.forget_neighbour(0x21)
+    with pytest.raises(SecurityError, match="timestamp"):
+        n2.accept(h)
+    n1.clock.t = n2.clock.t + 1.2  # a sender's clock (or a forger's timestamp) 1.2 s ahead
+    with pytest.raises(SecurityError, match="timestamp"):
+        n2.accept(beacon_of(n1))
+    n1.clock.t = n2.clock.t
+    untimed = codec.decode(beacon_of(n1))
+    untimed["options"] = None
+    with pytest.raises(SecurityError):
+        n2.accept(codec.encode(untimed))
+    assert state(n2)[1:] == before[1:] and len(state(n2)[0]) == len(before[0]) - 1  # only the forgotten window
+    assert n2.accept(beacon_of(n1))[0] is not None  # a fresh one still verifies
+
+
+def test_network_rekey_overlap_then_the_revoked_key_is_refused():
+    """Revocation moves the network key to a new epoch, sealed to every
+    node but the revoked one: a node accepts the old key for
+    network_overlap_s (1 s) after the new one arrives, then refuses it —
+    the revoked node's HELLOs and TCs with it."""
+    from protocol.security import SecurityError
+    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23)
+    old_r = beacon_of(r, [0x21])
+    frames = a.revoke(gs, 0x23, relayed=True)
+    assert {codec.decode(f)["dst"] for f in frames} == {0x21}  # the revoked node gets nothing
+    for f in frames:
+        [ack] = n1.receive(f)
+        assert a.open_ack(gs, ack)["src"] == 0x21
+    assert n1.keys.network_epoch == gs.keys.network_epoch == 2 == r.keys.network_epoch + 1
+    with pytest.raises(SecurityError, match="revoked"):
+        n1.accept(old_r)  # its source is revoked anyway
+    spoof = beacon_of(r, [0x21], src=0x24)  # the revoked node under another source, old key
+    assert n1.accept(spoof)[0] is not None  # inside the overlap: accepted (the residual window)
+    n1.clock.t += 1.01
+    r.clock.t = gs.clock.t = n1.clock.t
+    spoof2 = beacon_of(r, [0x21], src=0x24)
+    with pytest.raises(SecurityError, match="no key"):
+        n1.accept(spoof2)
+    assert n1.accept(beacon_of(gs))[0] is not None  # the station's beacons under the new key
+    assert list(n1.link.network) == [gs.link.network_tx]
+
+
+def test_delivery_key_frames_only_from_the_authority():
+    """A group key sealed for a member several hops away (no pairwise key
+    with the station) is installed and acknowledged; the same frame given
+    to another node, altered by a relay, sealed under a guessed key, or
+    replayed, is refused and changes nothing; a resend after the ack is
+    not needed (None)."""
+    import numpy as np
+
+    from protocol.security import SecurityError
+    rnd = np.random.default_rng(5)
+    a, (gs, m, other) = fleet_nodes(1, 0x21, 0x22)
+    frames = a.group_frames(gs, GROUP, [0x21, 0x22], relayed=True)
+    to_m = [f for f in frames if codec.decode(f)["dst"] == 0x21]
+    to_other = [f for f in frames if codec.decode(f)["dst"] == 0x22]
+    assert 0x21 not in gs.link.pairwise and len(to_m) == 2
+    for f in to_m[:1]:
+        before = state(other)
+        with pytest.raises(SecurityError):
+            other.receive(bytes(f[:5]) + (0x22).to_bytes(2, "little") + f[7:-4] + crc32(
+                bytes(f[:5]) + (0x22).to_bytes(2, "little") + f[7:-4]).to_bytes(4, "little"))
+        assert state(other) == before
+    altered = bytearray(to_m[1])
+    altered[-6] ^= 1
+    altered[-4:] = crc32(bytes(altered[:-4])).to_bytes(4, "little")
+    guessed = codec.decode(to_m[1])
+    forged = seal(dict(guessed, body={"group": GROUP, "epoch": 1, "key_id": 129, "wrapped_key": bytes(16)},
+                       security=None), rnd.bytes(16), 0, 0)
+    before = state(m)
+    for bad in (bytes(altered), forged):
+        with pytest.raises(SecurityError):
+            m.receive(bad)
+        assert state(m) == before
+    acks = [m.receive(f)[0] for f in to_m]
+    assert m.link.key_for(GROUP) is not None and m.link.key_for(GROUP).key == gs.link.key_for(GROUP).key
+    with pytest.raises(SecurityError):
+        m.receive(to_m[1])  # replayed
+    for ack in acks:
+        a.open_ack(gs, ack)
+    assert all(a.resend(gs, f) is None for f in to_m)
+    assert a.resend(gs, to_other[0]) is not None  # not acknowledged: sealed again
+    m.receive(other.receive(to_other[0]) and b"" or gs.send(GROUP, "data", {"proto": "raw", "payload": b"x"}))
+    assert m.delivered[-1]["body"]["payload"] == b"x"
+
+
+def test_one_decode_per_received_frame(monkeypatch):
+    """Node.receive of a secured frame parses it once (it decoded it twice:
+    once to route it, once more inside SecureLink.unprotect)."""
+    import protocol.codec as C
+    _, (n1, n2) = fleet_nodes(0x21, 0x22)
+    calls = []
+    real = C.decode
+
+    def counting(data):
+        calls.append(1)
+        return real(data)
+    monkeypatch.setattr(C, "decode", counting)
+    import protocol.fleet.node as fn
+    monkeypatch.setattr(fn, "decode", counting)
+    h = beacon_of(n1, [0x22])
+    n2.receive(h)
+    assert len(calls) == 1
+
+
+def test_state_per_sender_is_bounded_even_for_an_insider():
+    """An insider holding the network key seals beacons under 40 sources:
+    a node keeps at most senders_per_key windows and refuses the rest (never
+    evicting); the routing tables refuse new entries beyond their caps."""
+    from protocol.netsim import routing as R
+    from protocol.security import SecurityError
+    _, (n1, n2) = fleet_nodes(0x21, 0x22, senders_per_key=8)
+    refused = 0
+    for src in range(0x100, 0x128):
+        try:
+            n2.accept(beacon_of(n1, src=src))
+        except SecurityError:
+            refused += 1
+    assert len(n2.link.windows) == 8 and refused == 32
+    ls = R.LinkState(1, {1: 0}, R.RoutingParams(), lambda a: True, 0.0, -95.0, False)
+    view = R.HelloView({}, {}, [])
+    assert all(ls.on_hello(a, view, 20.0, -60.0, 0.0) for a in range(2, 2 + R.MAX_NEIGHBOURS))
+    assert not ls.on_hello(9999, view, 20.0, -60.0, 0.0) and len(ls.nbs) == R.MAX_NEIGHBOURS
+    for o in range(2, 2 + R.MAX_ORIGINATORS + 5):
+        ls.on_tc(o, 1, tc_body([]), 2, 0.0)
+    assert len(ls.lsdb) == R.MAX_ORIGINATORS
+
+
+def test_a_tc_ahead_of_its_originators_number_is_reclaimed():
+    """A TC in a node's name with a number ahead of its own (an insider's
+    forgery): the node takes a number past it, so its next TC supersedes
+    the forgery everywhere."""
+    from protocol.netsim import routing as R
+    ls = R.LinkState(5, {5: 0}, R.RoutingParams(), lambda a: True, 0.0, -95.0, False)
+    ls.tc_seq = 10
+    assert ls.on_tc(5, 110, tc_body([]), 6, 0.0) is False
+    assert ls.changed and ls.tc_seq == 110
+    ls.tc_body(0.0)
+    assert ls.tc_seq == 111
+    ls.on_tc(5, 50, tc_body([]), 6, 0.0)  # behind: ignored
+    assert ls.tc_seq == 111
+
+
+# ---------------------------------------------------------------- the defences, in the simulated mesh
+
+def test_members_several_hops_away_get_the_group_key_and_decrypt_commands():
+    """17, 18 and 19 are 2, 3 and 4 hops from the station, with no pairwise
+    key to it: their group key comes sealed end to end, relayed by 16 (not
+    a member: it never holds the key), and they open the commands under it."""
+    at = Attack(chain())
+    r = at.run()
+    w = at.w
+    assert r["keying"]["groups_ms"][str(GROUP)] is not None and r["keying"]["groups_ms"][str(GROUP)] < 1500
+    assert not {B, C, D} & set(at.node(GS).fleet.link.pairwise)
+    assert at.node(A).fleet.link.key_for(GROUP) is None
+    sent = r["delivery_ratio"]["flows"][1]
+    assert sent > 0.95
+    for m in (B, C, D):
+        assert at.node(m).opened >= 12, (m, at.node(m).opened)  # commands from 1.5 s, every 100 ms
+    assert r["loops"] == 0 and w.deliveries["acked"] == w.deliveries["sent"]
+
+
+def test_a_revoked_member_cannot_open_commands_and_its_beacons_stop_counting():
+    """19 (4 hops away) revoked at 2.0 s: the list, the group's next epoch
+    and the next network key reach 17 and 18 end to end; the commands of
+    the new epoch open at 17 and 18, never at 19 (tried with every command
+    frame the station sent afterwards); after the overlap, 19's HELLOs and
+    TCs are refused and no node counts a link to it."""
+    from protocol.security import SecurityError
+    at = Attack(chain(duration_s=4.0, revocations=[{"at_s": 2.0, "node": D}]))
+    cmds = []
+    station = at.node(GS).fleet
+    real_send = station.send
+
+    def spy(dst, ftype, body, **kw):
+        out = real_send(dst, ftype, body, **kw)
+        if dst == GROUP and at.w.engine.now > 2.6e6:
+            cmds.append(out)
+        return out
+    station.send = spy
+    opened = {}
+    at.probe(2.6, "opened", lambda: {m: at.node(m).opened for m in (B, C)})
+    r = at.run()
+    assert cmds
+    for m in (B, C):
+        assert at.node(m).fleet.keys.groups[GROUP].epoch == 2 and at.node(m).fleet.keys.network_epoch == 2
+        opened[m] = at.node(m).opened - at.seen["opened"][m]
+        assert opened[m] >= 10, opened
+    rv = at.node(D).fleet
+    for c in cmds:
+        with pytest.raises(SecurityError):
+            rv.accept(c)
+    assert all(D not in link for link in r["links"])
+    assert r["counts"].get("security: SecurityError", 0) > 0  # 19's frames, refused
+    assert at.node(C).routing.usable(D, at.w.engine.now) is False
+
+
+def test_insider_forged_tc_is_accepted_then_superseded_by_its_originator():
+    """The residual (docs/threat_model.md): per-hop MICs under one network
+    key do not say who originated a TC, so an insider (16, holding the
+    network key) can forge 18's TC — an empty link list, a number 100 ahead
+    — and 17 believes it. 18 hears the forgery too, takes a number past it
+    and floods its real links: within 0.5 s 17 holds 18's real TC again."""
+    at = Attack(chain())
+    held = {}
+
+    def forge():
+        ins = at.node(A).fleet
+        seq = (at.node(B).routing.lsdb[C][0] + 100) & 0xFFFF
+        held["seq"] = seq
+        mesh = {"hop_limit": 16, "originator": C, "final_dst": F.BROADCAST, "mesh_seq": seq}
+        data = ins.protect_broadcast(beacon(A, tc_body([]), at.w.engine.now, mesh))
+        for v in (B, C):  # the insider's broadcast, heard by 17 and by 18
+            at.node(v).on_frame(data, A, Meta("tc"), at.w.engine.now)
+    at.at(2.0, forge)
+    at.probe(2.001, "forged", lambda: at.node(B).routing.lsdb[C][::2])
+    at.probe(2.5, "healed", lambda: at.node(B).routing.lsdb[C][::2])
+    at.run()
+    assert at.seen["forged"] == (held["seq"], {}), "the insider's forgery was accepted (the documented residual)"
+    seq, links = at.seen["healed"]
+    assert 0 < (seq - held["seq"]) & 0xFFFF < 0x8000 and set(links) == {B, D}

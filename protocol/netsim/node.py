@@ -126,7 +126,8 @@ class SimNode:
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:
-        return addr in self.keyed_peers
+        """Keyed by a completed handshake, and the key still held (a revocation drops it)."""
+        return addr in self.keyed_peers and addr in self.fleet.link.pairwise
 
     def power_on(self) -> None:
         w, now = self.w, self.w.engine.now
