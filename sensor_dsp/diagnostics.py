@@ -319,6 +319,32 @@ def ramp_weights(window: int) -> np.ndarray:
     return m * (w / float(np.sum(m * m)))
 
 
+def _residual(kp: float, ki: float, x: np.ndarray, lag: int, ratio: float) -> np.ndarray:
+    """The reference checks' residual d_k = x_k - (θ̂ + L·ω̂)_(k-L) - ratio·ē_(k-1)
+    for a measured angle ``x`` (rad) from a zero state (ē: the innovation's
+    slow mean, see ``LAG_MEMORY``; L = ``lag``)."""
+    n = x.size
+    theta, omega, innov = _track(kp, ki, x)
+    d = x.copy()
+    d[lag:] -= (theta + lag * omega)[:n - lag]
+    alpha = 1.0 / LAG_MEMORY
+    e_mean = signal.lfilter([alpha], [1.0, alpha - 1.0], innov)
+    return d - ratio * np.concatenate([[0.0], e_mean[:-1]])
+
+
+def ramp_fits(kp: float, ki: float, x, ratio: float) -> np.ndarray:
+    """The ramp checks' deviation estimates D̂ (rad, one row per fit of
+    ``RAMP_WINDOWS``) for a measured angle ``x`` (rad, a 1-D array from a
+    zero state, no noise: the statistics' mean response) with the
+    ``REFERENCE_LAG``-samples-old reference and c_d/c_e = ``ratio``
+    (:attr:`Thresholds.lag_ratio`); gains as :func:`observer_response`."""
+    kp, ki, _ = _loop(kp, ki, 0.0)
+    x = argcheck.array(x, "x", SensorError, kind="f", ndim=1, min_size=1).astype(float)
+    ratio = argcheck.real(ratio, "ratio", SensorError, lo=-1e6, hi=1e6)
+    d = _residual(kp, ki, x, REFERENCE_LAG, ratio)
+    return np.array([np.convolve(d, ramp_weights(w))[:x.size] for w in RAMP_WINDOWS])
+
+
 def _reference_checks(kp: float, ki: float, n: int, lag: int, windows: tuple) -> tuple:
     """σ gains of the step check's mean and of the ramp fits per unit of
     per-sample angle noise, c_d/c_e (see ``LAG_MEMORY``), and the ramp fits'
@@ -328,28 +354,18 @@ def _reference_checks(kp: float, ki: float, n: int, lag: int, windows: tuple) ->
     old reference and through ē, so each statistic is a linear filter of the
     noise and its σ gain the L2 norm of its impulse response. ``lag``: the
     reference's age; ``windows``: the ramp fits' lengths."""
-    alpha = 1.0 / LAG_MEMORY
     t = np.arange(n, dtype=float)
-
-    def residual(x):  # d and ē_(k-1) for a measured angle x (from a zero state)
-        theta, omega, innov = _track(kp, ki, x)
-        d = x.copy()
-        d[lag:] -= (theta + lag * omega)[:n - lag]
-        e_mean = signal.lfilter([alpha], [1.0, alpha - 1.0], innov)
-        return d, np.concatenate([[0.0], e_mean[:-1]])
-
     # steady acceleration 1 rad/sample²: c_d and c_e at the end of the record
-    d, e_mean = residual(0.5 * t * t)
-    ratio = float(d[-1] / e_mean[-1])
+    parabola = 0.5 * t * t
+    d = _residual(kp, ki, parabola, lag, 0.0)
+    ratio = float(d[-1] / (d[-1] - _residual(kp, ki, parabola, lag, 1.0)[-1]))
     impulse = np.zeros(n)
     impulse[0] = 1.0
-    d, e_mean = residual(impulse)
-    d -= ratio * e_mean
+    d = _residual(kp, ki, impulse, lag, ratio)
     step_gain = float(np.sqrt(np.sum(np.convolve(d, np.full(lag, 1.0 / lag))[:n] ** 2)))
     gains = tuple(float(np.sqrt(np.sum(np.convolve(d, ramp_weights(w))[:n] ** 2))) for w in windows)
     start = n // 4  # an acceleration step once the loop is at rest
-    d, e_mean = residual(0.5 * np.maximum(t - start, 0.0) ** 2)
-    d -= ratio * e_mean
+    d = _residual(kp, ki, 0.5 * np.maximum(t - start, 0.0) ** 2, lag, ratio)
     accel = max(float(np.max(np.abs(np.convolve(d, ramp_weights(w))[:n]))) for w in windows)
     return step_gain, gains, ratio, accel
 

@@ -374,6 +374,60 @@ def test_radial_snr_bound_matches_theory(g, rpm):
     assert abs(kpi.radial_snr_bound(g, rpm) / approx - 1) < 0.06
 
 
+def _observe(kp, ki, x):
+    """The observer's θ, ω and innovation for the measured angle ``x``, from
+    its equations (θp = θ + ω, e = x - θp, θ = θp + kp·e, ω += ki·e), written
+    here apart from the code under test."""
+    n = x.size
+    theta = np.empty(n)
+    omega = np.empty(n)
+    innov = np.empty(n)
+    t = w = 0.0
+    for k in range(n):
+        e = x[k] - (t + w)
+        t, w = t + w + kp * e, w + ki * e
+        theta[k], omega[k], innov[k] = t, w, e
+    return theta, omega, innov
+
+
+def _residual(kp, ki, x, ratio, lag=dg.REFERENCE_LAG):
+    """The reference checks' residual (x against the lag-samples-old state,
+    extrapolated, less ratio × the innovation's slow mean before the sample)
+    from sample ``lag`` on, and the innovation."""
+    theta, omega, innov = _observe(kp, ki, x)
+    mean = np.zeros(x.size)  # the innovation's slow mean before each sample
+    a = 1.0 / dg.LAG_MEMORY
+    for k in range(1, x.size):
+        mean[k] = mean[k - 1] + a * (innov[k - 1] - mean[k - 1])
+    d = x[lag:] - (theta + lag * omega)[:-lag] - ratio * mean[lag:]
+    return d, innov
+
+
+def _ramp_fit(d, w_len):
+    """ρ̂·W of a least-squares ramp through 0 over each W-sample window of d (valid part)."""
+    m = np.arange(1, w_len + 1, dtype=float)
+    return np.convolve(d, (m * w_len / np.sum(m * m))[::-1], "valid")
+
+
+@pytest.mark.parametrize("rpm", (1_000.0, 5_000.0, 10_000.0))
+def test_cannot_vouch_window(rpm):
+    """The window past each zero crossing in which an undetectable gain step
+    may already be beyond the fault allocation (docs/kpi.md, "What remains"):
+    against its small-angle closed form (5ωT·(K₁σ/B_f)²)^(1/3) (error g·θ,
+    radial energy g²·θ⁵/(5ωT)), and at its edge the gain whose error reaches
+    B_f there has a radial SNR bound of K₁ (kpi.radial_snr_bound)."""
+    k1 = chain.AngleChain(1e6).thresholds.radial_k
+    sigma = 0.002 / 0.8
+    b_f = math.radians(BUDGET_DEG - 0.10)
+    w = rpm * 2 * math.pi / 60e6
+    edge = kpi.undetectable_window_deg(rpm)
+    assert abs(math.radians(edge) / (5 * w * (k1 * sigma / b_f) ** 2) ** (1 / 3) - 1) < 0.05
+    phi = math.radians(edge)
+    gain = 2 * b_f / math.sin(2 * phi)  # (g/2)·sin 2θ = B_f at the edge
+    assert abs(kpi.radial_snr_bound(gain, rpm) / k1 - 1) < 0.1
+    assert 4 * edge / 360 > 0.05  # a flag there would cover more than 5 % of every clean record
+
+
 def test_noise_floors_match_a_simulation(rng):
     """The step and ramp checks' σ gains (from impulse responses through the
     loop) against the standard deviation of the same statistics in a
@@ -384,39 +438,52 @@ def test_noise_floors_match_a_simulation(rng):
     th = ch.thresholds
     kp, ki, lag = ch.kp / 2**24, ch.ki / 2**40, dg.REFERENCE_LAG
     n = 200_000
-
-    def observe(x):
-        theta = np.empty(n)
-        omega = np.empty(n)
-        innov = np.empty(n)
-        t = w = 0.0
-        for k in range(n):
-            e = x[k] - (t + w)
-            t, w = t + w + kp * e, w + ki * e
-            theta[k], omega[k], innov[k] = t, w, e
-        return theta, omega, innov
-
-    def residual(x, ratio):
-        theta, omega, innov = observe(x)
-        mean = np.zeros(n)  # the innovation's slow mean before each sample
-        a = 1.0 / dg.LAG_MEMORY
-        for k in range(1, n):
-            mean[k] = mean[k - 1] + a * (innov[k - 1] - mean[k - 1])
-        d = x[lag:] - (theta + lag * omega)[:-lag] - ratio * mean[lag:]
-        return d, innov
-
     t = np.arange(n, dtype=float)
     wn_t = 2 * math.pi * ch.bandwidth_hz / 1e6
-    _, innov = residual(1e-9 * 0.5 * t * t, 0.0)  # steady acceleration 1e-9 rad/sample²
+    _, innov = _residual(kp, ki, 1e-9 * 0.5 * t * t, 0.0)  # steady acceleration 1e-9 rad/sample²
     assert abs(innov[-1] / 1e-9 * wn_t**2 - 1) < 0.01
-    d, _ = residual(rng.standard_normal(n), th.lag_ratio)
+    d, _ = _residual(kp, ki, rng.standard_normal(n), th.lag_ratio)
     d = d[10_000:]  # past the loop's start
     box = np.convolve(d, np.full(lag, 1.0 / lag), "valid")
     assert abs(np.std(box) / th.step_gain - 1) < 0.05
     for w_len, gain in zip(th.ramp_windows, th.ramp_gains, strict=True):
-        m = np.arange(1, w_len + 1, dtype=float)
-        fit = np.convolve(d, (m * w_len / np.sum(m * m))[::-1], "valid")  # ρ̂·W, least squares through 0
-        assert abs(np.std(fit) / gain - 1) < 0.05
+        assert abs(np.std(_ramp_fit(d, w_len)) / gain - 1) < 0.05
+
+
+@pytest.mark.parametrize("step_rpm", (4000.0, -4500.0, 8000.0))
+def test_speed_step_margin_against_loop_theory(step_rpm):
+    """The speed-step bound of docs/kpi.md ("What remains"). Its deadline
+    against the type-II loop's phase error after a frequency step Δω
+    (Gardner, Phaselock Techniques, ch. 2: e(t) = (Δω/ωn)·e^(-ζωn t)·
+    sin(ωn√(1-ζ²)·t)/√(1-ζ²), ζ = 1/√2): the first sample beyond the budget
+    less the healthy error, at least the 20-sample latency, within a sample.
+    The ramp fits' mean response (:func:`diagnostics.ramp_fits`) against the
+    observer simulated here, and the margin's σ against that response over
+    the σ gain."""
+    ch = chain.AngleChain(1e6)
+    th = ch.thresholds
+    kp, ki = ch.kp / 2**24, ch.ki / 2**40
+    wn = 2 * math.pi * ch.bandwidth_hz
+    zeta = 1 / math.sqrt(2)
+    dw = abs(step_rpm) * 2 * math.pi / 60
+    for healthy in (0.0, 0.03, 0.06):
+        m = kpi.speed_step_margin(step_rpm, healthy)
+        t = np.arange(1, 200) / 1e6
+        e = dw / wn * np.exp(-zeta * wn * t) * np.sin(wn * math.sqrt(1 - zeta**2) * t) / math.sqrt(1 - zeta**2)
+        first = int(np.argmax(e > math.radians(BUDGET_DEG - healthy))) + 1
+        assert abs(m.deadline - max(first, LATENCY)) <= 1, (healthy, m, first)
+        assert 0.0 <= m.miss <= 1.0
+    # the fits' mean response to a ramp of the measured angle, against the simulation
+    n, start = 400, 100
+    x = 1e-4 * np.maximum(np.arange(n) - start, 0.0)
+    d, _ = _residual(kp, ki, x, th.lag_ratio)
+    fits = dg.ramp_fits(kp, ki, x, th.lag_ratio)
+    for row, w_len in zip(fits, th.ramp_windows, strict=True):
+        ours = _ramp_fit(d, w_len)  # ends at samples lag + w_len - 1 ..
+        assert np.allclose(row[dg.REFERENCE_LAG + w_len - 1:], ours, rtol=1e-6, atol=1e-12)
+    # a step far beyond the limit is flagged long before the budget breaks; one at the limit is not by much
+    assert kpi.speed_step_margin(10_000.0).miss < 1e-6
+    assert kpi.speed_step_margin(4000.0, 0.06).miss > 1e-3
 
 
 def test_plausible_acceleration_is_not_flagged(rng):

@@ -99,6 +99,10 @@ ENTRIES = {
          dict(gain=REAL, rpm=REAL, noise=REAL)),
         ("acceleration_limit", kpi.acceleration_limit, dict(rpm=100_000.0, seeds=(1,), steps=1),
          dict(rpm=REAL, seeds=ARRAY, steps=INT)),
+        ("undetectable_window_deg", kpi.undetectable_window_deg, dict(rpm=10_000.0, noise=0.0025),
+         dict(rpm=REAL, noise=REAL)),
+        ("speed_step_margin", kpi.speed_step_margin, dict(step_rpm=4000.0, healthy_deg=0.03, noise=0.0025),
+         dict(step_rpm=REAL, healthy_deg=REAL, noise=REAL)),
     ],
     diagnostics: [
         ("observer_response", diagnostics.observer_response, dict(**LOOP, n=100), dict(**LOOP_KINDS, n=INT)),
@@ -106,6 +110,8 @@ ENTRIES = {
          dict(**LOOP, zeta_wn_t=0.0089, fs_hz=1e6, iterations=18, angle_bits=18),
          dict(**LOOP_KINDS, zeta_wn_t=REAL, fs_hz=REAL, iterations=INT, angle_bits=INT)),
         ("ramp_weights", diagnostics.ramp_weights, dict(window=16), dict(window=INT)),
+        ("ramp_fits", diagnostics.ramp_fits, dict(kp=0.0178, ki=1.58e-4, x=np.arange(64.0), ratio=1.6),
+         dict(kp=REAL, ki=REAL, x=ARRAY, ratio=REAL)),
     ],
 }
 
@@ -118,7 +124,7 @@ EXCLUDED = {
     cordic: {"CordicParams"},
     signals: {"Trajectory", "Impairments"},
     faults: {"Outcome", "Case"},
-    kpi: {"Row", "FaultRow", "main"},
+    kpi: {"Row", "FaultRow", "StepMargin", "main"},
     diagnostics: {"Thresholds"},
     errors: {"SensorError"},
 }
