@@ -62,7 +62,9 @@ module conv_enc #(
                 keep    = (ph_cur == 2'd1) ? 2'b01 : (ph_cur == 2'd2) ? 2'b10 : 2'b11;
                 ph_next = (ph_cur == 2'd2) ? 2'd0 : ph_cur + 2'd1;
             end
+            /* verilator coverage_off */ // defensive default: code 3 is no rate (three codes above); acts as 1/2
             default: ;
+            /* verilator coverage_on */
         endcase
     end
 

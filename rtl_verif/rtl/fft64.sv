@@ -120,9 +120,10 @@ module fft64 #(
         x  = XW'(v);
         hi = XW'((64'sd1 <<< (OUT_W - 1)) - 64'sd1);
         lo = -hi - XW'(1);
-        if (x > hi) return OUT_W'(hi);
-        if (x < lo) return OUT_W'(lo);
-        return OUT_W'(x);
+        // (no early `return`: Verilator's line coverage never counts such a branch)
+        if (x > hi) sat = OUT_W'(hi);
+        else if (x < lo) sat = OUT_W'(lo);
+        else sat = OUT_W'(x);
     endfunction
 
     wire signed [OUT_W-1:0] o_re = sat(r6);

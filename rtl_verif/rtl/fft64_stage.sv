@@ -43,22 +43,34 @@ module fft64_stage #(
     logic                    lu [D];
 
     wire second = cnt[CW-1];
-    wire jb     = BF2II && odd && second;    // multiply b by -j
 
     wire signed [WB-1:0] a_re = WB'(lre[D-1]);  // first-half inputs: within W_IN bits
     wire signed [WB-1:0] a_im = WB'(lim[D-1]);
     wire signed [WB-1:0] b_re = WB'(in_re);
     wire signed [WB-1:0] b_im = WB'(in_im);
-    // -j·(br + j·bi) = bi - j·br
-    wire signed [WB-1:0] s_re = jb ? a_re + b_im : a_re + b_re;
-    wire signed [WB-1:0] s_im = jb ? a_im - b_re : a_im + b_im;
-    wire signed [WB-1:0] d_re = jb ? a_re - b_im : a_re - b_re;
-    wire signed [WB-1:0] d_im = jb ? a_im + b_re : a_im - b_im;
+    // Second operand: b, or -j·(br + j·bi) = bi - j·br in odd blocks of a BF2II
+    // stage. Chosen at elaboration, so a stage without BF2II has no branch
+    // that can never be taken (-br fits WB bits: b is sign-extended by one).
+    logic signed [WB-1:0] c_re, c_im;
+    if (BF2II) begin : g_bf2ii
+        wire jb = odd && second;    // multiply b by -j
+        assign c_re = jb ? b_im : b_re;
+        assign c_im = jb ? -b_re : b_im;
+    end else begin : g_bf2i
+        assign c_re = b_re;
+        assign c_im = b_im;
+    end
+    wire signed [WB-1:0] s_re = a_re + c_re;
+    wire signed [WB-1:0] s_im = a_im + c_im;
+    wire signed [WB-1:0] d_re = a_re - c_re;
+    wire signed [WB-1:0] d_im = a_im - c_im;
 
-    // halve with round half to even: (v >> 1) + (v[0] & v[1]); then size to W_OUT
+    // SC: halve with round half to even, (v >> 1) + (v[0] & v[1]); then size to
+    // W_OUT. Written without a branch on the parameter (v >>> 0 = v).
     function automatic logic signed [W_OUT-1:0] scl(input logic signed [WB-1:0] v);
-        if (SC) return W_OUT'((v >>> 1) + $signed(WB'(v[0] & v[1])));  // keep it signed: >>> is arithmetic
-        return W_OUT'(v);
+        logic up;
+        up = SC && v[0] && v[1];
+        return W_OUT'((v >>> SC) + $signed(WB'(up)));  // keep it signed: >>> is arithmetic
     endfunction
 
     wire boundary = (cnt == '0);

@@ -28,6 +28,7 @@ module qam_mapper #(
     input  logic         m_axis_tready,
     output logic         m_axis_tlast
 );
+    /* verilator coverage_off */ // constant functions: evaluated at elaboration only (parameter defaults)
     // BEGIN GENERATED qam_mapper_consts by `python -m rtl_verif.regs` from mesh_phy/modulation/mapper.py (MOD_CODE, fixed_scale) - do not edit
     // modulation codes on s_axis_tuser (mapper.MOD_CODE)
     localparam logic [1:0] MOD_BPSK = 2'd0;
@@ -184,6 +185,7 @@ module qam_mapper #(
         end
     endfunction
     // END GENERATED qam_mapper_consts
+    /* verilator coverage_on */
 
     assign s_axis_tready = !m_axis_tvalid || m_axis_tready;
 

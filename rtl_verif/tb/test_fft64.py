@@ -111,9 +111,10 @@ class FftStimulus(Stimulus):
         frames.append((np.where(n % 2 == 0, fs, lo), np.where(n % 2 == 0, lo, fs)))
         frames.append((np.full(64, lo), np.full(64, lo)))
         frames.append((np.r_[[fs] * 32, [lo] * 32], np.r_[[lo] * 32, [fs] * 32]))
-        for k in (3, 17, 40):  # parts ±full scale in phase with bin k: |X[k]| ≈ 1.27 × range, saturates
+        for k in (3, 17, 40):  # parts ±full scale in (anti)phase with bin k: |X[k]| ≈ 1.27 × range, saturates
             t = np.exp(2j * np.pi * k * n / 64)
-            frames.append((np.where(t.real >= 0, fs, lo), np.where(t.imag >= 0, fs, lo)))
+            frames.append((np.where(t.real >= 0, fs, lo), np.where(t.imag >= 0, fs, lo)))  # up to +max
+            frames.append((np.where(t.real >= 0, lo, fs), np.where(t.imag >= 0, lo, fs)))  # down to -max - 1
         return [self.item(r, i, inv) for r, i in frames for inv in (False, True)]
 
     def random_parts(self, rng, nprng):
