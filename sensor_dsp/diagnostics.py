@@ -133,18 +133,23 @@ coefficients, amount to more than the healthy allocation of angle error —
 the calibration is following a drift). Masks: ``chain.INVALID_MASK``,
 ``chain.ADVISORY_MASK``.
 
-Limits (physics, not tuning): a gain step g starting at its channel's zero
-crossing moves the angle by ≈ g·θ as the rotor turns θ — exactly what a change
-of speed by g·ω would do — and shows radially only as g·θ². Below the speed at
-which that change of speed is implausible for the long ramp check (about
-10,000-20,000 rpm for 3-5 %), the radial part is the only evidence, and before the angle error reaches B_f it
-carries too little signal for gains of 3-5 % above 1,000-5,000 rpm: the best
-any detector can reach (``kpi.radial_snr_bound``, 0.2 % FS noise) is 1-5 σ
-against K₁ ≈ 6.9. Instantaneous speed steps of 3,500-4,500 rpm break the budget
-~20-25 samples after they start, when the best ramp fit stands 8.3-8.6 σ
-above the noise: K₁ ≈ 6.9 lets a tail of a few per cent of cases through a few
-samples late. ``python -m sensor_dsp.kpi`` measures where each of these
-happens.
+Limits (physics, not tuning; docs/sensor_limits.md derives each): a gain step g
+starting at its channel's zero crossing moves the angle by ≈ g·θ as the rotor
+turns θ — exactly what a change of speed by g·ω would do — and shows radially
+only as g·θ². Below the speed at which that change of speed is implausible
+for the long ramp check (about 10,000-20,000 rpm for 3-5 %), the radial part
+is the only evidence, and before the angle error reaches B_f it carries too
+little signal for gains of 3-5 % above 1,000-5,000 rpm: the best any detector
+can reach (``kpi.radial_snr_bound``, 0.2 % FS noise) is 1-5 σ against K₁ ≈
+6.9. A flag for "cannot vouch" there would be raised 9-19° after every zero
+crossing at 1,000-10,000 rpm (``kpi.undetectable_window_deg``), on 10-21 % of
+every clean record. Instantaneous speed steps of 3,500-4,500 rpm break the
+budget 20-24 samples after they start, when the best ramp fit stands only
+1-3 σ above its floor K₁ ≈ 6.9 (``kpi.speed_step_margin``): a tail of a
+fraction of a per cent is flagged a sample late; closing it takes a floor
+that trips on noise about once an hour. The step and ramp checks read sums
+that include the sample they flag (``chain._slide``). ``python -m
+sensor_dsp.kpi`` measures where each of these happens.
 """
 
 import math
@@ -186,8 +191,10 @@ RAMP_WINDOWS = (16, 24)
 # 10,000-20,000 rpm changes the apparent speed by g·ω: 300-1,000 rpm). The longer it is, the smaller the onset of
 # an acceleration it flags: twice REFERENCE_LAG flags an acceleration that starts as a step from ~1.7e6 rpm/s
 # (1.4 times the KPI's ramp, which it never flags: 0 of 30 seeds, at most 0.84 of the threshold), ~2.8e6 rpm/s when
-# the acceleration rises over 1 ms (measured: `python -m sensor_dsp.kpi`, "Plausible acceleration"); four times
-# would flag the KPI's ramp itself as it starts. The largest plausible acceleration is the specification's to set.
+# the acceleration rises over 1 ms (measured: `python -m sensor_dsp.kpi`, "Plausible acceleration"); 128 samples
+# lower that to ~7.5e5 rpm/s and flag 70 more of 480 gain steps at 5,000-20,000 rpm in time, but also the KPI's
+# own 1.25e6 rpm/s ramp (212,876 of 1.75 M clean samples; docs/sensor_limits.md). The largest plausible
+# acceleration is the specification's to set: this constant is its knob.
 LONG_LAG = 2 * REFERENCE_LAG
 LAG_MEMORY = 8 * LONG_LAG
 # slow radial mean: the rotor angle it remembers. A gain step g at its channel's zero crossing breaks the budget

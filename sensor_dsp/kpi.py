@@ -411,9 +411,9 @@ def _edges(lines):
           "reference as a ramp; the output follows the step response of the observer and breaks the budget "
           "~20 samples after a 4,500 rpm step, later for smaller ones (below ~1,800 rpm never). Seeing a slope ρ in "
           "noise σ within k samples needs ρ·√(k³/3) ≫ K₁σ: at the deadline of a 3,500-4,500 rpm step the best "
-          "ramp fit reaches 8.3-8.6 σ against K₁ ≈ 6.9 (0.2 % FS noise), so a tail of cases is caught a few "
-          "samples late. A jump J of the measured angle moves the output by up to p·J (p = 1.2, the observer's "
-          f"overshoot). 12 start angles × {len(EDGE_SEEDS)} noise records per row.")
+          "ramp fit stands 1-3 σ above its floor K₁ ≈ 6.9 (0.2 % FS noise; \"What remains\"), so a tail of cases "
+          "is caught a sample late. A jump J of the measured angle moves the output by up to p·J (p = 1.2, the "
+          f"observer's overshoot). 12 start angles × {len(EDGE_SEEDS)} noise records per row.")
     _emit(lines)
     _emit(lines, FAULT_HEADER.replace("| fault |", "| fault | speed (rpm) |"))
     _emit(lines, "|---|---|---|---|---|---|---|---|---|---|---|")
