@@ -89,6 +89,7 @@ def test_regress_case(case):
     (OUT / "cases").mkdir(parents=True, exist_ok=True)
     record = {**case, "passed": r.passed, "failed": r.failed, "sim_time_ns": r.sim_time_ns, "wall_s": r.wall_s,
               "case_s": time.monotonic() - t0, "test_s": r.test_s, "build_s": r.build_s,
+              "cpu_s": r.cpu_s, "build_cpu_s": r.build_cpu_s, "frames": r.frames,
               "results_xml": str(r.results_xml), "log": str(r.log) if r.log else None,
               "tests": [t._asdict() for t in r.tests]}
     (OUT / "cases" / f"{case_id(case)}.json").write_text(json.dumps(record))
@@ -110,7 +111,8 @@ def _load_results(todo) -> list:
         tests = tuple(TestOutcome(**t) for t in d["tests"])
         out.append((d, Result(d["block"], d["sim"], params, d["passed"], d["failed"], d["sim_time_ns"], d["wall_s"],
                               Path(d["results_xml"]), None, d["seed"], tests, d["build_s"], d["test_s"], None,
-                              Path(d["log"]) if d["log"] else None, d["params"])))
+                              Path(d["log"]) if d["log"] else None, d["params"], d.get("frames", ""),
+                              d.get("cpu_s", 0.0), d.get("build_cpu_s", 0.0))))
     return out
 
 
@@ -179,13 +181,13 @@ def _main(argv=None) -> int:
     results = [r for _, r in done]
     n = merge_junit([r.results_xml for r in results], OUT / "cocotb.xml")
     from rtl_verif import coverage
-    from rtl_verif.cli import format_table
+    from rtl_verif.cli import format_table, speed_line
     cov = coverage.block_summary(blocks)
     serial = sum(d["case_s"] for d, _ in done)
     lines = [format_table(results, cov), "",
              f"{len(results)} of {len(todo)} runs reported, {n} cocotb tests: {OUT / 'cocotb.xml'}",
              f"wall {wall:.0f} s on {jobs or 1} worker(s); serial (sum of runs) {serial:.0f} s; "
-             f"speed-up {serial / wall if wall else 0:.2f}x"]
+             f"speed-up {serial / wall if wall else 0:.2f}x", speed_line(results, wall, jobs or 1)]
     try:
         text, _ = coverage.report(blocks)
         lines += ["", text]
