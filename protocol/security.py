@@ -42,12 +42,13 @@ timestamp).
 """
 
 import functools
+import struct
+import zlib
 from typing import NamedTuple
 
 import argcheck
 from crypto.aead import CCMStar
 from crypto.errors import AuthenticationError
-from mesh_phy.coding.crc import crc32
 from protocol import codec
 from protocol import frames as F
 from protocol.errors import FrameError
@@ -58,6 +59,8 @@ MAX_COUNTER = 2**32 - 1
 WINDOW = 64
 MAX_SENDERS = 256  # replay windows per key
 NETWORK_KEYS = 2  # network keys held at once (the current one and, during a rekey, the previous)
+crc32 = zlib.crc32  # the FCS: the same value as mesh_phy.coding.crc.crc32 (the golden one), in C
+_NONCE = struct.Struct(">HHBIB3x")  # src, net, key id, counter, MIC length code, 3 zero bytes
 
 
 class SecurityError(FrameError):
@@ -110,6 +113,10 @@ def is_unicast(address) -> bool:
 
 def nonce(src: int, net: int, key_id: int, counter: int, mic_len: int) -> bytes:
     """The 13-byte CCM* nonce (layout in the module docstring)."""
+    if type(src) is int and type(net) is int and type(key_id) is int and type(counter) is int \
+            and type(mic_len) is int and 0 <= src <= 0xFFFF and 0 <= net <= 0xFFFF and 0 <= key_id <= 255 \
+            and 0 <= counter <= MAX_COUNTER and mic_len in MIC_LENS:
+        return _NONCE.pack(src, net, key_id, counter, F.MIC_CODES[mic_len])  # the common case, checked here
     for v, name, hi in ((src, "src", 0xFFFF), (net, "net", 0xFFFF), (key_id, "key_id", 255),
                         (counter, "counter", MAX_COUNTER)):
         argcheck.integer(v, name, SecurityError, lo=0, hi=hi)
@@ -129,7 +136,8 @@ class ReplayWindow:
     def fresh(self, counter: int) -> bool:
         """True if ``counter`` (0..2^32-1) was never accepted and is not
         ``size`` or more behind the highest accepted."""
-        counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
+        if type(counter) is not int or not 0 <= counter <= MAX_COUNTER:
+            counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
         if counter > self.highest:
             return True
         age = self.highest - counter
@@ -137,7 +145,8 @@ class ReplayWindow:
 
     def accept(self, counter: int) -> None:
         """Record ``counter`` as accepted (call only after :meth:`fresh`)."""
-        counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
+        if type(counter) is not int or not 0 <= counter <= MAX_COUNTER:
+            counter = argcheck.integer(counter, "counter", SecurityError, lo=0, hi=MAX_COUNTER)
         if counter > self.highest:
             shift = counter - self.highest
             # a jump of size or more forgets every earlier bit: never build a 2^32-bit integer to mask it off
@@ -146,6 +155,10 @@ class ReplayWindow:
             self.highest = counter
         else:
             self.bitmap |= 1 << (self.highest - counter)
+
+
+_OPENED: dict = {}  # (network LinkKey, a broadcast frame's bytes) -> its plaintext body: opened once, not per receiver
+_OPENED_MAX = 4096
 
 
 @functools.lru_cache(maxsize=4096)
@@ -324,19 +337,27 @@ class SecureLink:
             raise ReplayError(f"replayed or too old frame counter {sec['counter']} from {src:#06x}")
         if window is None and self._senders.get(address, 0) >= self.max_senders:
             raise SecurityError(f"key for {dst:#06x} from {src:#06x}: already {self.max_senders} senders")
-        ct, mic = frame["ciphertext"], frame["mic"]
-        header = bytes(data[:len(data) - 4 - len(ct) - len(mic)])
-        try:
-            body = self._aead[address].decrypt(nonce(src, frame["net"], key.key_id, sec["counter"], key.mic_len),
-                                               ct + mic, header)
-        except AuthenticationError:
-            raise ForgeryError("MIC does not verify: frame forged or corrupted") from None
+        shared = (key, bytes(data)) if dst == F.BROADCAST else None  # every receiver holds the network key
+        body = _OPENED.get(shared) if shared is not None else None
+        if body is None:
+            ct, mic = frame["ciphertext"], frame["mic"]
+            header = bytes(data[:len(data) - 4 - len(ct) - len(mic)])
+            try:
+                body = self._aead[address].decrypt(nonce(src, frame["net"], key.key_id, sec["counter"], key.mic_len),
+                                                   ct + mic, header)
+            except AuthenticationError:
+                raise ForgeryError("MIC does not verify: frame forged or corrupted") from None
+            if shared is not None:  # the same key and bytes decrypt to the same body: keep it for the next receiver
+                if len(_OPENED) >= _OPENED_MAX:
+                    _OPENED.clear()
+                _OPENED[shared] = body
         plain = _broadcast_body(frame["type"], body) if dst == F.BROADCAST else codec.decode_body(frame["type"], body)
         if window is None:
             window = self.windows[(address, src)] = ReplayWindow()
             self._senders[address] = self._senders.get(address, 0) + 1
         window.accept(sec["counter"])
-        out = {k: v for k, v in frame.items() if k not in ("ciphertext", "mic", "security")}
+        out = dict(frame)  # its keys in order, less the three below, then security (None), key_id, counter
+        del out["ciphertext"], out["mic"], out["security"]
         out["security"] = None
         out["body"] = plain
         out["key_id"] = key.key_id

@@ -70,6 +70,7 @@ class LinkModel:
     def __init__(self):
         self.table, self.source = _load()
         self._grids: dict = {}
+        self._lookups: dict = {}  # rate -> per(sinr_db, nbytes)
         self._snrs = np.arange(GRID_LO_DB, GRID_HI_DB + GRID_STEP_DB / 2, GRID_STEP_DB)
 
     def _grid(self, rate: int, nbytes: int) -> np.ndarray:
@@ -99,12 +100,28 @@ class LinkModel:
 
     def per(self, rate: int, sinr_db: float, nbytes: int) -> float:
         """PER of an ``nbytes`` PSDU at ``rate`` Mbit/s and ``sinr_db``."""
-        nbytes = -(-nbytes // 8) * 8 if nbytes <= 128 else -(-nbytes // 32) * 32
-        if sinr_db >= GRID_HI_DB:
-            sinr_db = GRID_HI_DB
-        if sinr_db < GRID_LO_DB:
-            return 1.0
-        return float(self._grid(rate, nbytes)[int((sinr_db - GRID_LO_DB) / GRID_STEP_DB)])
+        return self.lookup(rate)(sinr_db, nbytes)
+
+    def lookup(self, rate: int):
+        """``per`` at ``rate`` as a function of (sinr_db, nbytes), the grids as
+        Python lists by length bucket (the same values, no numpy per call)."""
+        fn = self._lookups.get(rate)
+        if fn is not None:
+            return fn
+        rows: dict = {}  # length bucket -> grid as a list
+
+        def per(sinr_db: float, nbytes: int) -> float:
+            nb = -(-nbytes // 8) * 8 if nbytes <= 128 else -(-nbytes // 32) * 32
+            if sinr_db >= GRID_HI_DB:
+                sinr_db = GRID_HI_DB
+            if sinr_db < GRID_LO_DB:
+                return 1.0
+            row = rows.get(nb)
+            if row is None:
+                row = rows[nb] = self._grid(rate, nb).tolist()
+            return row[int((sinr_db - GRID_LO_DB) / GRID_STEP_DB)]
+        self._lookups[rate] = per
+        return per
 
     def snr_for(self, rate: int, nbytes: int, target: float) -> float:
         """The lowest grid SINR (dB) whose PER is ≤ ``target``."""

@@ -78,9 +78,10 @@ class Medium:
         self.prop = propagation
         self.mobility = mobility
         self._rx_rng = engine.rng("reception")
+        self._per = link_model.lookup(rate)  # PER(sinr_db, nbytes) at this rate
         self.active: list = [[] for _ in range(channels)]
         self.blocked: set = set()  # (i, j) index pairs of failed links
-        self.off = np.zeros(n, dtype=bool)  # powered-off nodes
+        self.off = [False] * n  # powered-off nodes
         self.two_radios = [False] * n  # a separate receiver: its own transmissions (on other channels) do not deafen it
         self._jam_active = [False] * len(jammers)
         self._follower_busy_until = [-1.0] * len(jammers)
@@ -216,7 +217,7 @@ class Medium:
         """Draw whether ``rx`` (listening on the channel) decodes ``tx``."""
         if self.off[rx] or tx.power_dbm + self.gain_list[tx.src][rx] < self.noise_dbm - 10:
             return False
-        p = self.link.per(self.rate, self.sinr_db(tx, rx), tx.nbytes)
+        p = self._per(self.sinr_db(tx, rx), tx.nbytes)
         if p <= 0.0:
             return True
         return p < 1.0 and self._rx_rng.random() >= p
@@ -224,6 +225,6 @@ class Medium:
     def candidates(self, src: int, power_dbm: float, margin_db: float = 0.0) -> list:
         """Nodes where a transmission of ``src`` at ``power_dbm`` arrives at
         least at the noise floor minus ``margin_db`` (the only ones that may decode it)."""
-        row = self.gain_list[src]
         floor = self.noise_dbm - margin_db - power_dbm
-        return [r for r in range(self.n) if r != src and row[r] >= floor and not self.off[r]]
+        off = self.off
+        return [r for r, g in enumerate(self.gain_list[src]) if g >= floor and r != src and not off[r]]

@@ -307,7 +307,7 @@ class SimNode:
             self._after_handshake(keys_before, replies)
         elif f["dst"] == F.BROADCAST:
             if f["type"] == "beacon":
-                self._on_beacon(f, radio)
+                self._on_beacon(f, radio, data)
         elif f["type"] == "data":
             self._on_data(f, meta, t)
         else:
@@ -329,12 +329,12 @@ class SimNode:
             self.w.engine.at(self.w.engine.now + EDHOC_STEP_US, self._send_handshake, r, peer,
                              3 if peer in changed else 2)
 
-    def _on_beacon(self, f: dict, radio: int) -> None:
+    def _on_beacon(self, f: dict, radio: int, data: bytes) -> None:
         now = self.w.engine.now
         src = f["src"]
         if f["mesh"] is None:  # HELLO
             opts = {o["type"]: o["value"] for o in f["options"] or ()}
-            view = R.HelloView.of(f["body"])
+            view = self.w.hello_view(data, f["body"])
             p = opts.get(TX_POWER_OPTION)
             tx_power = float(int.from_bytes(p, "little", signed=True)) if p else self.power
             rssi = self.w.medium.rx_power_dbm(self.w.index[radio], self.i, tx_power)

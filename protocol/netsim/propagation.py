@@ -104,13 +104,13 @@ class Fading:
         k = 10 ** (k_los_db / 10)
         self._los_mean = math.sqrt(k / (k + 1))
         self._los_scatter = math.sqrt(1 / (k + 1))
-        self._buf = np.empty(0, dtype=complex)
+        self._buf: list = []  # Python complex values (the same as numpy's, cheaper one at a time)
         self._i = 0
 
     def _normal(self) -> complex:
         if self._i >= len(self._buf):
             g = self.rng.standard_normal((self.BATCH, 2)) * math.sqrt(0.5)
-            self._buf = g[:, 0] + 1j * g[:, 1]
+            self._buf = (g[:, 0] + 1j * g[:, 1]).tolist()
             self._i = 0
         v = self._buf[self._i]
         self._i += 1

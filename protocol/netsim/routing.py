@@ -150,7 +150,8 @@ class LinkState:
         self.ground = ground
         self.nbs: dict = {}
         self.mpr: set = set()
-        self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost})
+        self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost}); written only through _store / _drop
+        self._remote: dict = {}  # {a: {b: cost}} the links between TC originators that both advertise (see _graph)
         self.tc_seq = 0
         self.version = 0
         self._spf_version = -1
@@ -243,7 +244,7 @@ class LinkState:
             del self.nbs[a]
         old = [o for o, (_, t, _) in self.lsdb.items() if now - t > self.p.tc_hold_us]
         for o in old:
-            del self.lsdb[o]
+            self._drop(o)
         if old:
             self.version += 1
         self._links_maybe_changed(now)
@@ -321,36 +322,73 @@ class LinkState:
         links = {e["addr"]: cost_of(e["link_quality"] & Q_MAX) for e in body["neighbours"]}
         if held is None or held[2] != links:
             self.version += 1
-        self.lsdb[orig] = (seq, now, links)
+            self._store(orig, (seq, now, links))
+        else:
+            self.lsdb[orig] = (seq, now, held[2])
         nb = self.nbs.get(from_nb)
         return nb is not None and nb.selects_me
 
     # ------------------------------------------------------------ shortest paths
+    def _store(self, orig: int, entry: tuple) -> None:
+        """``lsdb[orig] = entry`` (seq, time, links), the links between originators kept up to date."""
+        old = self.lsdb.get(orig)
+        self.lsdb[orig] = entry
+        self._relink(orig, set(old[2]) | set(entry[2]) if old is not None else set(entry[2]))
+
+    def _drop(self, orig: int) -> None:
+        old = self.lsdb.pop(orig)
+        self._relink(orig, set(old[2]))
+
+    def _relink(self, o: int, others) -> None:
+        """Re-derive the links between originator ``o`` and ``others`` in
+        ``_remote``: a link where both ends' TCs list each other, at the larger cost."""
+        r, lsdb = self._remote, self.lsdb
+        mine = lsdb[o][2] if o in lsdb else None
+        for b in others:
+            c = mine.get(b) if mine is not None else None
+            back = lsdb.get(b)
+            cb = back[2].get(o) if back is not None else None
+            if c is not None and cb is not None:
+                w = c if c >= cb else cb
+                r.setdefault(o, {})[b] = w
+                r.setdefault(b, {})[o] = w
+            else:
+                for x, y in ((o, b), (b, o)):
+                    row = r.get(x)
+                    if row is not None and y in row:
+                        del row[y]
+                        if not row:
+                            del r[x]
+
     def _graph(self, now: float, shared: bool = False) -> dict:
         """Symmetric adjacency {a: {b: cost}}: this node's own usable links as
         it sees them, every other link only if both ends advertise it (TC, or —
         for a neighbour whose TC is missing — the keyed links its HELLO lists),
-        at the larger of the two advertised costs."""
-        adv = {o: links for o, (_, _, links) in self.lsdb.items()}
-        own = dict(self.advertised) if shared else self.usable_links(now)
+        at the larger of the two advertised costs. (The links between TC
+        originators are kept in ``_remote`` as TCs arrive and expire; the
+        routes do not depend on the order of the adjacency dicts.)"""
+        g = {a: dict(row) for a, row in self._remote.items()}
+        me = self.me
         if shared:
-            adv[self.me] = own
-        for a in ([] if shared else own):
-            if a not in adv:
-                adv[a] = {b: cost_of(lq & Q_MAX) for b, lq in self.nbs[a].listed.items() if lq & KEYED}
-        g: dict = {}
-        for o, links in adv.items():
+            extra = {me: dict(self.advertised)}
+        else:
+            own = self.usable_links(now)
+            extra = {a: {b: cost_of(lq & Q_MAX) for b, lq in self.nbs[a].listed.items() if lq & KEYED}
+                     for a in own if a not in self.lsdb}
+        for a, links in extra.items():
             for b, c in links.items():
-                if not shared and (b == self.me or o == self.me):
+                if b == me and not shared:
                     continue
-                back = adv.get(b)
-                if back is not None and o in back:
-                    w = max(c, back[o])
-                    g.setdefault(o, {})[b] = w
-                    g.setdefault(b, {})[o] = w
-        for a, c in ([] if shared else own.items()):
-            g.setdefault(self.me, {})[a] = c
-            g.setdefault(a, {})[self.me] = c
+                back = extra[b] if b in extra else self.lsdb[b][2] if b in self.lsdb else None
+                cb = back.get(a) if back is not None else None
+                if cb is not None:
+                    w = c if c >= cb else cb
+                    g.setdefault(a, {})[b] = w
+                    g.setdefault(b, {})[a] = w
+        if not shared:
+            for a, c in own.items():
+                g.setdefault(me, {})[a] = c
+                g.setdefault(a, {})[me] = c
         return g
 
     @staticmethod

@@ -64,7 +64,7 @@ from protocol.netsim.metrics import Metrics, percentiles
 from protocol.netsim.mobility import Mobility
 from protocol.netsim.node import Meta, SimNode
 from protocol.netsim.propagation import Fading, Propagation
-from protocol.netsim.routing import RoutingParams
+from protocol.netsim.routing import HelloView, RoutingParams
 from protocol.netsim.scenario import validate
 
 NET_ID = 0x4D53
@@ -105,7 +105,7 @@ class World:
                              radio.antenna_gain_dbi, self.link, Fading(self.engine.rng("fading"),
                                                                         sc.propagation.fading),
                              prop, self.mobility)
-        self.medium.off[:] = True
+        self.medium.off[:] = [True] * n
         self.medium.two_radios[:] = [spec.role == "ground" for spec in sc.nodes]
         self.energy = EnergyMeter(n, self.mac_params.turnaround_us, Currents())
         self.rparams = RoutingParams()
@@ -126,6 +126,7 @@ class World:
         self._check_scheduled = False
         self._copies = 0
         self._pending_acks: dict = {}  # (node, acked_seq) -> group whose key the ack confirms
+        self._hello_views: dict = {}  # HELLO frame bytes -> HelloView
 
     # ------------------------------------------------------------ lookups for the parts
     def is_ground(self, addr: int) -> bool:
@@ -133,6 +134,16 @@ class World:
 
     def decode_broadcast(self, data: bytes) -> dict:
         return _decode_broadcast(data)
+
+    def hello_view(self, data: bytes, body: dict) -> HelloView:
+        """The HelloView of a verified HELLO's ``body``, built once per frame
+        (``data``, its bytes: every receiver reads the same list; read-only)."""
+        view = self._hello_views.get(data)
+        if view is None:
+            if len(self._hello_views) >= 1024:
+                self._hello_views.clear()
+            view = self._hello_views[data] = HelloView.of(body)
+        return view
 
     # ------------------------------------------------------------ the authority's station
     def _open_groups(self) -> None:
