@@ -198,8 +198,9 @@ def test_result_has_the_interface_keys():
     assert r["loops"] == 0 and r["convergence_ms"] == []
     assert r["overhead_bytes_per_node_s"] > 0
     assert set(r["current_ma"]) == {str(n["address"]) for n in sc["nodes"]}
-    for c in r["current_ma"].values():
-        assert 60 < c["mean"] < c["peak"] < 300
+    ground = {str(n["address"]) for n in sc["nodes"] if n.get("role") == "ground"}
+    for a, c in r["current_ma"].items():  # a ground station's chains transmit at once: their currents add
+        assert 60 < c["mean"] < c["peak"] < (300 * 6 if a in ground else 300)
     assert r["multicast"]["delivery"] > 0.9
     assert r["delivery_ratio"]["overall"] > 0.97
     assert r["keying"]["connected_ms"] is not None

@@ -22,7 +22,9 @@ The TX budget of the spec (< 200 mA) holds up to
 ``tx_power_dbm`` above that fails it at its peak.
 
 Mean current of a node = charge / time powered on; peak = the highest
-state current it visited.
+supply current it drew: the highest state current, or for a node with
+several transmit chains (a ground station, :mod:`protocol.netsim.mac`) the
+sum over the transmissions it had on the air at once.
 """
 
 import math
@@ -65,16 +67,26 @@ class EnergyMeter:
         self.turns = [0] * n
         self.peak = [currents.listen_ma] * n
         self._tx_ma_cache: dict = {}
+        self._on_air: dict = {}  # node -> [(start µs, end µs, mA)] of its recent transmissions
 
-    def tx(self, i: int, air_us: float, p_dbm: float) -> None:
+    def tx(self, i: int, air_us: float, p_dbm: float, start_us: float) -> None:
+        """Node ``i`` transmits for ``air_us`` µs from ``start_us`` at ``p_dbm`` output power."""
         ma = self._tx_ma_cache.get(p_dbm)
         if ma is None:
             ma = self._tx_ma_cache[p_dbm] = self.c.tx_ma(p_dbm)
         self.tx_charge[i] += ma * air_us
         self.tx_us[i] += air_us
         self.turns[i] += 1
-        if ma > self.peak[i]:
-            self.peak[i] = ma
+        end = start_us + air_us
+        live = [t for t in self._on_air.get(i, ()) if t[1] > start_us - 10_000.0]  # recorded up to 10 ms ahead
+        live.append((start_us, end, ma))
+        over = [t for t in live if t[0] < end and t[1] > start_us]  # this one included
+        # the supply current peaks at the start of one of the overlapping transmissions
+        total = max(sum(u[2] for u in over if u[0] <= t0 < u[1]) for t0 in
+                    [start_us] + [t[0] for t in over if t[0] > start_us])
+        self._on_air[i] = live
+        if total > self.peak[i]:
+            self.peak[i] = total
 
     def rx(self, i: int, us: float) -> None:
         self.rx_us[i] += us

@@ -9,9 +9,11 @@ constant every node derives, not the simulation seed).
   receive offset ``o_Y`` (:func:`rx_offset`: 0 for ground stations, a hash
   of the address over 1..C−1 for drones): nodes with different offsets are
   on different channels in every slot, so transmissions to them never
-  contend with each other, and traffic to a ground station contends only
-  with other traffic to ground stations; a transmitter to Y tunes to Y's
-  channel.
+  contend with each other; a transmitter to Y tunes to Y's channel. A
+  ground station with one chain per channel listens on all of them and a
+  drone reaches it on the drone's own channel of the slot
+  (:mod:`protocol.netsim.mac`); with one chain, traffic to it contends
+  only with other traffic to ground stations on offset 0.
 * In a control slot (every ``control_every``-th slot) every node listens on
   the common channel ``P[m'][k mod C]``, k the control-slot number and
   m' = k // C.

@@ -27,17 +27,38 @@ channel (the *receiver's* channel, :mod:`protocol.netsim.hopping`) is not
 blacklisted for that receiver, tunes to it, and transmits at
 ``slot start + hop_settle + sync + position · microslot`` if carrier sense
 finds the channel idle. Position 0 belongs to the slot's owner
-(:mod:`protocol.netsim.slots`) — on a ground station's channel, to the
-neighbour the station grants it, round robin over the neighbours its HELLO
-lists (a sink hears far more senders than a drone; its grants turn the
-busiest contention into a schedule); everybody else uses a backoff counter drawn
-from 1..positions−1, frozen 802.11-style: a node that senses the channel
-busy subtracts the idle positions it saw and keeps the rest for its next
-slot, so the longest-waiting node goes first; a counter larger than the
-slot's positions waits whole slots. After a lost frame (no ACK) the counter
-is drawn from a window doubled per attempt; after ``max_attempts`` the
+(:mod:`protocol.netsim.slots`: two-hop conflict free); on a single-chain
+ground station's channel, to the neighbour the station grants it, round
+robin over the neighbours its HELLO lists. A multi-chain ground station
+takes position 1 (its downlinks share the drones' channels with their
+uplinks, and a tie between the two is a collision carrier sense cannot
+prevent); everybody else uses a backoff counter drawn from
+2..positions−1 (1..positions−1 without multi-chain ground stations),
+frozen 802.11-style: a node that senses the channel busy subtracts the
+idle positions it saw and keeps the rest for its next slot, so the
+longest-waiting node goes first; a counter larger than the slot's
+positions waits whole slots. After a lost frame (no ACK) the counter is
+drawn from a window of two slots' positions; after ``max_attempts`` the
 frame is given back to the node as failed. Frames older than
-``max_queue_us`` are dropped unsent.
+``max_queue_us`` are dropped unsent. A one-chain radio never starts a
+frame while its own ACK (SIFS after a frame it received) is due.
+
+**Ground stations: ``sink_chains`` transmit-receive chains** (default 6:
+one per channel, as a cellular base station or a multi-channel gateway
+receives every channel of its band at once). Chain j listens where receive
+offset j does, so with a chain per channel the station hears every channel
+in every data slot. A drone sends up on *its own* channel of the slot
+(chain = its receive offset): a relay's uplink and its children's frames
+to it then share one channel and carrier sense keeps them apart, where on
+separate channels the relay would be deaf to its children whenever it
+sends. A retransmission moves to the next chain (two hidden senders that
+collided retry on different channels). The station's chains send in
+parallel — a multicast fan-out reaches members on different channels in
+the same slot — each with its own backoff state, never two frames to one
+destination or two on one channel in a slot; chain 0 alone sends
+broadcasts. Their supply currents add (:mod:`protocol.netsim.energy`).
+``sink_chains`` = 1 is a single-radio station with a channel of its own
+(offset 0) and round-robin grants.
 
 Every ``control_every``-th slot is a control slot on the common channel:
 broadcasts (HELLO, TC) contend there with a counter from
@@ -46,13 +67,12 @@ neighbour reported jammed (:mod:`protocol.netsim.hopping`) unless every
 channel is.
 
 The node of a slot's receiver listens on its own channel unless it is
-transmitting (half duplex: tuned to another channel for the whole slot) or
-still receiving a longer frame; a frame that arrives otherwise is lost. A
-ground station has two radios (one keeps listening while the other
-sends): a sink that every drone reports to would otherwise be deaf in every
-slot it sends in. After a unicast transmission a radio listens for at least
-one slot before it sends again, so a node sending a burst (a multicast
-fan-out) is never deaf for two slots in a row.
+transmitting (half duplex: tuned to another node's channel for the whole
+slot) or still receiving a longer frame; a frame that arrives otherwise is
+lost. A ground station's chains keep listening on the channels they do not
+send on. After a unicast transmission a drone listens for at least one slot
+before it sends again, so a node sending a burst is never deaf for two
+slots in a row.
 
 **Per-hop latency** (the spec's air-interface latency): from the frame's
 arrival in this MAC's queue to its first correct reception at the next
@@ -89,14 +109,16 @@ class MacParams(NamedTuple):
     max_queue_us: int = 50_000
     queue_limit: int = 256
     payload_bytes: int = 32
+    sink_chains: int = 6
 
     TUNABLE = ("cca_us", "turnaround_us", "processing_us", "hop_settle_us", "sync_us", "range_m", "positions",
                "control_positions", "control_every", "max_attempts", "max_queue_us", "queue_limit",
-               "payload_bytes")
+               "payload_bytes", "sink_chains")
     LIMITS = {"cca_us": (1, 100), "turnaround_us": (0, 100), "processing_us": (0, 1000), "hop_settle_us": (0, 1000),
               "sync_us": (0, 100), "range_m": (10, 100_000), "positions": (1, 64), "control_positions": (1, 64),
               "control_every": (2, 1024), "max_attempts": (1, 64), "max_queue_us": (100, 10_000_000),
-              "queue_limit": (1, 100_000), "payload_bytes": (0, 1024)}
+              "queue_limit": (1, 100_000), "payload_bytes": (0, 1024),
+              "sink_chains": (1, 16)}
 
     @classmethod
     def from_scenario(cls, mac: dict) -> "MacParams":
@@ -161,6 +183,20 @@ class _Item:
         self.nbytes = len(data)
 
 
+class _Chain:
+    """One transmit chain's state: its backoff counters, what it holds (a
+    destination queue's head frame in a data slot on a channel) and its wake-up event."""
+
+    __slots__ = ("k", "bc", "bc_c", "wake", "hold")
+
+    def __init__(self, k: int):
+        self.k = k
+        self.bc = 0  # unicast backoff counter (0: none drawn)
+        self.bc_c = -1  # broadcast backoff counter (-1: none drawn)
+        self.wake = None
+        self.hold = None  # (data slot, channel, dst) while deciding or sending
+
+
 class Mac:
     """The MAC of node ``index``. ``world`` gives the engine, the medium,
     the hopping plan, every node's MAC (``world.macs``) and receive offset
@@ -184,20 +220,28 @@ class Mac:
         self.queues: dict = {}  # dst index -> deque of _Item
         self.n_queued = 0
         self.bqueue: deque = deque()
-        self.bc = 0  # unicast backoff counter (0: none drawn)
-        self.bc_c = -1  # broadcast backoff counter (-1: none drawn)
         self.away_slot = -1  # data slot in which this radio is tuned to another node's channel
         self.lock_until = -1.0  # receiving a frame until then, on lock_channel
         self.lock_channel = -1
+        self.ack_until = -1.0  # sending an ACK until then (a one-chain radio cannot send anything else)
         self.rest_until = 0.0  # no unicast transmission in a slot starting before this (µs)
         self.last_rx: dict = {}  # src index -> (seq, data) of the last frame delivered
         self.off = False
         self.two_radios = world.medium.two_radios[index]
-        self._wake = None
+        # receive chains: a ground station listens on min(sink_chains, C) channels at once, a drone on one
+        self.chains = min(params.sink_chains, world.plan.channels) if self.two_radios else 1
+        # the first contention position belongs to multi-chain ground stations (their downlinks share
+        # the drones' channels with the drones' uplinks: a fixed position breaks the ties CCA cannot)
+        self.lo_pos = 2 if params.sink_chains > 1 and world.plan.channels > 1 and params.positions >= 3 else 1
+        self.locks: dict = {}  # channel -> receiving a frame on it until then (multi-chain receivers)
         self.stats = {"tx": 0, "retx": 0, "fail": 0, "stale": 0, "overflow": 0, "deferred": 0, "acks": 0,
                       "bcast": 0}
         self._ack_cache: dict = {}
-        self.env.process(self._run())
+        # transmit chains: one per receive chain (a ground station sends a multicast fan-out's copies to
+        # members on different channels in the same slot); chain 0 alone sends broadcasts
+        self.tx_chains = [_Chain(k) for k in range(self.chains)]
+        for c in self.tx_chains:
+            self.env.process(self._run(c))
 
     # ------------------------------------------------------------ interface
     def send(self, data: bytes, dst: int, meta, *, power_dbm: float, kind: str = "data") -> bool:
@@ -226,10 +270,32 @@ class Mac:
         self._kick()
 
     def _kick(self) -> None:
-        if self._wake is not None and not self._wake.triggered:
-            self._wake.succeed()
+        for c in self.tx_chains:
+            if c.wake is not None and not c.wake.triggered:
+                c.wake.succeed()
 
     # ------------------------------------------------------------ listening
+    def chain_of(self, sender: int) -> int:
+        """The receive chain of this multi-chain node (chain j listens where receive offset j
+        does) that node index ``sender`` sends on: the sender's own receive offset when this
+        node has a chain there — a relay then sends up on the channel its own children send
+        to it on, so carrier sense keeps the two apart instead of the relay being deaf to
+        them —, else a hash of its address."""
+        if self.chains <= 1:
+            return 0
+        o = self.w.offsets[sender]
+        return o if o < self.chains else (((self.w.macs[sender].address * 2654435761) & 0xFFFFFFFF) >> 16) % self.chains
+
+    def tx_channel(self, dst: int, n: int, attempt: int = 0) -> int:
+        """The channel on which this node reaches node index ``dst`` in data
+        slot ``n``; to a multi-chain node, retransmission ``attempt`` moves
+        to the next chain (a hidden sender that collided with this one on its
+        chain retries on its own next chain: the pair separates)."""
+        rx = self.w.macs[dst]
+        if rx.chains > 1:
+            return self.plan.rx_channel((rx.chain_of(self.i) + attempt) % rx.chains, n)
+        return self.plan.rx_channel(self.w.offsets[dst], n)
+
     def channel_at(self, n: int) -> int:
         """The channel this node listens on in slot ``n``."""
         if self.plan.is_control(n):
@@ -241,6 +307,12 @@ class Mac:
         if self.off:
             return False
         n = int(start // self.tm.slot)
+        if self.chains > 1:
+            if self.locks.get(channel, -1.0) > start:
+                return False
+            if self.plan.is_control(n):
+                return self.plan.control_channel(n) == channel
+            return any(self.plan.rx_channel(j, n) == channel for j in range(self.chains))
         if n == self.away_slot and not self.two_radios:
             return False
         if self.lock_until > start and self.lock_channel != channel:
@@ -248,19 +320,29 @@ class Mac:
         return self.channel_at(n) == channel
 
     def _lock(self, channel: int, until: float) -> None:
+        if self.chains > 1:
+            if until > self.locks.get(channel, -1.0):
+                self.locks[channel] = until
+            return
         if until > self.lock_until:
             self.lock_until, self.lock_channel = until, channel
 
     # ------------------------------------------------------------ slot choice
-    def _data_slot(self, n: int):
-        """(dst index, channel) of the oldest head-of-line frame sendable in data slot n, or None."""
+    def _held(self, c: _Chain) -> tuple:
+        """(slots and channels, destinations) the other transmit chains hold."""
+        held = [o.hold for o in self.tx_chains if o is not c and o.hold is not None]
+        return {(h[0], h[1]) for h in held}, {h[2] for h in held}
+
+    def _data_slot(self, n: int, held=((), ())):
+        """(dst index, channel) of the oldest head-of-line frame sendable in data slot n, or None
+        (``held``: (slot, channel) pairs and destinations other transmit chains hold)."""
         best = None
         now = self.env.now
         for dst, q in self.queues.items():
-            if not q:
+            if not q or dst in held[1]:
                 continue
-            ch = self.plan.rx_channel(self.w.offsets[dst], n)
-            if not self.blacklist.usable(dst, ch, now):
+            ch = self.tx_channel(dst, n, q[0].attempts)
+            if (n, ch) in held[0] or not self.blacklist.usable(dst, ch, now):
                 continue
             if best is None or q[0].t_enq < best[2]:
                 best = (dst, ch, q[0].t_enq)
@@ -275,76 +357,86 @@ class Mac:
                 self.stats["stale"] += 1
                 self.w.sent(self.i, item.meta, False, now, "stale")
 
-    def _choose(self):
-        """(slot, kind, dst, channel) of the next transmission opportunity."""
+    def _choose(self, c: _Chain):
+        """(slot, kind, dst, channel) of chain ``c``'s next transmission opportunity."""
+        held = self._held(c) if len(self.tx_chains) > 1 else ((), ())
+        bqueue = self.bqueue if c.k == 0 else ()
         T = self.tm.slot
         n = int(math.ceil((max(self.env.now, self.rest_until) - self.tm.tx_offset) / T))
         n = max(n, 0)
         fallback = None
-        bad = frozenset().union(*self.blacklist.advertised.values()) if self.bqueue else frozenset()
+        bad = frozenset().union(*self.blacklist.advertised.values()) if bqueue else frozenset()
         for k in range(4 * self.plan.channels * self.plan.control_every):
             m = n + k
             if self.plan.is_control(m):
-                if self.bqueue:
+                if bqueue:
                     ch = self.plan.control_channel(m)
                     if ch not in bad or k >= self.plan.channels * self.plan.control_every:
                         return m, "b", -1, ch
                 continue
             if self.n_queued:
-                pick = self._data_slot(m)
+                pick = self._data_slot(m, held)
                 if pick is not None:
                     return m, "u", pick[0], pick[1]
                 if fallback is None:
                     fallback = m
-        if fallback is not None and self.n_queued:  # every channel blacklisted: use the oldest frame anyway
-            dst = min((q[0].t_enq, d) for d, q in self.queues.items() if q)[1]
-            return fallback, "u", dst, self.plan.rx_channel(self.w.offsets[dst], fallback)
+        free = [(q[0].t_enq, d) for d, q in self.queues.items() if q and d not in held[1]]
+        if fallback is not None and free:  # every channel blacklisted: use the oldest frame anyway
+            dst = min(free)[1]
+            return fallback, "u", dst, self.tx_channel(dst, fallback, self.queues[dst][0].attempts)
         return None
 
     def _priority(self, dst: int, d: int) -> bool:
-        """Position 0 in data slot ``d`` for a frame to node ``dst``: a ground
-        station (a sink on a channel of its own) grants it round robin to
-        the neighbours its HELLO lists (slot d to the (d mod L)-th of L);
-        any other receiver's channel follows this node's own slot claim."""
-        grants = self.w.grants(dst)
+        """Position 0 in data slot ``d`` for a frame to node ``dst``: a
+        single-chain ground station (a sink on a channel of its own) grants
+        it round robin to the neighbours its HELLO lists (slot d to the
+        (d mod L)-th of L); on any other channel — a drone's, which a
+        multi-chain ground station also listens on — it follows this node's
+        own two-hop-conflict-free slot claim, whoever the frame is for."""
+        grants = self.w.grants(dst) if self.w.macs[dst].chains == 1 else None
         if grants is not None:
             return bool(grants) and grants[d % len(grants)] == self.address
         return self.slots.owns(d)
 
     # ------------------------------------------------------------ the process
-    def _run(self):
+    def _run(self, c: _Chain):
         env, T, tm, p = self.env, self.tm.slot, self.tm, self.p
         while not self.off:
+            c.hold = None
             self._drop_stale()
-            if not self.n_queued and not self.bqueue:
-                self._wake = env.event()
-                yield self._wake
-                self._wake = None
+            if not self.n_queued and not (self.bqueue and c.k == 0):
+                c.wake = env.event()
+                yield c.wake
+                c.wake = None
                 continue
-            choice = self._choose()
+            choice = self._choose(c)
             if choice is None:
-                self._wake = env.event()
-                yield self._wake | env.timeout(T)
-                self._wake = None
+                c.wake = env.event()
+                yield c.wake | env.timeout(T)
+                c.wake = None
                 continue
             n, kind, dst, ch = choice
+            c.hold = (n, ch, dst)
             d = n - n // self.plan.control_every - 1  # data-slot number
             if kind == "b":
-                if self.bc_c < 0:
-                    self.bc_c = int(self.rng.integers(0, p.control_positions))
-                pos = self.bc_c
+                if c.bc_c < 0:
+                    c.bc_c = int(self.rng.integers(0, p.control_positions))
+                pos = c.bc_c
             else:
                 if self._priority(dst, d):
                     pos = 0
+                elif self.chains > 1:  # a multi-chain ground station: the first contention position
+                    pos = 1
                 else:
-                    if self.bc <= 0:
-                        self.bc = int(self.rng.integers(1, max(2, p.positions)))
-                    pos = self.bc
+                    if c.bc <= 0:
+                        c.bc = int(self.rng.integers(self.lo_pos, max(self.lo_pos + 1, p.positions)))
+                    pos = c.bc
                     if pos >= p.positions:  # not this slot: count its positions down
-                        self.bc -= max(1, p.positions - 1)
+                        c.bc -= max(1, p.positions - 1)
                         yield env.timeout(max(0.0, (n + 1) * T - env.now))
                         continue
-                self.away_slot = n
+                if ch != self.channel_at(n):  # tuned to another node's channel: deaf on its own for the slot
+                    self.away_slot = n
             slot_start = n * T
             t_dec = slot_start + tm.tx_offset + pos * tm.microslot
             if t_dec > env.now:
@@ -352,31 +444,33 @@ class Mac:
             if self.off:
                 return
             busy = self.w.medium.busy(self.i, ch, env.now, p.cca_us)
+            if busy is None and self.chains == 1 and self.ack_until > env.now:
+                busy = env.now  # its own ACK is due (SIFS after a frame it just received): defer
             if busy is not None:
                 self.stats["deferred"] += 1
                 seen = 0 if busy == -math.inf else max(0, int((busy - slot_start - tm.tx_offset) // tm.microslot))
                 if kind == "b":
-                    self.bc_c = max(0, self.bc_c - seen)
+                    c.bc_c = max(0, c.bc_c - seen)
                 else:
-                    if pos:
-                        self.bc = max(1, self.bc - seen)
+                    if pos and self.chains == 1:
+                        c.bc = max(self.lo_pos, c.bc - seen)
                     if busy == -math.inf:  # jammer energy on the channel: a failed use of it
                         self.blacklist.record(dst, ch, False, env.now)
                 yield env.timeout(max(0.0, (n + 1) * T - env.now))
                 continue
             if kind == "b":
-                yield from self._send_broadcast(ch)
+                yield from self._send_broadcast(c, ch)
             else:
-                yield from self._send_unicast(dst, ch)
+                yield from self._send_unicast(c, dst, ch)
 
-    def _send_broadcast(self, ch: int):
+    def _send_broadcast(self, c: _Chain, ch: int):
         item = self.bqueue.popleft()
-        self.bc_c = -1
+        c.bc_c = -1
         env = self.env
         air = airtime_us(item.nbytes, self.tm.rate)
         tx = self.w.medium.transmit(self.i, -1, ch, env.now, air, item.power, item.nbytes, item.kind)
         self.stats["bcast"] += 1
-        self.w.energy.tx(self.i, air, item.power)
+        self.w.energy.tx(self.i, air, item.power, env.now)
         receivers = []
         for r in self.w.medium.candidates(self.i, item.power):
             mac = self.w.macs[r]
@@ -390,7 +484,7 @@ class Mac:
                 self.w.energy.rx(r, air)
                 self.w.deliver(r, item.data, self.i, item.meta, tx.end + delay)
 
-    def _send_unicast(self, dst: int, ch: int):
+    def _send_unicast(self, c: _Chain, dst: int, ch: int):
         env, tm, med = self.env, self.tm, self.w.medium
         q = self.queues[dst]
         item = q[0]
@@ -403,7 +497,7 @@ class Mac:
             self.stats["retx"] += 1
         air = airtime_us(item.nbytes, tm.rate)
         tx = med.transmit(self.i, dst, ch, now, air, item.power, item.nbytes, item.kind)
-        self.w.energy.tx(self.i, air, item.power)
+        self.w.energy.tx(self.i, air, item.power, now)
         rx_mac = self.w.macs[dst]
         delay = med.delay_list[self.i][dst]
         heard = rx_mac.listening(ch, now)
@@ -425,7 +519,8 @@ class Mac:
                 if not rx_mac.off:  # the ACK, SIFS after the frame, on the same channel, same power (same link)
                     ack = self._ack_bytes(rx_mac, seq)
                     ack_tx = med.transmit(dst, self.i, ch, t_rx + tm.sifs, tm.air_ack, item.power, len(ack), "ack")
-                    self.w.energy.tx(dst, tm.air_ack, item.power)
+                    self.w.energy.tx(dst, tm.air_ack, item.power, t_rx + tm.sifs)
+                    rx_mac.ack_until = max(rx_mac.ack_until, t_rx + tm.sifs + tm.air_ack)
                     rx_mac.stats["acks"] += 1
         yield env.timeout(tm.sifs + tm.air_ack + delay)
         ok = False
@@ -438,16 +533,16 @@ class Mac:
         if ok:
             q.popleft()
             self.n_queued -= 1
-            self.bc = 0
+            c.bc = 0
             self.w.sent(self.i, item.meta, True, env.now, "ok")
         elif item.attempts >= self.p.max_attempts:
             q.popleft()
             self.n_queued -= 1
-            self.bc = 0
+            c.bc = 0
             self.stats["fail"] += 1
             self.w.sent(self.i, item.meta, False, env.now, "retry limit")
         else:  # losses here are fading, deafness or collisions: a window of two slots' positions, not doubling
-            self.bc = int(self.rng.integers(1, max(2, 2 * (self.p.positions - 1) + 1)))
+            c.bc = int(self.rng.integers(self.lo_pos, max(self.lo_pos + 1, 2 * (self.p.positions - 1) + 1)))
         self.away_slot = -1
         if not self.two_radios:  # listen for at least one slot before sending again
             self.rest_until = (int(now // tm.slot) + 2) * tm.slot

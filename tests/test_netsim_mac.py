@@ -1,0 +1,108 @@
+"""The MAC's ground-station chains (protocol.netsim.mac): a multi-chain ground
+station sends a multicast fan-out's copies in parallel on different channels,
+never two frames on one channel or to one destination at once; a one-chain
+station never overlaps its own frames (its receive radio's ACKs aside); drones never overlap their own
+transmissions (an ACK included); concurrent transmissions add their supply
+currents (protocol.netsim.energy)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from protocol.netsim import medium, run
+from protocol.netsim.energy import Currents, EnergyMeter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _small(sink_chains: int, seconds: float = 4.0) -> dict:
+    sc = copy.deepcopy(json.loads((ROOT / "examples" / "small.json").read_text()))
+    sc["duration_s"] = seconds
+    sc["mac"] = {"sink_chains": sink_chains}
+    return sc
+
+
+def _record(monkeypatch) -> list:
+    """Every transmission the medium registers, as (src, dst, channel, start, end, kind)."""
+    seen = []
+    orig = medium.Medium.transmit
+
+    def transmit(self, src, dst, channel, start, airtime, *rest):
+        tx = orig(self, src, dst, channel, start, airtime, *rest)
+        seen.append((src, dst, channel, start, start + airtime, tx.kind))
+        return tx
+
+    monkeypatch.setattr(medium.Medium, "transmit", transmit)
+    return seen
+
+
+def _overlapping_pairs(txs: list) -> list:
+    """Pairs of transmissions of one node that are on the air at the same time."""
+    txs = sorted(txs, key=lambda t: t[3])
+    out = []
+    for k, a in enumerate(txs):
+        for b in txs[k + 1:]:
+            if b[3] >= a[4]:
+                break
+            out.append((a, b))
+    return out
+
+
+@pytest.mark.parametrize("chains", [6, 1])
+def test_ground_chains_send_in_parallel_only_on_distinct_channels_and_destinations(monkeypatch, chains):
+    seen = _record(monkeypatch)
+    r = run(_small(chains), seed=3)
+    assert r["delivery_ratio"]["overall"] > 0.97
+    ground = 0  # examples/small.json lists the ground station first
+    pairs = _overlapping_pairs([t for t in seen if t[0] == ground])
+    for a, b in pairs:
+        assert a[2] != b[2], f"two ground frames on channel {a[2]} at once: {a} {b}"
+    sent = [(a, b) for a, b in pairs if "ack" not in (a[5], b[5])]  # its own frames, not ACKs of received ones
+    for a, b in sent:
+        assert a[1] < 0 or a[1] != b[1], f"two frames to one destination at once: {a} {b}"
+    data_pairs = [(a, b) for a, b in sent if a[5] == b[5] == "data"]
+    if chains == 1:  # one transmit chain (its second radio only receives, and ACKs what it receives)
+        assert not sent, f"a one-chain ground station overlapped its own frames: {sent[:3]}"
+    else:  # the fan-out of 64-byte commands to 3 members every 50 ms: copies go out together
+        assert len(data_pairs) > 20, len(data_pairs)
+
+
+def test_a_drone_never_overlaps_its_own_transmissions_acks_included(monkeypatch):
+    seen = _record(monkeypatch)
+    run(_small(6), seed=5)
+    drones = {t[0] for t in seen if t[0] != 0}
+    assert drones
+    for d in drones:
+        pairs = _overlapping_pairs([t for t in seen if t[0] == d])
+        assert not pairs, f"drone index {d} had two frames on the air at once: {pairs[:3]}"
+
+
+def test_sink_chains_is_a_checked_scenario_parameter():
+    from protocol.netsim.scenario import ScenarioError
+
+    for bad in (0, 17, 2.0, True, "6"):
+        with pytest.raises(ScenarioError, match="sink_chains"):
+            run(_small(bad, 0.5), seed=1)
+
+
+def test_concurrent_transmissions_add_their_currents():
+    c = Currents()
+    m = EnergyMeter(1, 2.0, c)
+    one = c.tx_ma(16.0)
+    m.tx(0, 40.0, 16.0, 0.0)
+    assert m.peak[0] == pytest.approx(one)
+    m.tx(0, 40.0, 16.0, 100.0)  # after the first ended: no overlap
+    assert m.peak[0] == pytest.approx(one)
+    m.tx(0, 40.0, 16.0, 120.0)  # overlaps the second
+    assert m.peak[0] == pytest.approx(2 * one)
+    m.tx(0, 10.0, 10.0, 159.0)  # overlaps the third only
+    assert m.peak[0] == pytest.approx(2 * one)
+    # [125, 175) overlaps [100, 140), [120, 160) and [159, 169), but the second has ended when the fourth
+    # starts: at most three at once — at 125 the second, third and this one; at 159 the third, fourth, this one
+    m.tx(0, 50.0, 20.0, 125.0)
+    assert m.peak[0] == pytest.approx(max(2 * one + c.tx_ma(20.0), one + c.tx_ma(10.0) + c.tx_ma(20.0)))
+    assert m.peak[0] == pytest.approx(2 * one + c.tx_ma(20.0))
+    m.tx(0, 5.0, 26.0, 162.0)  # inside [159, 169) and [125, 175); [120, 160) has ended
+    assert m.peak[0] == pytest.approx(c.tx_ma(10.0) + c.tx_ma(20.0) + c.tx_ma(26.0))
