@@ -295,16 +295,18 @@ class SimNode:
         verified it (:meth:`Node.accept`, one decode)."""
         if not self.alive:
             return
-        link = self.fleet.link.pairwise
-        keys_before = dict(link)
+        broadcast = data[5:7] == b"\xff\xff"  # protocol.frames.MacHeader: fc, seq, net, dst
+        # a broadcast (secured under the network key, or refused) never changes pairwise keys: no copy for it
+        keys_before = None if broadcast else dict(self.fleet.link.pairwise)
         try:
-            f, replies = self.fleet.accept(data, self.w.decode_broadcast(data) if data[5:7] == b"\xff\xff" else None)
+            f, replies = self.fleet.accept(data, self.w.decode_broadcast(data) if broadcast else None)
         except FrameError as exc:
             self.w.engine.log("sec-drop", self.address, radio, type(exc).__name__)
             self.w.count(f"security: {type(exc).__name__}")
             return
         if f is None:  # a handshake (or statement) the fleet node consumed
-            self._after_handshake(keys_before, replies)
+            if keys_before is not None:
+                self._after_handshake(keys_before, replies)
         elif f["dst"] == F.BROADCAST:
             if f["type"] == "beacon":
                 self._on_beacon(f, radio, data)

@@ -396,17 +396,19 @@ class LinkState:
         """(distance, predecessor) dicts from ``src``; ties broken by the lower address."""
         dist, pred, done = {src: 0}, {}, set()
         heap = [(0, src)]
+        pop, push, get, empty = heapq.heappop, heapq.heappush, g.get, {}
         while heap:
-            d, u = heapq.heappop(heap)
+            d, u = pop(heap)
             if u in done:
                 continue
             done.add(u)
-            for v, w in g.get(u, {}).items():
+            for v, w in get(u, empty).items():
                 nd = d + w
-                if v not in dist or nd < dist[v] or (nd == dist[v] and u < pred.get(v, u + 1)):
+                dv = dist.get(v)
+                if dv is None or nd < dv or (nd == dv and u < pred.get(v, u + 1)):
                     dist[v] = nd
                     pred[v] = u
-                    heapq.heappush(heap, (nd, v))
+                    push(heap, (nd, v))
         return dist, pred
 
     def _spf(self, now: float) -> None:
