@@ -58,7 +58,9 @@ module sm4_key (
                 29: ck = 32'h2c333a41;
                 30: ck = 32'h484f565d;
                 31: ck = 32'h646b7279;
+                /* verilator coverage_off */ // defensive default: the 5-bit round index has an arm for each value
                 default: ;
+                /* verilator coverage_on */
             endcase
         end
     endfunction

@@ -70,7 +70,9 @@ module sm4_sbox (
             8'hf4: y = 8'h3a; 8'hf5: y = 8'hdc; 8'hf6: y = 8'h4d; 8'hf7: y = 8'h20;
             8'hf8: y = 8'h79; 8'hf9: y = 8'hee; 8'hfa: y = 8'h5f; 8'hfb: y = 8'h3e;
             8'hfc: y = 8'hd7; 8'hfd: y = 8'hcb; 8'hfe: y = 8'h39; 8'hff: y = 8'h48;
+            /* verilator coverage_off */ // defensive default: every one of the 256 input values has its own arm
             default: y = 8'h00;
+            /* verilator coverage_on */
         endcase
     end
 endmodule
