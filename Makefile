@@ -1,6 +1,6 @@
 # Entry points: `make sim` (run every RTL testbench, print the summary table)
 # and `make test` (the whole pytest suite, RTL on both simulators).
-# Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 VERBOSE=1 LIST=1
+# Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 VERBOSE=1 LIST=1 JOBS=<n>
 #        make regress: JOBS SEEDS=1,2,3|x20 CHANGED=<git rev>    make cov: HTML coverage report
 
 PYTHON  ?= python3
@@ -34,15 +34,15 @@ debian-tools:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "missing tools: run  sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
-	@if [ "$(WAVES)" = 1 ] && [ ! -e /usr/include/lz4.h ]; then \
+	@if [ -n "$(WAVES)" ] && [ "$(WAVES)" != 0 ] && [ ! -e /usr/include/lz4.h ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing liblz4-dev zlib1g-dev (Verilator FST waves need them)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev zlib1g-dev >/dev/null; \
+	    apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev zlib1g-dev >/dev/null; \
 	  else \
 	    echo "Verilator FST waves need lz4: run  sudo apt-get install liblz4-dev zlib1g-dev"; exit 1; \
 	  fi; \
@@ -57,6 +57,7 @@ test: setup
 lint: setup
 	$(PY) -m rtl_verif.lint
 	$(PY) -m rtl_verif.regs --check
+	$(PY) -m rtl_verif.readme_tables --check
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
 
