@@ -4,7 +4,9 @@
  *   buserr <status> <address>   after the read (latch, then cleared)
  *   buserr <status> <address>   after the write
  *   buserr <status> <address>   after a read of an unmapped control offset (SLVERR)
- * and exits 0; the testbench expects exactly these and fails if the core
+ *   buserr <status> <address>   after a write to it (SLVERR)
+ * and exits 0 (writing 0 to the latch keeps it; a console store without byte
+ * lane 0 prints nothing; the cycle counter's high word reads 0); the testbench expects exactly these and fails if the core
  * hangs. */
 #include <stdint.h>
 
@@ -20,6 +22,9 @@ static void report(void)
     con_putc(' ');
     con_hex32(mmio_read(SOC_CTRL_BASE + SOC_CTRL_BUSERR_ADDR));
     con_nl();
+    mmio_write(SOC_CTRL_BASE + SOC_CTRL_BUSERR, 0u); /* only a 1 clears */
+    if (!soc_bus_error())
+        fail("writing 0 cleared the latch");
     mmio_write(SOC_CTRL_BASE + SOC_CTRL_BUSERR, 1u); /* clear */
 }
 
@@ -36,6 +41,11 @@ int main(void)
     report();
     v = mmio_read(SOC_CTRL_BASE + 0x100u);
     report();
+    mmio_write(SOC_CTRL_BASE + 0x100u, 0u);
+    report();
+    *(volatile uint8_t *)(SOC_CTRL_BASE + SOC_CTRL_CONSOLE + 1u) = '!'; /* lane 1 only: no console byte */
+    if ((uint32_t)(soc_cycles() >> 32) != 0u)
+        fail("cycle counter high word");
     if (soc_bus_error())
         fail("latch not cleared");
     return 0;
