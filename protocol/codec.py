@@ -48,6 +48,8 @@ SECURITY_KEYS = ("key_id", "counter", "mic_len")
 ENUM_FIELDS = {"data": {"proto": F.DATA_PROTOCOLS}}
 MAX_OPTIONS = 127  # the options block is at most 255 bytes, each option at least 2
 _HEX = re.compile("(?:[0-9a-f]{2})*")
+_ENUM_CODES = {t: {field: {v: k for k, v in names.items()} for field, names in fields.items()}
+               for t, fields in ENUM_FIELDS.items()}  # {frame type: {field: {name: code}}}
 _TYPE_NAMES = tuple(F.FRAME_TYPE_CODES)
 _MIC_LENS = tuple(F.MIC_CODES)
 crc32 = zlib.crc32  # IEEE 802.3 CRC-32, the same value as mesh_phy.coding.crc.crc32 (the golden one), in C
@@ -452,10 +454,12 @@ def _body_bytes(ftype: str, body: dict) -> bytes:
     if ftype == "route":
         code = {v: k for k, v in F.ROUTE_KINDS.items()}[body["kind"]]
         return bytes([code]) + _build(F.ROUTE_BODIES[body["kind"]], body, f"{body['kind']} body")
-    fields = dict(body)
-    for field, names in ENUM_FIELDS.get(ftype, {}).items():
-        fields[field] = {v: k for k, v in names.items()}[fields[field]]
-    return _build(F.BODIES[ftype], fields, f"{ftype} body")
+    enums = _ENUM_CODES.get(ftype)
+    if enums:
+        body = dict(body)
+        for field, codes in enums.items():
+            body[field] = codes[body[field]]
+    return _build(F.BODIES[ftype], body, f"{ftype} body")
 
 
 def _frame_bytes(f: dict, name: str) -> bytes:

@@ -172,8 +172,7 @@ def _broadcast_body(ftype: str, body: bytes) -> dict:
     bytes); each caller gets its own copy (bodies are flat fields and lists
     of flat records)."""
     parsed = _parsed_body(ftype, bytes(body))
-    return {k: [dict(e) if isinstance(e, dict) else e for e in v] if isinstance(v, list) else v
-            for k, v in parsed.items()}
+    return {k: list(map(dict, v)) if type(v) is list else v for k, v in parsed.items()}  # lists hold records
 
 
 class SecureLink:
@@ -197,7 +196,8 @@ class SecureLink:
         # a key slot is the address a key serves, or (BROADCAST, key id) for a network key
 
     def _table(self, address: int) -> dict:
-        address = argcheck.integer(address, "address", SecurityError, lo=0, hi=F.BROADCAST)
+        if type(address) is not int or not 0 <= address <= F.BROADCAST:
+            address = argcheck.integer(address, "address", SecurityError, lo=0, hi=F.BROADCAST)
         if is_group(address):
             return self.group
         if is_unicast(address) and address != self.address:
