@@ -12,8 +12,9 @@ and the same scenario and seed give the same run, event for event.
 
 The trace is every event the simulator logs (transmissions, receptions,
 drops, routing changes, handshakes), each as one line ``time kind fields``;
-only the SHA-256 of the lines is kept (:attr:`Engine.trace_sha256`), and
-with ``keep_trace`` the lines themselves, for debugging.
+only the SHA-256 of the lines is kept (:attr:`Engine.trace_sha256`; the
+lines are fed to it in batches: the same hash), and with ``keep_trace`` the
+lines themselves, for debugging.
 """
 
 import hashlib
@@ -27,6 +28,7 @@ class Engine:
         self.env = simpy.Environment()
         self.seed = seed
         self._hash = hashlib.sha256()
+        self._unhashed: list = []  # lines not yet fed to the hash (fed in batches: the same SHA-256)
         self.events = 0
         self.lines: list | None = [] if keep_trace else None
 
@@ -42,12 +44,19 @@ class Engine:
         """Append one event to the trace (time, kind, fields: ints, floats, strings)."""
         self.events += 1
         line = f"{self.env.now:.4f} {kind} {' '.join(map(str, fields))}\n"
-        self._hash.update(line.encode())
+        self._unhashed.append(line)
+        if len(self._unhashed) >= 512:
+            self._feed()
         if self.lines is not None:
             self.lines.append(line)
 
+    def _feed(self) -> None:
+        self._hash.update("".join(self._unhashed).encode())
+        self._unhashed.clear()
+
     @property
     def trace_sha256(self) -> str:
+        self._feed()
         return self._hash.hexdigest()
 
     def at(self, t_us: float, fn, *args) -> None:
