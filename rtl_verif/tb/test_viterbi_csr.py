@@ -44,6 +44,7 @@ from rtl_verif.tb.test_viterbi_dec import ViterbiStimulus
 CTRL, DIN, DOUT, IRQ_STATUS = (REGMAP.reg(n) for n in ("CTRL", "DIN", "DOUT", "IRQ_STATUS"))
 IRQ_ENABLE = REGMAP.reg("IRQ_ENABLE")
 POP = DOUT.field("BITS").width
+DIN_RESERVED = 0xFFFFFFFF & ~sum(f.mask for f in DIN.fields)  # DIN bits no field holds (31:18): ignored
 ICARUS = cocotb.SIM_NAME.lower().startswith("icarus")
 
 
@@ -150,8 +151,10 @@ def soft_pairs(frame, w: int) -> list:
     return [unpack(beat, w, 2) for beat in frame.tdata]
 
 
-def din_word(sa: int, sb: int, last: bool, terminated: bool) -> int:
-    return DIN.encode(SA=sa & 0xFF, SB=sb & 0xFF, LAST=int(last), TERMINATED=int(terminated))
+def din_word(sa: int, sb: int, last: bool, terminated: bool, reserved: int = 0) -> int:
+    """A DIN word; ``reserved``: bits no field holds, which the block ignores."""
+    word = DIN.encode(SA=sa & 0xFF, SB=sb & 0xFF, LAST=int(last), TERMINATED=int(terminated))
+    return word | (reserved & DIN_RESERVED)
 
 
 async def pop(env) -> tuple:
@@ -171,10 +174,11 @@ async def drain(env) -> None:
 
 async def bus_decode(env, pairs: list, terminated: bool, start: int = 0) -> None:
     """A frame (from step ``start``) through DIN/DOUT, reading DOUT every 24
-    steps (the protocol); the bus-mode scoreboard checks the bits."""
+    steps (the protocol), random ones in DIN's reserved bits (ignored: the
+    scoreboard predicts from the fields); the bus-mode scoreboard checks the bits."""
     for k in range(start, len(pairs)):
         last = k == len(pairs) - 1
-        await env.regs.write("DIN", din_word(*pairs[k], last, terminated and last))
+        await env.regs.write("DIN", din_word(*pairs[k], last, terminated and last, env.rng.getrandbits(32)))
         if (k + 1 - start) % POP == 0:
             await drain(env)
     for _ in range(1000):
@@ -193,6 +197,29 @@ async def test_noiseless(dut):
 async def test_random_frames(dut, src_idle, sink_stall):
     await run_stream(dut, ViterbiStimulus(), n_random=n_frames(3 if ICARUS else 10), src_idle=src_idle,
                      sink_stall=sink_stall, env=ViterbiCsrEnv)
+
+
+@cocotb.test()
+async def test_noisy_frames(dut):
+    """Stream mode at Eb/N0 -2 ... 0 dB: random frames of TB_LEN to 2 TB_LEN
+    steps and one of 512 steps (4 TB_LEN on Icarus), with decoding errors
+    matched bit for bit; the long frame's path metrics grow into their top bits
+    and wrap (the compare is modular) at either soft width."""
+    env = await _env(dut)
+    stim = ViterbiStimulus(ebn0_choices=(-2.0, -1.0, 0.0), lens=("equal", "longer"))
+    sb = env.attach(stim)
+    nprng = np.random.default_rng(env.rng.getrandbits(32))
+    frames = [stim.frame(env.rng) for _ in range(n_frames(2 if ICARUS else 6))]
+    frames.append(stim.item(4 * stim.tb if ICARUS else 512, "1/2", -2.0, True, nprng))
+    try:
+        for f in frames:
+            await env.source.send(f)
+        await env.drain(4 * sum(len(f.tdata) for f in frames) + 2000)
+        env.stop_checking()
+        sb.report(min_compared=len(frames))
+        assert stim.frames_with_errors >= 1, f"no frame with decoding errors of {stim.frames_noisy} (SEED={seed()})"
+    finally:
+        await _finish(env)
 
 
 @cocotb.test()
@@ -270,6 +297,24 @@ async def test_bus_frames(dut):
         dut._log.info("viterbi_csr bus mode: %d frames, %d bits bit-exact", len(frames), n_steps)
     finally:
         await _finish(env, min_frames=len(frames))
+
+
+@cocotb.test()
+async def test_bus_short_frames(dut):
+    """Bus mode: 7-step frames back to back (terminated or not, clean or
+    noisy), one DOUT read each; 7 is prime to the FIFO's 64 entries, so 64
+    consecutive frames end once on every entry (a frame end at each FIFO index,
+    later overwritten by a bit that is no frame end)."""
+    env = await _env(dut)
+    stim = ViterbiStimulus()
+    nprng = np.random.default_rng(env.rng.getrandbits(32))
+    n = 12 if ICARUS else 70
+    frames = [stim.item(7, "1/2", (None, 3.0)[k % 2], k % 3 == 0, nprng) for k in range(n)]
+    try:
+        await run_bus_frames(env, frames)
+        assert await env.regs.read("FRAMES") == n and await env.regs.read("BITS") == 7 * n
+    finally:
+        await _finish(env, min_frames=n)
 
 
 @cocotb.test()
