@@ -43,7 +43,6 @@ timestamp).
 
 import functools
 import struct
-import zlib
 from typing import NamedTuple
 
 import argcheck
@@ -59,7 +58,6 @@ MAX_COUNTER = 2**32 - 1
 WINDOW = 64
 MAX_SENDERS = 256  # replay windows per key
 NETWORK_KEYS = 2  # network keys held at once (the current one and, during a rekey, the previous)
-crc32 = zlib.crc32  # the FCS: the same value as mesh_phy.coding.crc.crc32 (the golden one), in C
 _NONCE = struct.Struct(">HHBIB3x")  # src, net, key id, counter, MIC length code, 3 zero bytes
 
 
@@ -303,7 +301,7 @@ class SecureLink:
                                           body, header)
         self.tx_counter[slot] = counter + 1
         out = header + sealed  # the same layout the encoder wrote, with the real ciphertext and MIC
-        return out + crc32(out).to_bytes(4, "little")
+        return out + codec.crc32(out).to_bytes(4, "little")
 
     def unprotect(self, data: bytes, decoded: dict | None = None) -> dict:
         """Verify and decrypt a secured frame; returns it in unsecured form
