@@ -101,7 +101,7 @@ async def test_annex_g(dut):
 @cocotb.test()
 @cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
 async def test_random_frames(dut, src_idle, sink_stall):
-    await run_stream(dut, InterleaverStimulus(), n_random=n_frames(300), src_idle=src_idle, sink_stall=sink_stall)
+    await run_stream(dut, InterleaverStimulus(), n_random=n_frames(60), src_idle=src_idle, sink_stall=sink_stall)
 
 
 @cocotb.test()
