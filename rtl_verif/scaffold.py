@@ -8,7 +8,8 @@ current testbench pattern: a ``Stimulus`` whose ``predict`` is the golden model
 frames, random frames parametrised over source idles and sink stalls, reset
 points and the coverage closure, all on :mod:`rtl_verif.tb.axis_tb`'s
 ``StreamEnv``), ``rtl_verif/plans/NAME.yaml`` (testplan with code- and
-functional-coverage targets and the covergroups that close each testpoint) and
+functional-coverage targets, the covergroups that close each testpoint and a
+``summary`` of TODO placeholders for the README's block table) and
 inserts the registry entry (``DATA_W = 8``) into ``rtl_verif/blocks.py``.
 Refuses to overwrite anything.
 """
@@ -132,6 +133,10 @@ async def test_coverage_closure(dut):
 
 PLAN = """# Testplan of {name} (format: docs/adding_a_block.md)
 block: {name}
+summary:   # the block's row of the README's RTL block table (python -m rtl_verif.readme_tables): replace the TODOs
+  job: "TODO: what {name} does, in one line (standard and clause)"
+  interface: "TODO: the ports, e.g. AXI-S, `DATA_W` bits/beat"
+  throughput: "TODO: e.g. 1 beat/clock, latency 1 clock"
 code_coverage: {{line: 90, toggle: 70}}   # % (Verilator); say why next to a lower number
 functional_coverage: {{goal: 100}}        # % of the bins of every covergroup below, merged over the run
 testpoints:

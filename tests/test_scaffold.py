@@ -6,7 +6,7 @@ temporary root and the runner's output folders are redirected there."""
 import pytest
 import yaml
 
-from rtl_verif import blocks, coverage, runner, scaffold
+from rtl_verif import blocks, coverage, readme_tables, runner, scaffold
 
 
 def _root(tmp_path):
@@ -29,6 +29,11 @@ def test_scaffold_writes_the_current_pattern(tmp_path):
     plan = yaml.safe_load((root / "plans" / "pipe_blk.yaml").read_text())
     assert plan["code_coverage"] == {"line": 90, "toggle": 70}
     assert plan["functional_coverage"] == {"goal": 100}
+    # The README row's prose cells: placeholders the table generator takes as they are (no header fallback).
+    assert tuple(plan["summary"]) == readme_tables.SUMMARY_KEYS
+    assert all(isinstance(v, str) and v.startswith("TODO: ") for v in plan["summary"].values()), plan["summary"]
+    block = blocks.Block("pipe_blk", (str(root / "rtl" / "pipe_blk.sv"),), "rtl_verif.tb.test_pipe_blk", ({},))
+    assert readme_tables.summary(block, plan) == plan["summary"]
     tests = {t for tp in plan["testpoints"] for t in tp["tests"]}
     assert tests == {"test_directed", "test_random_frames", "test_reset_points", "test_coverage_closure"}
     entry = (root / "blocks.py").read_text()
