@@ -41,7 +41,8 @@ positions waits whole slots. After a lost frame (no ACK) the counter is
 drawn from a window of two slots' positions; after ``max_attempts`` the
 frame is given back to the node as failed. Frames older than
 ``max_queue_us`` are dropped unsent. A one-chain radio never starts a
-frame while its own ACK (SIFS after a frame it received) is due.
+frame while it is receiving one (on any channel) or its own ACK (SIFS
+after a frame it received) is due.
 
 **Ground stations: ``sink_chains`` transmit-receive chains** (default 6:
 one per channel, as a cellular base station or a multi-channel gateway
@@ -444,8 +445,8 @@ class Mac:
             if self.off:
                 return
             busy = self.w.medium.busy(self.i, ch, env.now, p.cca_us)
-            if busy is None and self.chains == 1 and self.ack_until > env.now:
-                busy = env.now  # its own ACK is due (SIFS after a frame it just received): defer
+            if busy is None and self.chains == 1 and (self.ack_until > env.now or self.lock_until > env.now):
+                busy = env.now  # receiving a frame (on any channel), or its ACK is due: a one-chain radio defers
             if busy is not None:
                 self.stats["deferred"] += 1
                 seen = 0 if busy == -math.inf else max(0, int((busy - slot_start - tm.tx_offset) // tm.microslot))
