@@ -441,7 +441,13 @@ class Mac:
             slot_start = n * T
             t_dec = slot_start + tm.tx_offset + pos * tm.microslot
             if t_dec > env.now:
-                yield env.timeout(t_dec - env.now)
+                c.wake = env.event()
+                yield c.wake | env.timeout(t_dec - env.now)
+                woken, c.wake = c.wake.triggered, None
+                if woken and env.now < slot_start:  # a new frame while waiting for a later slot: choose again
+                    if self.away_slot == n:
+                        self.away_slot = -1
+                    continue
             if self.off:
                 return
             busy = self.w.medium.busy(self.i, ch, env.now, p.cca_us)
