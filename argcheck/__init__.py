@@ -33,9 +33,12 @@ def _type(value) -> str:
 
 def integer(value, name: str, error: type, *, lo: int | None = None, hi: int | None = None) -> int:
     """``value`` as a Python ``int`` in ``[lo, hi]`` (either bound optional)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+    if type(value) is int:  # the common case, without the ABC checks (bool is a subclass, not int itself)
+        v = value
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise error(f"{name} must be an integer, got {_type(value)}")
-    v = int(value)
+    else:
+        v = int(value)
     shown = f", got {v}" if v.bit_length() < 128 else ""  # str() of a huge int is itself an error
     if lo is not None and v < lo:
         raise error(f"{name} must be >= {lo}{shown}")
@@ -48,12 +51,15 @@ def real(value, name: str, error: type, *, lo: float | None = None, hi: float | 
          lo_open: bool = False, hi_open: bool = False, allow_inf: bool = False) -> float:
     """``value`` as a finite ``float`` (NaN never; ±inf only with ``allow_inf``)
     in the interval given by ``lo``/``hi`` (closed unless ``*_open``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+    if type(value) is float:  # the common case, without the ABC checks
+        v = value
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise error(f"{name} must be a real number, got {_type(value)}")
-    try:
-        v = float(value)
-    except OverflowError:
-        raise error(f"{name} is too large for a float") from None
+    else:
+        try:
+            v = float(value)
+        except OverflowError:
+            raise error(f"{name} is too large for a float") from None
     if v != v:
         raise error(f"{name} must not be NaN")
     if not allow_inf and v in (float("inf"), float("-inf")):
