@@ -41,7 +41,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 import argcheck
-from crypto import kdf, modes, sm2
+from crypto import kdf, sm2
+from crypto.aead import CCMStar
 from crypto.aes import AES
 from crypto.errors import AuthenticationError, CryptoError
 from crypto.sm4 import SM4
@@ -82,6 +83,7 @@ SUITES = {
     SUITE_SM: Suite(SUITE_SM, "sm3", 32, 16, 13, 8, 8, SM4, "sm2"),
 }
 COSE_CRV = {"p256": 1, "sm2": -24}  # -24: private use for the SM2 curve
+_CCM_CIPHER = {AES: "aes", SM4: "sm4"}  # Suite.cipher -> crypto.aead.CCMStar cipher name
 
 
 # ------------------------------------------------------------------ curves
@@ -435,6 +437,12 @@ class _Schedule:
     def kdf(self, prk: bytes, label: int, context: bytes, length: int) -> bytes:
         return kdf.hkdf_expand(self.suite.hash_name, prk, _seq(label, context, length), length)
 
+    def aead(self, key: bytes) -> CCMStar:
+        """The suite's AEAD under ``key``: CCM with a 13-byte nonce (L = 2) and
+        ``tag_len``-byte tag, i.e. CCM* (crypto.aead, OpenSSL; byte for byte the
+        golden crypto.modes.ccm_*)."""
+        return CCMStar(key, _CCM_CIPHER[self.suite.cipher], self.suite.tag_len)
+
 
 def _sig_structure(id_cred: dict, th: bytes, cred: bytes, ead, mac: bytes) -> bytes:
     ext = cbor2.dumps(th) + cred + (_seq(*ead) if ead else b"")
@@ -612,11 +620,11 @@ class Initiator(_Party):
         pt3 = _seq(_id_cred_plaintext(own), sig_or_mac_3)
         k3 = sch.kdf(prk_3e2m, LABEL_K_3, th3, self.suite.key_len)
         iv3 = sch.kdf(prk_3e2m, LABEL_IV_3, th3, self.suite.iv_len)
-        ct3, tag = modes.ccm_encrypt(self.suite.cipher(k3), iv3, pt3, _enc_aad(th3), self.suite.tag_len)
+        ct3_tag = sch.aead(k3).encrypt(iv3, pt3, _enc_aad(th3))
         th4 = sch.hash(cbor2.dumps(th3) + pt3 + own.raw)
         self._prk_out = sch.kdf(prk_4e3m, LABEL_PRK_OUT, th4, self.suite.hash_len)
         self._state = "done"
-        return cbor2.dumps(ct3 + tag)
+        return cbor2.dumps(ct3_tag)
 
 
 class Responder(_Party):
@@ -705,8 +713,7 @@ class Responder(_Party):
         if len(blob) < self.suite.tag_len:
             raise EdhocError("CIPHERTEXT_3 shorter than its tag")
         try:
-            pt3 = modes.ccm_decrypt(self.suite.cipher(k3), iv3, blob[:-self.suite.tag_len],
-                                    blob[-self.suite.tag_len:], _enc_aad(th3))
+            pt3 = sch.aead(k3).decrypt(iv3, blob, _enc_aad(th3))
         except AuthenticationError:
             raise EdhocError("message_3 does not decrypt (AEAD tag)") from None
         fields = read_sequence(pt3)

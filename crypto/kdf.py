@@ -1,5 +1,7 @@
 """HMAC (RFC 2104) and HKDF (RFC 5869), generic over the hash: ``"sm3"``
-(:class:`crypto.sm3.SM3`) or ``"sha256"`` (``hashlib``).
+(:func:`crypto.sm3.new`: OpenSSL's SM3 when available, else the golden
+:class:`crypto.sm3.SM3`, the same bytes either way) or ``"sha256"``
+(``hashlib``).
 
 Keys, messages, salts and info are ``bytes``, ``bytearray`` or
 ``memoryview`` — never ``str`` and never a bare ``int`` (``bytes(5)`` would
@@ -11,10 +13,10 @@ argument.
 import hashlib
 
 import argcheck
+from crypto import sm3
 from crypto.errors import CryptoError
-from crypto.sm3 import SM3
 
-HASHES = {"sm3": SM3, "sha256": hashlib.sha256}
+HASHES = {"sm3": sm3.new, "sha256": hashlib.sha256}
 
 
 def hash_factory(name: str):

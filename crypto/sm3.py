@@ -8,13 +8,19 @@ choice after, P0(x) = x ^ x<<<9 ^ x<<<17, P1(x) = x ^ x<<<15 ^ x<<<23.
 
 :class:`SM3` is incremental (``update`` / ``digest`` / ``hexdigest`` /
 ``copy``, like ``hashlib``); :func:`sm3_batch` hashes many equal-length
-messages at once with numpy.
+messages at once with numpy. :class:`SM3` and :func:`sm3` are the golden model.
+
+:func:`new` is the fast path: OpenSSL's SM3 through ``hashlib`` when this
+Python's OpenSSL provides it (:data:`OPENSSL`), else the golden :class:`SM3`;
+the same digests byte for byte (tests/test_crypto_fastpaths.py checks them
+against the golden model and GB/T 32905-2016 Appendix A).
 
 Inputs are ``bytes``, ``bytearray`` or ``memoryview``; anything else (a
 ``str``, an ``int``, a list of ints) raises :class:`crypto.errors.CryptoError`
 naming the argument.
 """
 
+import hashlib
 import struct
 
 import numpy as np
@@ -115,6 +121,28 @@ class SM3:
 def sm3(data: bytes) -> bytes:
     """The 32-byte SM3 digest of ``data``."""
     return SM3(data).digest()
+
+
+def _openssl_has_sm3() -> bool:
+    """True when ``hashlib`` (this Python's OpenSSL) provides SM3; a build
+    without it, or a FIPS-mode OpenSSL that refuses it, raises ValueError."""
+    try:
+        hashlib.new("sm3")
+    except ValueError:
+        return False
+    return True
+
+
+OPENSSL = _openssl_has_sm3()
+
+
+def new(data: bytes = b""):
+    """A new SM3 hash object (``update`` / ``digest`` / ``copy``, ``block_size``
+    64, ``digest_size`` 32) holding ``data``: OpenSSL's when :data:`OPENSSL`,
+    else the golden :class:`SM3`. Like ``hashlib.sha256``, OpenSSL's object
+    checks nothing in ``update``: give it bytes-like data only."""
+    data = argcheck.byteslike(data, "data", CryptoError)
+    return hashlib.new("sm3", data) if OPENSSL else SM3(data)
 
 
 # ---- batch: many messages of one length, hashed in parallel with numpy ----

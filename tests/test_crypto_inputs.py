@@ -53,6 +53,7 @@ def _entries():
             ("SM3.hexdigest", h.hexdigest, {}, {}),
             ("SM3.copy", h.copy, {}, {}),
             ("sm3", sm3.sm3, {"data": b"abc"}, {"data": BYTES}),
+            ("new", sm3.new, {"data": b"abc"}, {"data": BYTES}),
             ("sm3_batch", sm3.sm3_batch, {"messages": [b"ab", b"cd"]}, {"messages": MESSAGES}),
         ],
         sm4: [
