@@ -58,6 +58,12 @@ MUTATIONS = (
              "(prod + (MW'(0) <<< (KF - 1 + G)))", "flipped constant (magnitude rounding dropped)"),
     Mutation("preamble_detect", "thr", "preamble_detect.sv", "wire [TPW-1:0] tp  = TPW'(THR) * TPW'(pt);",
              "wire [TPW-1:0] tp  = TPW'(THR + 16) * TPW'(pt);", "wrong constant (threshold + 16/THR units)"),
+    Mutation("sm4_core", "rot18", "sm4_t.sv", "{b[13:0], b[31:14]}", "{b[14:0], b[31:15]}",
+             "off-by-one rotation (L's <<<18 as <<<17)", "test_random_traffic"),
+    Mutation("cordic_csr", "irqmask", "cordic_csr.sv", "(irq_low && irq_en_low);", "irq_low;",
+             "interrupt enable ignored (LOW_AMP raises irq while masked)", "test_interrupts"),
+    Mutation("viterbi_csr", "tlast", "viterbi_csr.sv", "assign m_axis_tlast  = c_out_last;",
+             "assign m_axis_tlast  = 1'b0;", "dropped tlast (stream mode)"),
 )
 
 
