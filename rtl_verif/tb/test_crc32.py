@@ -45,7 +45,7 @@ async def test_check_values(dut):
 @cocotb.test()
 @cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
 async def test_random_frames(dut, src_idle, sink_stall):
-    await run_stream(dut, CrcStimulus(), n_random=n_frames(120), src_idle=src_idle, sink_stall=sink_stall)
+    await run_stream(dut, CrcStimulus(), n_random=n_frames(600), src_idle=src_idle, sink_stall=sink_stall)
 
 
 @cocotb.test()

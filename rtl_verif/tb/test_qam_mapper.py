@@ -107,7 +107,7 @@ async def test_constellations(dut):
 @cocotb.test()
 @cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
 async def test_random_frames(dut, src_idle, sink_stall):
-    await run_stream(dut, MapperStimulus(), n_random=n_frames(150), src_idle=src_idle, sink_stall=sink_stall)
+    await run_stream(dut, MapperStimulus(), n_random=n_frames(750), src_idle=src_idle, sink_stall=sink_stall)
 
 
 @cocotb.test()
