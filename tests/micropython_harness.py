@@ -98,10 +98,12 @@ def run_codec_cases(cases: list, chunk: int = 60, workers: int = 2) -> list:
         try:
             out = run_micropython(CODEC_DRIVER, files)
         except RuntimeError as exc:
-            # A Wasm trap is the runtime's heap fault (see above), not a verdict
-            # on the firmware: run that chunk once more in a fresh instance. An
-            # exception raised by MicroPython code is never retried.
-            if "trapped" not in str(exc):
+            # A Wasm trap is the runtime's heap fault (see above), and a panic of
+            # the Wasm host's own Rust threads ("panicked at", SIGABRT) is the
+            # host's: neither is a verdict on the firmware, so that chunk runs once
+            # more in a fresh instance. An exception raised by MicroPython code is
+            # never retried.
+            if "trapped" not in str(exc) and "panicked at" not in str(exc):
                 raise
             TRAP_RETRIES.append(str(exc).splitlines()[1] if "\n" in str(exc) else str(exc))
             out = run_micropython(CODEC_DRIVER, files)

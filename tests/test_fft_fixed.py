@@ -116,7 +116,12 @@ def test_round_trip_fft_then_ifft(rng):
     xr, xi = _full_scale(rng, 12, 50)
     yr, yi = F.fft64(xr, xi, pf)
     zr, zi = F.fft64(yr, yi, pi, inverse=True)
-    assert np.max(np.abs(zr - xr)) <= 1 and np.max(np.abs(zi - xi)) <= 1
+    # each of the inverse's six stages rounds once (<= 1/2 LSB at its own scale, halved by every later stage:
+    # < 1 LSB in all) and both directions' 18-bit twiddles err by <= 2^-17 of values < 2^17 (< 1 LSB after the
+    # /64): the error stays below 2 LSB; its RMS is mostly the last stage's uniform rounding (0.29 LSB)
+    e = np.concatenate([(zr - xr).ravel(), (zi - xi).ravel()])
+    assert np.max(np.abs(e)) <= 2
+    assert np.sqrt(np.mean(e.astype(float) ** 2)) < 0.5
 
 
 def test_direction_per_frame():
