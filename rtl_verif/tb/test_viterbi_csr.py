@@ -195,7 +195,7 @@ async def test_noiseless(dut):
 @cocotb.test()
 @cocotb.parametrize(src_idle=IDLE, sink_stall=STALL)
 async def test_random_frames(dut, src_idle, sink_stall):
-    await run_stream(dut, ViterbiStimulus(), n_random=n_frames(3 if ICARUS else 10), src_idle=src_idle,
+    await run_stream(dut, ViterbiStimulus(), n_random=n_frames(6 if ICARUS else 10), src_idle=src_idle,
                      sink_stall=sink_stall, env=ViterbiCsrEnv)
 
 

@@ -68,6 +68,7 @@ class ViterbiStimulus(Stimulus):
         self.tb = tb_param("TB_LEN")
         self.ebn0_choices = ebn0_choices
         self.lens = lens
+        self._k = 0
         self.frames_with_errors = 0
         self.frames_noisy = 0
         self.seen_in, self.seen_out = [], []  # monitored frames' time stamps (sim_time_start, sim_time_end)
@@ -111,7 +112,8 @@ class ViterbiStimulus(Stimulus):
     def frame(self, rng):
         nprng = np.random.default_rng(rng.getrandbits(64))
         rate = rng.choice(list(PERIOD))
-        n = self.length(rng.choice(self.lens), rng)
+        n = self.length(self.lens[self._k % len(self.lens)], rng)  # classes in turn: each in any len(lens) frames
+        self._k += 1
         return self.item(n, rate, rng.choice(self.ebn0_choices), rng.random() < 0.7, nprng)
 
     # ------------------------------------------------------------ prediction
