@@ -169,12 +169,7 @@ class KeyManager:
         controller), or — ``from_authority`` — under this node's delivery
         key: installed only if it is exactly what the charter allows."""
         source = _address(source, "source")
-        if not isinstance(body, dict) or set(body) != {"group", "epoch", "key_id", "wrapped_key"}:
-            raise SecurityError("body must be a group_key body (group, epoch, key_id, wrapped_key)")
-        group = _address(body["group"], "group")
-        epoch = argcheck.integer(body["epoch"], "epoch", SecurityError, lo=0, hi=2**32 - 1)
-        key_id = argcheck.integer(body["key_id"], "key_id", SecurityError, lo=0, hi=255)
-        key = argcheck.byteslike(body["wrapped_key"], "wrapped_key", SecurityError)
+        group, epoch, key_id, key = self._key_body(body)
         g = self.groups.get(group) if is_group(group) else None
         if g is None:
             raise SecurityError(f"group key for {group:#06x}: no charter of that multicast group")
@@ -184,8 +179,6 @@ class KeyManager:
             raise SecurityError(f"group key for {group:#06x} not from its controller {c.controller:#06x}")
         if (epoch, key_id) != (c.epoch, c.key_id) or g.keyed:
             raise SecurityError(f"group key for {group:#06x} is not the one of epoch {c.epoch} (or came twice)")
-        if len(key) != GROUP_KEY_BYTES:
-            raise SecurityError(f"group key must be {GROUP_KEY_BYTES} bytes, got {len(key)}")
         if g.senders & self.revoked:
             raise SecurityError(f"epoch {c.epoch} of group {group:#06x} names a revoked node: waiting for the next")
         self.link.install(LinkKey(c.key_id, key, self.cipher, LINK_MIC), group)
