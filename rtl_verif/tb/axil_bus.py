@@ -40,7 +40,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 from rtl_verif.regs.csr_check import check_csr
 from rtl_verif.regs.errors import RegsError
 from rtl_verif.tb import fcov
-from rtl_verif.tb.axis_tb import CLK_NS, StreamEnv, seed
+from rtl_verif.tb.axis_tb import CLK_NS, StreamEnv, export_coverage, seed
 
 OKAY, SLVERR, DECERR = 0, 2, 3
 RESP = {0: "OKAY", 1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}
@@ -423,11 +423,23 @@ class RegCoverage:
 class RegStreamEnv(StreamEnv):
     """:class:`StreamEnv` plus the block's register port: ``regs``
     (:class:`AxilBus`, the driver), ``reg_mon`` (:class:`AxilMonitor`),
-    ``reg_sb`` (:class:`RegScoreboard`) and ``reg_cov`` (:class:`RegCoverage`)."""
+    ``reg_sb`` (:class:`RegScoreboard`) and ``reg_cov`` (:class:`RegCoverage`).
+    A block with a bus-mode operation sets ``bus_sb`` (``observe``, ``reset``,
+    ``report(min_compared)``) and subscribes it to ``reg_mon``: the
+    environment resets it with the DUT and reports it in :meth:`final_checks`."""
+
+    bus_sb = None
 
     def __init__(self, dut, regmap):
         self.regmap = regmap
         super().__init__(dut)
+
+    @classmethod
+    async def started(cls, dut, *args):
+        """The environment on ``dut``, out of its first reset."""
+        env = cls(dut, *args)
+        await env.reset()
+        return env
 
     def _extra_agents(self):
         super()._extra_agents()
@@ -444,11 +456,25 @@ class RegStreamEnv(StreamEnv):
         await super().reset(cycles)
         self.reg_mon.clear()
         self.reg_sb.reset()
+        if self.bus_sb is not None:
+            self.bus_sb.reset()
 
-    def final_checks(self):
-        """The register scoreboard's and the irq check's verdicts (end of a test)."""
+    def final_checks(self, min_bus: int = 0):
+        """The register scoreboard's, the irq check's and the bus-mode
+        scoreboard's verdicts (end of a test; at least ``min_bus`` bus
+        operations compared)."""
         self.reg_sb.report()
         self.reg_cov.report()
+        if self.bus_sb is not None:
+            self.bus_sb.report(min_compared=min_bus)
+
+
+async def finish(env: RegStreamEnv, min_bus: int = 0):
+    """Every verdict of ``env`` (:meth:`RegStreamEnv.final_checks`); the coverage database in any case."""
+    try:
+        env.final_checks(min_bus)
+    finally:
+        export_coverage()
 
 
 def _sim_ns() -> float:

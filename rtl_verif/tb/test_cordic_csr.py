@@ -19,12 +19,11 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from rtl_verif.regs.models.cordic_csr import REGMAP
 from rtl_verif.tb import driver_cases
-from rtl_verif.tb.axil_bus import OKAY, BusOpScoreboard, RegStreamEnv, strobe_mask
+from rtl_verif.tb.axil_bus import OKAY, BusOpScoreboard, RegStreamEnv, finish, strobe_mask
 from rtl_verif.tb.axis_tb import (
     IDLE,
     STALL,
     coverage_closure,
-    export_coverage,
     n_frames,
     reset_points,
     run_stream,
@@ -73,28 +72,6 @@ class CordicCsrEnv(RegStreamEnv):
                                       min_clocks=tb_param("ITER") + 3)
         self.reg_mon.subscribe(self.bus_sb.observe)
 
-    async def reset(self, cycles: int = 3):
-        await super().reset(cycles)
-        self.bus_sb.reset()
-
-    def final_checks(self):
-        super().final_checks()
-        self.bus_sb.report()
-
-
-async def _env(dut) -> CordicCsrEnv:
-    env = CordicCsrEnv(dut)
-    await env.reset()
-    return env
-
-
-async def _finish(env, min_bus: int = 0):
-    try:
-        env.final_checks()
-        env.bus_sb.report(min_compared=min_bus)
-    finally:
-        export_coverage()
-
 
 def _vectors(rng, w: int, n: int) -> list:
     lo, hi = -(1 << (w - 1)), (1 << (w - 1)) - 1
@@ -130,7 +107,7 @@ async def test_reset_points(dut):
 async def test_stream_latest_result(dut):
     """RESULT holds the last stream result (as the output monitor saw it), SAMPLES
     counts the input monitor's beats, reading RESULT clears RESULT_VALID."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     stim = CordicStimulus()
     sb = env.attach(stim)
     frames = [stim.frame(env.rng) for _ in range(2)] + [stim._item([-7], [5])]  # the last: one sample
@@ -150,7 +127,7 @@ async def test_stream_latest_result(dut):
         assert await env.regs.field("STATUS", "RESULT_VALID") == 0, "reading RESULT clears RESULT_VALID"
         assert await env.regs.read("SAMPLES") == beats, f"SAMPLES != {beats} input beats"
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
@@ -158,7 +135,7 @@ async def test_csr(dut):
     """The generated CSR test, PARAMS = the build parameters, every register
     read, half-word writes, and a pulse bit reached only by its own byte
     lane (CTRL bytes 1..3 written with ones leave the counters alone)."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     try:
         await env.regs.csr_test(env.rng, settle_clocks=60)
         assert REGMAP.reg("PARAMS").decode(await env.regs.read("PARAMS")) == {
@@ -180,14 +157,14 @@ async def test_csr(dut):
         await env.regs.write("CTRL", CTRL.encode(BUS_MODE=1, CLR_COUNTERS=1))
         assert await env.regs.read("SAMPLES") == 0
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
 async def test_bus_samples(dut):
     """Bus mode: directed and random vectors through SAMPLE / RESULT; the
     stream side is held off meanwhile (a queued stream sample waits)."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     stim = CordicStimulus()
     await env.regs.write("CTRL", CTRL.encode(BUS_MODE=1))
     env.source.send_nowait(stim.frame(env.rng))  # waits: bus mode holds the input off
@@ -200,13 +177,13 @@ async def test_bus_samples(dut):
         assert await env.regs.read("SAMPLES") == len(pts)
         dut._log.info("cordic_csr bus mode: %d vectors bit-exact", len(pts))
     finally:
-        await _finish(env, min_bus=len(pts))
+        await finish(env, min_bus=len(pts))
 
 
 @cocotb.test()
 async def test_low_amplitude(dut):
     """AMP_MIN: LOW_AMP status and LOW_AMP_COUNT against the golden magnitudes, CLR_COUNTERS."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     stim = CordicStimulus()
     sb = env.attach(stim)
     threshold = 1 << (stim.w - 4)
@@ -229,14 +206,14 @@ async def test_low_amplitude(dut):
         assert await env.regs.read("LOW_AMP_COUNT") == 0 and await env.regs.read("SAMPLES") == 0
         dut._log.info("cordic_csr: %d of %d results below AMP_MIN=%d counted", n_low, len(xs), threshold)
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
 async def test_interrupts(dut):
     """Each source (RESULT in bus mode, LOW_AMP) set while masked (pin low),
     then enabled (pin high), cleared by writing 1 (pin low), writing 0 leaves it."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     await env.regs.write("CTRL", CTRL.encode(BUS_MODE=1))
     await env.regs.write("AMP_MIN", 0xFFFF)  # every magnitude is low
     try:
@@ -257,14 +234,14 @@ async def test_interrupts(dut):
             assert not dut.irq.value and IRQ_STATUS.decode(await env.regs.read("IRQ_STATUS"))[src] == 0
             await env.regs.write("IRQ_ENABLE", 0)
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
 async def test_drivers(dut):
     """The firmware driver (firmware_models/drivers/cordic.py) on the RTL: the
     same cases and runner as under MicroPython on the device model."""
-    env = await _env(dut)
+    env = await CordicCsrEnv.started(dut)
     stim = CordicStimulus()
     cases = driver_cases.cordic_cases(random.Random(env.rng.getrandbits(32)), stim.w, stim.ow, stim.iters)
     try:
@@ -274,7 +251,7 @@ async def test_drivers(dut):
         dut._log.info("cordic_csr: firmware driver, %d cases bit-exact on the RTL (%d reads, %d writes)",
                       len(cases), env.regs.reads, env.regs.writes)
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()

@@ -155,7 +155,6 @@ class Sm4Env(RegStreamEnv):
         self.resets = getattr(self, "resets", 0) + 1
         await super().reset(cycles)
         self.key, self.prev_dir, self.blocks_since_key = None, None, 0
-        self.bus_sb.reset()
 
     def reset_state(self) -> str:
         """What the DUT is doing right now (sampled into cg_reset_state before a reset)."""
@@ -165,10 +164,6 @@ class Sm4Env(RegStreamEnv):
         if int(dut.m_axis_tvalid.value):
             return "output_pending"
         return "block_busy" if int(dut.u_round.busy.value) else "idle"
-
-    def final_checks(self):
-        super().final_checks()
-        self.bus_sb.report()
 
     # ---- sequences ----
     async def load_key(self, key: bytes, decrypt: bool = False):
@@ -196,8 +191,7 @@ class Sm4Env(RegStreamEnv):
 
 
 async def _env(dut, attach: bool = True) -> Sm4Env:
-    env = Sm4Env(dut)
-    await env.reset()
+    env = await Sm4Env.started(dut)
     if attach:
         env.attach(Sm4Stimulus(env))
     return env
@@ -210,8 +204,7 @@ async def _finish(env, min_stream: int = 0, min_bus: int = 0):
             await env.drain(200_000)
             env.stop_checking()
             env.sb.report(min_compared=min_stream)
-        env.final_checks()
-        env.bus_sb.report(min_compared=min_bus)
+        env.final_checks(min_bus)
     finally:
         export_coverage()
 

@@ -25,13 +25,12 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from mesh_phy.coding import viterbi
 from rtl_verif.regs.models.viterbi_csr import REGMAP
 from rtl_verif.tb import driver_cases
-from rtl_verif.tb.axil_bus import OKAY, RegStreamEnv, strobe_mask
+from rtl_verif.tb.axil_bus import OKAY, RegStreamEnv, finish, strobe_mask
 from rtl_verif.tb.axis_tb import (
     IDLE,
     STALL,
     coverage_closure,
     describe_diff,
-    export_coverage,
     n_frames,
     reset_points,
     run_stream,
@@ -65,7 +64,7 @@ class DoutScoreboard:
         self.frames_in = self.compared = 0
         self.mismatches = []
 
-    def flush(self):
+    def reset(self):
         self.expected, self.steps, self.got = [], [], []
 
     def observe(self, t) -> None:
@@ -73,7 +72,7 @@ class DoutScoreboard:
         if r is None or t.resp != OKAY:
             return
         if t.write and r is CTRL and t.data & strobe_mask(t.strb) & CTRL.field("ABORT").mask:
-            self.flush()
+            self.reset()
         elif t.write and r is DIN and self.shadow.field("CTRL", "BUS_MODE"):
             d = DIN.decode(t.data & strobe_mask(t.strb))
             self.steps += [_signed(d["SA"], self.w), _signed(d["SB"], self.w)]
@@ -122,28 +121,6 @@ class ViterbiCsrEnv(RegStreamEnv):
         super()._extra_agents()
         self.bus_sb = DoutScoreboard(self.reg_sb.shadow, self.log)
         self.reg_mon.subscribe(self.bus_sb.observe)
-
-    async def reset(self, cycles: int = 3):
-        await super().reset(cycles)
-        self.bus_sb.flush()
-
-    def final_checks(self):
-        super().final_checks()
-        self.bus_sb.report()
-
-
-async def _env(dut) -> ViterbiCsrEnv:
-    env = ViterbiCsrEnv(dut)
-    await env.reset()
-    return env
-
-
-async def _finish(env, min_frames: int = 0):
-    try:
-        env.final_checks()
-        env.bus_sb.report(min_compared=min_frames)
-    finally:
-        export_coverage()
 
 
 def soft_pairs(frame, w: int) -> list:
@@ -205,7 +182,7 @@ async def test_noisy_frames(dut):
     steps and one of 512 steps (4 TB_LEN on Icarus), with decoding errors
     matched bit for bit; the long frame's path metrics grow into their top bits
     and wrap (the compare is modular) at either soft width."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus(ebn0_choices=(-2.0, -1.0, 0.0), lens=("equal", "longer"))
     sb = env.attach(stim)
     nprng = np.random.default_rng(env.rng.getrandbits(32))
@@ -219,7 +196,7 @@ async def test_noisy_frames(dut):
         sb.report(min_compared=len(frames))
         assert stim.frames_with_errors >= 1, f"no frame with decoding errors of {stim.frames_noisy} (SEED={seed()})"
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
@@ -233,7 +210,7 @@ async def test_csr(dut):
     stream mode, DOUT reads 0 with an empty FIFO and ignores writes), PARAMS,
     every register read, half-word writes, and CTRL bytes 1..3 written with
     ones (no pulse)."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     try:
         await env.regs.csr_test(env.rng, settle_clocks=20)
         assert REGMAP.reg("PARAMS").decode(await env.regs.read("PARAMS")) == {
@@ -257,7 +234,7 @@ async def test_csr(dut):
         await env.regs.write("CTRL", CTRL.encode(CLR_COUNTERS=1))
         assert await env.regs.read("FRAMES") == 0
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 async def run_bus_frames(env, frames) -> None:
@@ -272,7 +249,7 @@ async def test_bus_frames(dut):
     """Bus mode: frames step by step through DIN, bits popped from DOUT (24 at
     a time, never across a frame end); FRAMES, BITS and STEPS counters;
     FRAME_DONE set while masked (irq low), then enabled (irq high), W1C."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus()
     frames = stim.directed()[::6 if ICARUS else 2] + [stim.frame(env.rng) for _ in range(1 if ICARUS else 6)]
     try:
@@ -296,7 +273,7 @@ async def test_bus_frames(dut):
         assert not dut.m_axis_tvalid.value and not dut.s_axis_tready.value
         dut._log.info("viterbi_csr bus mode: %d frames, %d bits bit-exact", len(frames), n_steps)
     finally:
-        await _finish(env, min_frames=len(frames))
+        await finish(env, min_bus=len(frames))
 
 
 @cocotb.test()
@@ -305,7 +282,7 @@ async def test_bus_short_frames(dut):
     noisy), one DOUT read each; 7 is prime to the FIFO's 64 entries, so 64
     consecutive frames end once on every entry (a frame end at each FIFO index,
     later overwritten by a bit that is no frame end)."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus()
     nprng = np.random.default_rng(env.rng.getrandbits(32))
     n = 12 if ICARUS else 70
@@ -314,7 +291,7 @@ async def test_bus_short_frames(dut):
         await run_bus_frames(env, frames)
         assert await env.regs.read("FRAMES") == n and await env.regs.read("BITS") == 7 * n
     finally:
-        await _finish(env, min_frames=n)
+        await finish(env, min_bus=n)
 
 
 @cocotb.test()
@@ -322,7 +299,7 @@ async def test_fifo_full_stalls(dut):
     """Without DOUT reads the 64-bit FIFO fills, the decoder stalls and a DIN
     write waits for its response instead of losing a step; draining DOUT
     releases it and the frame is still exact."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus()
     frame = stim.item(stim.tb + 110, "1/2", 4.0, True, np.random.default_rng(4))
     pairs = soft_pairs(frame, stim.w)
@@ -344,13 +321,13 @@ async def test_fifo_full_stalls(dut):
         await bus_decode(env, pairs, True, start=k + 1)
         dut._log.info("viterbi_csr: DIN write held with the FIFO full after %d steps; frame exact", k + 1)
     finally:
-        await _finish(env, min_frames=1)
+        await finish(env, min_bus=1)
 
 
 @cocotb.test()
 async def test_abort(dut):
     """ABORT mid-frame empties the FIFO and resets the decoder; the next frame is exact."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus()
     await env.regs.write("CTRL", CTRL.encode(BUS_MODE=1))
     frame = stim.frame(env.rng)
@@ -364,14 +341,14 @@ async def test_abort(dut):
         frame = stim.frame(env.rng)
         await bus_decode(env, soft_pairs(frame, stim.w), bool(frame.tuser))
     finally:
-        await _finish(env, min_frames=1)
+        await finish(env, min_bus=1)
 
 
 @cocotb.test()
 async def test_drivers(dut):
     """The firmware driver (firmware_models/drivers/viterbi.py) on the RTL: the
     same cases and runner as under MicroPython on the device model."""
-    env = await _env(dut)
+    env = await ViterbiCsrEnv.started(dut)
     stim = ViterbiStimulus()
     cases = driver_cases.viterbi_cases(random.Random(env.rng.getrandbits(32)), stim.w, stim.tb)
     try:
@@ -380,7 +357,7 @@ async def test_drivers(dut):
         dut._log.info("viterbi_csr: firmware driver, %d cases bit-exact on the RTL (%d reads, %d writes)",
                       len(cases), env.regs.reads, env.regs.writes)
     finally:
-        await _finish(env)
+        await finish(env)
 
 
 @cocotb.test()
