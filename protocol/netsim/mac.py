@@ -381,11 +381,13 @@ class Mac:
                     return m, "u", pick[0], pick[1]
                 if fallback is None:
                     fallback = m
+        if fallback is None:
+            return None
         free = [(q[0].t_enq, d) for d, q in self.queues.items() if q and d not in held[1]]
-        if fallback is not None and free:  # every channel blacklisted: use the oldest frame anyway
-            dst = min(free)[1]
-            return fallback, "u", dst, self.tx_channel(dst, fallback, self.queues[dst][0].attempts)
-        return None
+        if not free:
+            return None
+        dst = min(free)[1]  # every channel blacklisted: use the oldest frame anyway
+        return fallback, "u", dst, self.tx_channel(dst, fallback, self.queues[dst][0].attempts)
 
     def _priority(self, dst: int, d: int) -> bool:
         """Position 0 in data slot ``d`` for a frame to node ``dst``: a
