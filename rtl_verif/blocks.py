@@ -45,21 +45,20 @@ def _cordic_params(in_w: int, out_w: int, iters: int) -> dict:
 
 
 def _fft_params(in_w: int, out_w: int, tw_w: int, scale: int) -> dict:
-    # Twiddle table W64^k, k = 0..63, {im, re} per entry, from the golden model.
+    # Validated by the golden model. The twiddle table is not passed: the RTL's
+    # default, generated from the golden model (fft64_twiddle.sv), is what runs.
     p = fft_fixed.params(in_w, out_w, tw_w, scale)
-    m = (1 << tw_w) - 1
-    table = sum((((im & m) << tw_w) | (re & m)) << (2 * tw_w * k) for k, (re, im) in enumerate(p.twiddles))
-    return {"IN_W": in_w, "OUT_W": out_w, "TW_W": tw_w, "SCALE": scale, "TW": f"{64 * 2 * tw_w}'h{table:x}"}
+    return {"IN_W": p.in_width, "OUT_W": p.out_width, "TW_W": p.tw_width, "SCALE": p.scale}
 
 
 def _detect_params(**kw) -> dict:
-    # Detector parameters validated by its golden model; the CORDIC's constants
-    # are the CORDIC model's, for the normalised correlation (MW bits) it gets.
+    # Detector parameters validated by its golden model. The CORDIC's constants
+    # are not passed: its RTL defaults, generated from the CORDIC model
+    # (cordic_atan2.sv), are what runs.
     p = detect_fixed.params(**kw)
-    c = _cordic_params(p.metric_width, p.angle_width, p.cordic_iterations)
     return {"IN_W": p.in_width, "L": p.window, "M": p.plateau, "THR": p.thr, "TF": p.thr_frac, "PMIN": p.p_min,
             "HOLD": p.holdoff, "MW": p.metric_width, "IDX_W": p.index_width, "AW": p.angle_width,
-            **{k: c[k] for k in ("ITER", "G", "ZW", "ANGLES", "KINV")}}
+            "ITER": p.cordic_iterations}
 
 
 BLOCKS = {

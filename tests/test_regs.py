@@ -169,6 +169,33 @@ def test_cordic_table_difference_is_caught(monkeypatch):
         consts.check_cordic_tables()
 
 
+def test_fft_rtl_tables_give_every_golden_twiddle():
+    """fft64_twiddle.sv's default TW comes from generated cos/-sin tables;
+    every twiddle of every tw_width (4..24) the golden model accepts is
+    reproduced bit for bit (tests/test_rtl_defaults.py elaborates the RTL)."""
+    from rtl_verif.regs import consts
+
+    assert consts.check_fft_twiddles() == 64 * 21
+
+
+def test_fft_table_difference_is_caught(monkeypatch):
+    from rtl_verif.regs import consts
+
+    real = consts.twiddle_fixed
+    # one unit at 22 fraction bits (TW_W = 24) added to the real part of W64^5
+    monkeypatch.setattr(consts, "twiddle_fixed",
+                        lambda k: (real(k)[0] + (1 << (consts.TW_BITS - 22)) * (k == 5), real(k)[1]))
+    with pytest.raises(RegsError, match="fft64 twiddles differ"):
+        consts.check_fft_twiddles()
+
+
+def test_generated_regions_cover_every_golden_constant(files):
+    """The stale check covers the regions holding the FFT twiddles and the CORDIC tables."""
+    regions = {(fname, region) for fname, region, _, _ in generate.REGIONS}
+    assert {("fft64_twiddle.sv", "fft64_twiddles"), ("cordic_atan2.sv", "cordic_consts")} <= regions
+    assert "BEGIN GENERATED fft64_twiddles" in files[generate.RTL / "fft64_twiddle.sv"]
+
+
 def test_firmware_phy_codes(files):
     """SIGNAL RATE bits against IEEE 802.11a-1999 Table 80 (R1..R4: 6 Mb/s
     1101, 54 Mb/s 0011) and the golden SIGNAL encoder; tuser codes against

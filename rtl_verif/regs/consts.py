@@ -11,6 +11,13 @@ them as parameters.
   ``A_i = (D_i + 2^(95-ZW)) >> (96-ZW)`` is the model's
   ``floor(D_i * 2^ZW + 0.5)``; and KINV per iteration count. Both are checked
   against ``cordic.params`` for every out_width and iteration count here.
+* FFT (mesh_phy/ofdm/fft_fixed.py): ``fft64_twiddle.sv`` computes its default
+  twiddle table TW for any TW_W the golden model accepts (4..24) from two
+  generated tables, cos(2πk/64) and -sin(2πk/64) as the exact binary values
+  of the doubles the model rounds (108 fraction bits), so each part
+  ``(V + 2^(107-f)) >>> (108-f)``, f = TW_W - 2, is the model's
+  ``floor(v * 2^f + 0.5)``; checked against ``fft_fixed.params`` for every
+  tw_width here.
 * Mapper (mesh_phy/modulation/mapper.py): the modulation codes on
   ``qam_mapper``'s tuser (``MOD_CODE``) and the default SCALE_* for every
   width 4..32 (``fixed_scale``).
@@ -31,6 +38,9 @@ from rtl_verif.regs.errors import RegsError
 TURN_BITS = 96  # fraction bits of the atan table
 MAX_ITER = 30  # sensor_dsp.cordic.params accepts iterations 1..30
 MAPPER_WIDTHS = range(4, 33)  # mapper.fixed_scale accepts widths 4..32
+FFT_N = 64
+TW_BITS = 108  # fraction bits of the twiddle table
+FFT_TW_WIDTHS = range(4, 25)  # fft_fixed.params accepts tw_width 4..24
 
 
 def fill_region(text: str, name: str, body: list, source: str, path: str) -> str:
@@ -143,6 +153,55 @@ def cordic_region() -> list:
     body.append("// round(2^16 / K_n), K_n = prod_i sqrt(1 + 2^-2i), n = 1..30 iterations")
     body += _case_function("kinv_of", 32, "n",
                            [(f"{n}", cordic.params(4, 4, n).kinv) for n in range(1, MAX_ITER + 1)], "32'h0")
+    return body
+
+
+# ---- FFT ----
+
+def twiddle_fixed(k: int) -> tuple:
+    """(cos(2πk/64), -sin(2πk/64)) * 2^108, exactly: the doubles fft_fixed
+    rounds (a double in [-1, 1] of these needs at most 107 fraction bits)."""
+    out = []
+    for v in (math.cos(2 * math.pi * k / FFT_N), -math.sin(2 * math.pi * k / FFT_N)):
+        d = Fraction(v) * (1 << TW_BITS)
+        if d.denominator != 1:
+            raise RegsError(f"W64^{k} needs more than {TW_BITS} fraction bits")
+        out.append(int(d))
+    return tuple(out)
+
+
+def rtl_twiddle_part(v: int, tw_w: int) -> int:
+    """What fft64_twiddle.sv computes from a generated value ``v`` (TW_BITS
+    fraction bits) for TW_W = ``tw_w``: floor(v * 2^(tw_w-2) + 1/2), the
+    model's round half up, as a signed integer."""
+    f = tw_w - 2
+    return (v + (1 << (TW_BITS - 1 - f))) >> (TW_BITS - f)
+
+
+def check_fft_twiddles() -> int:
+    """Compare the RTL's twiddle table with mesh_phy.ofdm.fft_fixed.params for
+    every tw_width it accepts; return the number of twiddles compared, or raise
+    RegsError on the first difference."""
+    from mesh_phy.ofdm import fft_fixed
+
+    table = [twiddle_fixed(k) for k in range(FFT_N)]
+    n = 0
+    for tw_w in FFT_TW_WIDTHS:
+        got = tuple((rtl_twiddle_part(c, tw_w), rtl_twiddle_part(s, tw_w)) for c, s in table)
+        if got != fft_fixed.params(tw_width=tw_w).twiddles:
+            raise RegsError(f"fft64 twiddles differ from the golden model at TW_W={tw_w}")
+        n += FFT_N
+    return n
+
+
+def fft_region() -> list:
+    check_fft_twiddles()
+    table = [twiddle_fixed(k) for k in range(FFT_N)]
+    w = TW_BITS + 2  # two's complement of values in [-1, 1]
+    body = ["// cos(2pi k/64) and -sin(2pi k/64) as the doubles fft_fixed rounds, k = 0..63: exact, signed,",
+            f"// TWB fraction bits ({w}-bit two's complement)", f"localparam int TWB = {TW_BITS};"]
+    for i, name in enumerate(("tw_cos", "tw_nsin")):
+        body += _case_function(name, w, "k", [(f"{k}", v[i] % (1 << w)) for k, v in enumerate(table)], f"{w}'h0")
     return body
 
 

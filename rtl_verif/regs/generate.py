@@ -10,7 +10,8 @@ From each SystemRDL file ``rtl_verif/regs/<map>.rdl`` (see MAPS):
 * ``docs/registers/<map>.md``           register documentation (peakrdl-markdown)
 
 and from the golden models (:mod:`rtl_verif.regs.consts`): ``sm4_sbox.sv``, the
-generated regions of ``sm4_key.sv``, ``cordic_atan2.sv`` and ``qam_mapper.sv``,
+generated regions of ``sm4_key.sv``, ``cordic_atan2.sv``, ``qam_mapper.sv``, ``conv_enc.sv`` and
+``fft64_twiddle.sv``,
 ``firmware_models/regs/phy_codes.py`` and ``firmware_models/c/include/phy_codes.h``.
 """
 
@@ -60,6 +61,7 @@ REGIONS = (
     ("qam_mapper.sv", "qam_mapper_consts", "mesh_phy/modulation/mapper.py (MOD_CODE, fixed_scale)",
      consts.mapper_region),
     ("conv_enc.sv", "conv_enc_consts", "mesh_phy/coding/conv.py (PUNCTURE order)", consts.conv_enc_region),
+    ("fft64_twiddle.sv", "fft64_twiddles", "mesh_phy/ofdm/fft_fixed.py (twiddles)", consts.fft_region),
 )
 PHY_SOURCE = "mesh_phy/modulation/mapper.py, mesh_phy/coding/conv.py, mesh_phy/ofdm/signal_field.py"
 

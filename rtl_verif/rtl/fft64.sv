@@ -13,9 +13,10 @@
 //      Value: FFT(x) (or the unnormalised IDFT) / 2^popcount(SCALE), rounded
 //      to even at every halving and twiddle product, saturated to OUT_W bits.
 //
-// Parameters: SCALE bit s = halve after stage s. TW = W64^k, k = 0..63,
-// {im, re} of TW_W bits (TW_W-2 fraction bits) each, from fft_fixed.params
-// (rtl_verif/blocks.py passes it), so model and RTL share one table.
+// Parameters: SCALE bit s = halve after stage s. TW_W = twiddle width: the
+// twiddles W64^k have TW_W-2 fraction bits; fft64_twiddle computes the golden
+// model's table (fft_fixed.params) for any TW_W from 4 to 24 from tables
+// generated from it, so nobody passes it and model and RTL share one table.
 //
 // Pipeline: six SDF stages (one register each; delay lines of 32, 16, 8, 4,
 // 2, 1 entries), twiddle multipliers after stages 1 and 3 (one register
@@ -30,8 +31,7 @@ module fft64 #(
     parameter int IN_W  = 16,
     parameter int OUT_W = 16,
     parameter int TW_W  = 16,
-    parameter logic [5:0] SCALE = 6'b111111,
-    parameter logic [64*2*TW_W-1:0] TW = '0
+    parameter logic [5:0] SCALE = 6'b111111
 ) (
     input  logic                 clk,
     input  logic                 rst,
@@ -94,7 +94,7 @@ module fft64 #(
     fft64_stage #(.D(16), .W_IN(W1), .W_OUT(W2), .SC(SCALE[1]), .BF2II(1'b1)) st1 (
         .clk, .rst, .ce, .in_v(v1), .in_re(r1), .in_im(i1), .in_u(u1),
         .out_v(v2), .out_re(r2), .out_im(i2), .out_u(u2));
-    fft64_twiddle #(.W(W2), .TW_W(TW_W), .BLK(64), .TW(TW)) tw1 (
+    fft64_twiddle #(.W(W2), .TW_W(TW_W), .BLK(64)) tw1 (
         .clk, .rst, .ce, .in_v(v2), .in_re(r2), .in_im(i2), .in_u(u2),
         .out_v(t1v), .out_re(t1r), .out_im(t1i), .out_u(t1u));
     fft64_stage #(.D(8), .W_IN(W2), .W_OUT(W3), .SC(SCALE[2]), .BF2II(1'b0)) st2 (
@@ -103,7 +103,7 @@ module fft64 #(
     fft64_stage #(.D(4), .W_IN(W3), .W_OUT(W4), .SC(SCALE[3]), .BF2II(1'b1)) st3 (
         .clk, .rst, .ce, .in_v(v3), .in_re(r3), .in_im(i3), .in_u(u3),
         .out_v(v4), .out_re(r4), .out_im(i4), .out_u(u4));
-    fft64_twiddle #(.W(W4), .TW_W(TW_W), .BLK(16), .TW(TW)) tw2 (
+    fft64_twiddle #(.W(W4), .TW_W(TW_W), .BLK(16)) tw2 (
         .clk, .rst, .ce, .in_v(v4), .in_re(r4), .in_im(i4), .in_u(u4),
         .out_v(t2v), .out_re(t2r), .out_im(t2i), .out_u(t2u));
     fft64_stage #(.D(2), .W_IN(W4), .W_OUT(W5), .SC(SCALE[4]), .BF2II(1'b0)) st4 (

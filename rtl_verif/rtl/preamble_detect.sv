@@ -22,8 +22,9 @@
 //       plateau and hold-off counters, event register;
 //   CORDIC atan2(Ct) (ITER + 2 stages); {det, index} wait in a small FIFO
 //   beside it (it holds at most ITER + 2 events).
-// The CORDIC parameters (AW, ITER, G, ZW, ANGLES, KINV) come from
-// sensor_dsp.cordic.params(MW, AW, ITER) through rtl_verif/blocks.py.
+// The CORDIC (IN_W = MW, OUT_W = AW, ITER) computes its own guard bits, angle
+// table and gain constant, the golden model's sensor_dsp.cordic.params(MW, AW,
+// ITER), from tables generated from it (cordic_atan2.sv); nobody passes them.
 module preamble_detect #(
     parameter int IN_W  = 12,
     parameter int L     = 32,
@@ -35,11 +36,7 @@ module preamble_detect #(
     parameter int MW    = 16,
     parameter int IDX_W = 16,
     parameter int AW    = 16,
-    parameter int ITER  = 16,
-    parameter int G     = 6,
-    parameter int ZW    = AW + G,
-    parameter logic [ITER*ZW-1:0] ANGLES = '0,
-    parameter int KINV  = 39797
+    parameter int ITER  = 16
 ) (
     input  logic                  clk,
     input  logic                  rst,
@@ -249,7 +246,7 @@ module preamble_detect #(
     logic [MW-1:0] c_mag;                           // |Ct|: not reported
     /* verilator lint_on UNUSEDSIGNAL */
 
-    cordic_atan2 #(.IN_W(MW), .OUT_W(AW), .ITER(ITER), .G(G), .ZW(ZW), .ANGLES(ANGLES), .KINV(KINV)) u_cordic (
+    cordic_atan2 #(.IN_W(MW), .OUT_W(AW), .ITER(ITER)) u_cordic (
         .clk, .rst,
         .s_axis_tdata({ev_y, ev_x}), .s_axis_tvalid(ev_v), .s_axis_tready(c_ready), .s_axis_tlast(ev_last),
         .m_axis_tdata({c_mag, c_ang}), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
