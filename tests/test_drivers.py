@@ -20,6 +20,7 @@ from pathlib import Path
 import driver_harness as mp
 import pytest
 
+from firmware_models.__main__ import soc_devices
 from rtl_verif.devices import build
 from rtl_verif.devices.cordic_csr import CordicDevice
 from rtl_verif.devices.regfile import SLVERR
@@ -27,14 +28,13 @@ from rtl_verif.devices.sm4_core import Sm4Device
 from rtl_verif.devices.viterbi_csr import ViterbiDevice
 from rtl_verif.regs.csr_check import check_csr
 from rtl_verif.regs.errors import RegsError
-from rtl_verif.soc import memory_map
 from rtl_verif.tb import driver_cases as dc
 
 ROOT = Path(__file__).resolve().parent.parent
-# the blocks where the SoC puts them (rtl_verif/soc/memory_map.py)
-BASES = {"sm4_core": memory_map.window("SM4").base, "cordic_csr": memory_map.window("CORDIC").base,
-         "viterbi_csr": memory_map.window("VITERBI").base}
-SPEC = {name: {"base": base} for name, base in BASES.items()}
+# the blocks where the SoC puts them, with its build parameters (rtl_verif/soc/memory_map.py): the
+# device models ``python -m firmware_models run --devices`` gives a program
+SPEC = soc_devices()
+BASES = {name: s["base"] for name, s in SPEC.items()}
 
 # Budgets (bytes): .mpy files as mpy-cross 1.29 writes them; under MicroPython
 # 1.27, the RAM after importing the drivers (from .mpy) and constructing them,
@@ -267,8 +267,9 @@ def test_drivers_detect_a_wrong_block_and_a_stuck_one():
 # ---- stub check, sizes and RAM ----
 
 def test_drivers_pass_the_micropython_stub_check():
-    files = sorted((ROOT / "firmware_models" / "drivers").glob("*.py")) + sorted(
-        (ROOT / "firmware_models" / "regs").glob("*.py"))
+    fw = ROOT / "firmware_models"
+    files = sorted((fw / "drivers").glob("*.py")) + sorted((fw / "regs").glob("*.py")) + sorted(
+        (fw / "examples").glob("*.py")) + [fw / "hostbus.py"]
     p = subprocess.run([sys.executable, str(ROOT / "tools" / "lint_firmware.py"), *map(str, files)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr

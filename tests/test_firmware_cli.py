@@ -121,3 +121,85 @@ def test_build_lists_the_c_images_or_says_why_not(tmp_path):
         assert c_rows and all(len(row.split()) == 4 and row.split()[1].replace(",", "").isdigit() for row in c_rows)
     else:  # no RISC-V toolchain, or the C build broke: one line that says so
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "C firmware" in r.stderr
+
+
+# ---- --devices: the SoC's blocks as device models, for driver programs ----
+
+def test_the_sm4_example_runs_on_the_device_models():
+    """The shipped example, run as the README says: the device models are on
+    (it imports firmware_models.hostbus) and its results are the standard's
+    (GB/T 32907-2016 Annex A, example 1) and the golden CCM* model's."""
+    from crypto import sm4_annex
+    from crypto.aead import CCMStar
+
+    r = cli("run", "firmware_models/examples/sm4_demo.py")
+    assert (r.returncode, r.stderr) == (0, ""), r.stdout + r.stderr
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+    assert lines["Annex A encrypt"] == sm4_annex.CIPHERTEXT.hex()
+    assert lines["Annex A decrypt"] == sm4_annex.PLAINTEXT.hex()
+    sealed = CCMStar(sm4_annex.KEY, "sm4", 8).encrypt(bytes(range(13)), b"hello, mesh", b"header")
+    assert lines["CCM* sealed"] == sealed.hex()
+    assert lines["CCM* opened"] == "b'hello, mesh'"
+    assert r.stdout.startswith("SM4 engine found at 0x40000000\n")
+
+
+DRIVER_TEST = """\
+import sys
+from firmware_models.drivers.cordic import Cordic
+from firmware_models.hostbus import BusError, HostBus, run_sync
+import points  # a neighbour module, beside this file
+bus = HostBus()
+c = Cordic(bus, int(sys.argv[1], 16))
+run_sync(c.probe())
+run_sync(c.bus_mode(True))
+for y, x in points.POINTS:
+    print(*run_sync(c.atan2(y, x)))
+try:
+    run_sync(bus.read32(0x30000000))
+except BusError as e:
+    print("BusError", e)
+sys.exit(7)
+"""
+
+
+def test_a_driver_test_anywhere_gets_the_devices_and_its_status(tmp_path):
+    """A driver test outside firmware_models/, with --devices: it imports the
+    drivers and its neighbours, the CORDIC's answers are the golden model's
+    (sensor_dsp.cordic, the SoC's 16/16/16 build), an unmapped address is a
+    BusError naming DECERR, and its exit status is the command's."""
+    import numpy as np
+
+    from rtl_verif.soc import memory_map
+    from sensor_dsp import cordic
+
+    pts = [(1000, -2000), (-32768, 5), (7, 32767)]
+    (tmp_path / "points.py").write_text(f"POINTS = {pts!r}\n")
+    f = tmp_path / "cordic_test.py"
+    f.write_text(DRIVER_TEST)
+    r = cli("run", "--devices", f, hex(memory_map.window("CORDIC").base))
+    assert (r.returncode, r.stderr) == (7, ""), r.stdout + r.stderr
+    ang, mag = cordic.atan2_fixed(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
+    lines = r.stdout.splitlines()
+    assert lines[:3] == [f"{a} {m}" for a, m in zip(ang, mag, strict=True)]
+    assert lines[3].startswith("BusError ") and "0x30000000" in lines[3] and "DECERR" in lines[3]
+
+
+def test_without_devices_the_host_bus_says_how_to_get_them(tmp_path):
+    """A mounted folder that holds its own firmware_models/ package (as the
+    driver tests' is): without device models the host bus says how to get
+    them; by default they are on, and the bus counts come back."""
+    import shutil
+
+    from firmware_models.__main__ import run
+
+    shutil.copytree(REPO / "firmware_models", tmp_path / "firmware_models",
+                    ignore=shutil.ignore_patterns("__pycache__", "c"))
+    (tmp_path / "prog").mkdir()
+    (tmp_path / "prog" / "points.py").write_text("POINTS = [(1, 1)]\n")
+    f = tmp_path / "prog" / "t.py"
+    f.write_text(DRIVER_TEST)
+    r = run(f, ["0x40001000"], devices=False, mount=tmp_path)
+    assert r.status == 1 and r.bus is None
+    assert "BusError: no device models: run with python -m firmware_models run --devices FILE" in r.stderr
+    r = run(f, ["0x40001000"], mount=tmp_path)  # on by default: the file imports firmware_models.hostbus
+    assert r.status == 7 and r.bus["reads"] > 0 and r.bus["writes"] > 0, r.stderr
