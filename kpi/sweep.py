@@ -23,8 +23,8 @@ when, or next to what.
   (speculatively) and are cached but not used, so the result is the same on
   one worker or a thousand. With ``end_below`` set, the points run in order
   and the series ends after its first point with no error or an error rate
-  below ``end_below`` (nothing left to resolve), as
-  :func:`mesh_phy.link.runner.sweep` does; an unsplit counted point (no
+  below ``end_below`` (nothing left to resolve): :func:`mesh_phy.link.runner.sweep`
+  runs its curves this way; an unsplit counted point (no
   ``chunk_trials``) draws exactly the numbers of
   :func:`mesh_phy.link.runner.measure` for the same seed.
 
@@ -162,14 +162,25 @@ def _jsonable(o):
     raise TypeError(f"{type(o).__name__} is not JSON data")
 
 
-def one_thread() -> None:
-    """Run numba's parallel loops on one thread in this thread."""
+def one_thread() -> int | None:
+    """Run numba's parallel loops on one thread in this thread; returns the
+    thread count it had (None without numba), for :func:`threads_back`."""
     try:
         import numba
 
+        before = numba.get_num_threads()
         numba.set_num_threads(1)
+        return before
     except (ImportError, ValueError):  # no numba, or no threading layer: nothing runs in parallel anyway
-        pass
+        return None
+
+
+def threads_back(before: int | None) -> None:
+    """Give this thread back the numba thread count :func:`one_thread` returned."""
+    if before is not None:
+        import numba
+
+        numba.set_num_threads(before)
 
 
 def run_chunk(fn: str, params: dict, entropy, spawn_key, sources) -> dict:
@@ -178,13 +189,18 @@ def run_chunk(fn: str, params: dict, entropy, spawn_key, sources) -> dict:
     it ran, and the code hash of ``sources`` as this worker sees them (the
     client checks it against its own: see :meth:`Runner.run`). A worker is
     one core: numba's parallel loops (the batched Viterbi) run on one thread
-    here, so N workers use N cores and a worker's throughput is a core's."""
-    one_thread()
-    code = _cache.code_hash(tuple(sources))
-    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=tuple(spawn_key)))
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = resolve(fn)(dict(params), rng)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    here, so N workers use N cores and a worker's throughput is a core's
+    (on the serial backend, in the caller's thread, the thread count is given
+    back afterwards)."""
+    before = one_thread()
+    try:
+        code = _cache.code_hash(tuple(sources))
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=tuple(spawn_key)))
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = resolve(fn)(dict(params), rng)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        threads_back(before)
     if not isinstance(out, dict):
         raise KpiError(f"{fn} must return a dict, got {type(out).__name__}")
     try:

@@ -273,3 +273,85 @@ def test_backend_factory_checks_its_arguments():
         backends.make("processes", 0)
     with pytest.raises(KpiError, match="scheduler"):
         backends.Dask(scheduler="http://h:8786")
+
+
+SMALL = [uncoded("t/p", xs=(2.0, 5.0, 13.0), target=40, cap=1_500_000, chunk=262_144, end_below=0.0),
+         uncoded("t/q", xs=(0.0, 4.0), target=20, cap=300_000)]
+
+
+def test_processes_backend_gives_the_serial_numbers():
+    """Two spawned worker processes (backend "processes") give the serial
+    backend's numbers on a small sweep (a chunked curve that ends early and
+    an unsplit one)."""
+    with backends.Serial() as b:
+        ref = Runner(b, None, base_seed=9, progress=False).run(SMALL)
+    with backends.make("processes", 2) as b:
+        got = Runner(b, None, base_seed=9, progress=False).run(SMALL)
+    assert [results(c) for c in got] == [results(c) for c in ref]
+    assert ref[0][-1].result["errors"] == 0 and len(ref[0]) <= 3
+
+
+def test_dask_backend_on_a_scheduler_address():
+    """The --scheduler path: backends.Dask(scheduler=tcp://...) connects to
+    a running cluster (here an in-process LocalCluster listening on TCP),
+    counts its workers, and gives the serial numbers; so does the link
+    runner (python -m mesh_phy.per / ber) given the address."""
+    distributed = pytest.importorskip("distributed")
+    with backends.Serial() as b:
+        ref = Runner(b, None, base_seed=9, progress=False).run(SMALL)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=":0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        with backends.make("dask", scheduler=address) as b:
+            assert b.remote and b.workers == 2 and address in b.describe()
+            got = Runner(b, None, base_seed=9, progress=False).run(SMALL)
+        kw = dict(base_seed=21, target_errors=30, max_trials=400_000, floor=2e-3)
+        linked = link_runner.sweep(_link_curves(), progress=False, scheduler=address, **kw)
+    assert [results(c) for c in got] == [results(c) for c in ref]
+    assert linked == _old_link_sweep(_link_curves(), **kw)
+
+
+def _old_link_sweep(curves, *, base_seed, target_errors, max_trials, floor=0.0):
+    """The link runner's sweep as it was before it ran on kpi.sweep: each
+    curve's points in order with mesh_phy.link.runner.measure, ending after
+    the first point with no error or a rate below ``floor``."""
+    out = []
+    for c in curves:
+        for i in range(len(c.xs)):
+            p = link_runner.measure(c, i, base_seed, target_errors=target_errors, max_trials=max_trials)
+            out.append(p)
+            if p.errors == 0 or p.rate < floor:
+                break
+    return out
+
+
+def _link_curves():
+    return [link_runner.Curve(ber.curve_name("uncoded", 6), (0.0, 3.0, 12.0, 13.0), partial(ber.BerLink, "uncoded", 6)),
+            link_runner.Curve("t/hard", (3.0, 4.0, 5.0), partial(ber.BerLink, "hard", 6))]
+
+
+@pytest.mark.parametrize("where", [dict(), dict(backend="serial"), dict(backend="processes", jobs=2)])
+def test_link_sweep_runs_on_the_kpi_runner_with_the_old_numbers(where):
+    """mesh_phy.link.runner.sweep (python -m mesh_phy.per / ber) now runs on
+    kpi.sweep's runner and backends: the same points as the old loop, with
+    the floor and the no-error stop (Dask: test_link_runner_takes_a_backend
+    and test_dask_backend_on_a_scheduler_address)."""
+    kw = dict(base_seed=21, target_errors=30, max_trials=400_000)
+    ref = _old_link_sweep(_link_curves(), floor=2e-3, **kw)
+    got = link_runner.sweep(_link_curves(), floor=2e-3, progress=False, **where, **kw)
+    assert got == ref
+    assert [p.x for p in ref if p.curve.startswith("ber/")] == [0.0, 3.0, 12.0]  # no error at 12 dB: ended
+    assert all(isinstance(p.errors, int) and isinstance(p.x, float) for p in got)
+
+
+def test_link_sweep_refuses_bad_backends():
+    curves = _link_curves()
+    kw = dict(base_seed=1, target_errors=5, max_trials=1000, progress=False)
+    for bad, what in (("cloud", "backend"), (3, "backend")):
+        with pytest.raises(ValueError, match=what):
+            link_runner.sweep(curves, backend=bad, **kw)
+    with pytest.raises(ValueError, match="dask"):
+        link_runner.sweep(curves, backend="processes", scheduler="tcp://h:8786", **kw)
+    with pytest.raises(ValueError, match="picklable"):
+        link_runner.sweep([link_runner.Curve("t/l", (1.0,), lambda x: ber.BerLink("uncoded", 6, x))], **kw)

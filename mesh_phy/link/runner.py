@@ -13,21 +13,25 @@ packet for the PER link) and returns a :class:`Batch` of errors and trials.
 point ``index`` of a :class:`Curve` with the generator of
 :func:`mesh_phy.link.seeds.point_rng`, so a point's result depends only on
 (base seed, curve name, index, limits): not on order or on the number of
-workers (``jobs``), and a scheduler such as Dask can run :func:`measure`
-calls anywhere. :func:`sweep` runs the curves' points in order, ends a curve
-after its first point with no error or with an error rate below ``floor``
-(nothing more to resolve), and shows a progress bar on stderr when stderr
-is a terminal.
+workers.
+
+:func:`sweep` runs the curves on the project's one sweep runner,
+:class:`kpi.sweep.Runner`, on any of its backends (:mod:`kpi.backends`:
+serial, local processes, Dask — a ``LocalCluster`` or a cluster at
+``tcp://host:8786``): each curve is a counted series named after the curve
+whose points run in order and end after the first point with no error or
+with an error rate below ``floor`` (nothing more to resolve); a point is one
+unsplit chunk (:func:`curve_chunk`), which draws exactly the numbers of
+:func:`measure`, so the points are the same on every backend and worker
+count. A progress bar shows on stderr when stderr is a terminal.
 """
 
 import abc
-import sys
+import base64
+import pickle
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import nullcontext
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import NamedTuple
 
 import argcheck
@@ -93,8 +97,8 @@ class Link(abc.ABC):
 class Curve:
     """A named curve: operating points ``xs`` (e.g. SNR in dB) and
     ``make_link(x) -> Link``. The name seeds the points, so keep it stable.
-    For ``jobs > 1``, ``make_link`` must be picklable (a module-level class or
-    ``functools.partial``)."""
+    :func:`sweep` needs ``make_link`` picklable (a module-level class or
+    ``functools.partial``): it travels to the workers with the points."""
 
     name: str
     xs: tuple
@@ -137,28 +141,56 @@ def measure(curve: Curve, index: int, base_seed: int, *, target_errors: int, max
     return Point(curve.name, x, e, n, tally)
 
 
-def _ends_curve(p: Point, floor: float) -> bool:
-    return p.errors == 0 or p.rate < floor
+SOURCES = ("mesh_phy/**/*.py", "argcheck/*.py")  # what a link point's numbers depend on (keys a cache)
 
 
-def progress_bar(total: int, enabled: bool, desc: str = ""):
-    """A tqdm bar on stderr, shown only when ``enabled`` and stderr is a terminal."""
-    from tqdm import tqdm
+def curve_chunk(params: dict, rng) -> dict:
+    """One point of a :class:`Curve` as a :mod:`kpi.sweep` chunk:
+    ``params["make_link"]`` is the curve's ``make_link`` pickled (base64,
+    made by :func:`sweep` in this same program: like every task a scheduler
+    ships to its workers, it must come from a trusted client), ``params["x"]``
+    the operating point, plus the runner's ``target_errors`` and
+    ``max_trials``. Returns the errors, trials and tally."""
+    make_link = pickle.loads(base64.b64decode(params["make_link"]))
+    e, n, tally = run_point(make_link(params["x"]), rng, target_errors=params["target_errors"],
+                            max_trials=params["max_trials"])
+    return {"errors": e, "trials": n, "tally": tally}
 
-    return tqdm(total=total, desc=desc, unit="pt", file=sys.stderr,
-                disable=not (enabled and sys.stderr.isatty()), leave=False)
+
+def _backend(jobs: int, backend, scheduler):
+    """(the kpi backend to run on, whether :func:`sweep` made it and must close it)."""
+    from kpi import backends
+    from kpi.errors import KpiError
+
+    if isinstance(backend, backends.Backend):
+        if scheduler is not None:
+            raise PhyError("give either a backend object or a scheduler address, not both")
+        return backend, False
+    if backend is not None and not isinstance(backend, str):
+        raise PhyError(f"backend must be one of {', '.join(backends.NAMES)} or a kpi.backends backend, "
+                       f"got {type(backend).__name__}")
+    name = backend if backend is not None else "dask" if scheduler is not None else \
+        "serial" if jobs == 1 else "processes"
+    try:
+        return backends.make(name, None if name == "dask" and scheduler is not None else jobs, scheduler), True
+    except KpiError as exc:
+        raise PhyError(str(exc)) from None
 
 
 def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_trials: int,
-          floor: float = 0.0, progress: bool = True, jobs: int = 1, backend=None) -> list[Point]:
+          floor: float = 0.0, progress: bool = True, jobs: int = 1, backend=None, scheduler: str | None = None
+          ) -> list[Point]:
     """Every curve's points in order, each curve ended early by its first
-    point with no error or with a rate below ``floor``. ``jobs`` > 1 runs
-    different curves' points in that many processes; the points (and so the
-    results) are the same as with one. ``backend`` — any object with
-    ``submit(fn, *args, **kwargs) -> future``, ``wait_first(futures) -> done
-    set`` and ``workers`` (a :mod:`kpi.backends` backend: serial, local
-    processes, Dask) — runs the points there instead of ``jobs``; the results
-    are again the same."""
+    point with no error or with a rate below ``floor``, on the sweep runner
+    of :mod:`kpi.sweep` (see module docstring).
+
+    Where the points run: ``backend`` — a name (``"serial"``, ``"processes"``,
+    ``"dask"``) with ``jobs`` workers (a Dask ``LocalCluster`` of ``jobs``
+    worker processes, or the cluster at ``scheduler``, e.g.
+    ``"tcp://host:8786"``), or a :mod:`kpi.backends` backend object, which
+    the caller keeps and closes; by default serial for ``jobs`` = 1, else
+    ``jobs`` local processes (Dask when ``scheduler`` is given). Different
+    curves' points run at once; the results are the same everywhere."""
     if not isinstance(curves, (list, tuple)) or not all(isinstance(c, Curve) for c in curves):
         raise PhyError("curves must be a list of mesh_phy.link.runner.Curve")
     names = [c.name for c in curves]
@@ -167,46 +199,32 @@ def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_tr
     base_seed = argcheck.integer(base_seed, "base_seed", PhyError, lo=0, hi=seeds.MAX_SEED)
     fl = argcheck.real(floor, "floor", PhyError, lo=0.0, hi=1.0)
     jobs = argcheck.integer(jobs, "jobs", PhyError, lo=1, hi=256)
-    if backend is not None and not all(callable(getattr(backend, f, None)) for f in ("submit", "wait_first")):
-        raise PhyError("backend must have submit(fn, *args) and wait_first(futures), e.g. a kpi.backends backend")
-    limits = dict(target_errors=target_errors, max_trials=max_trials)
-    results: dict[int, list[Point]] = {i: [] for i in range(len(curves))}
-    bar = progress_bar(sum(len(c.xs) for c in curves), progress)
+    target = argcheck.integer(target_errors, "target_errors", PhyError, lo=1, hi=2**62)
+    cap = argcheck.integer(max_trials, "max_trials", PhyError, lo=1, hi=2**62)
+    progress = argcheck.flag(progress, "progress", PhyError)
+    from kpi.sweep import Runner, Series
 
-    def record(ci: int, p: Point) -> bool:
-        """Store ``p``; True when the curve goes on."""
-        results[ci].append(p)
-        bar.update()
-        bar.set_postfix_str(f"{p.curve} {p.x:g}: {p.errors}/{p.trials}")
-        go_on = not _ends_curve(p, fl) and len(results[ci]) < len(curves[ci].xs)
-        if not go_on:
-            bar.update(len(curves[ci].xs) - len(results[ci]))
-        return go_on
-
+    series = []
+    for c in curves:
+        if not c.xs:
+            continue
+        try:
+            blob = base64.b64encode(pickle.dumps(c.make_link)).decode("ascii")
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise PhyError(f"make_link of curve {c.name!r} must be picklable (a module-level class or "
+                           f"functools.partial): {exc}") from None
+        series.append(Series(c.name, "mesh_phy.link.runner:curve_chunk",
+                             tuple({"x": x, "make_link": blob} for x in c.xs), SOURCES,
+                             target_errors=target, max_trials=cap, end_below=fl))
+    if not series:
+        return []
+    where, owned = _backend(jobs, backend, scheduler)
+    runner = Runner(where, None, base_seed=base_seed, progress=progress)
     try:
-        if jobs == 1 and backend is None:
-            for ci, c in enumerate(curves):
-                for i in range(len(c.xs)):
-                    if not record(ci, measure(c, i, base_seed, **limits)):
-                        break
-        else:
-            slots = jobs if backend is None else max(1, int(getattr(backend, "workers", 1)))
-            with (ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) if backend is None
-                  else nullcontext(backend)) as pool:
-                pending = {}
-                waiting = list(range(len(curves)))[::-1]  # curves not yet started, next one last
-                while waiting or pending:
-                    while waiting and len(pending) < slots:
-                        ci = waiting.pop()
-                        if curves[ci].xs:
-                            pending[pool.submit(measure, curves[ci], 0, base_seed, **limits)] = ci
-                    done = wait(pending, return_when=FIRST_COMPLETED)[0] if backend is None else \
-                        backend.wait_first(list(pending))
-                    for fut in done:
-                        ci = pending.pop(fut)
-                        if record(ci, fut.result()):
-                            nxt = len(results[ci])
-                            pending[pool.submit(measure, curves[ci], nxt, base_seed, **limits)] = ci
+        out = runner.run(series)
     finally:
-        bar.close()
-    return [p for ci in range(len(curves)) for p in results[ci]]
+        runner.close()
+        if owned:
+            where.close()
+    return [Point(s.name, p.params["x"], p.result["errors"], p.result["trials"], p.result.get("tally", {}))
+            for s, pts in zip(series, out, strict=True) for p in pts]
