@@ -93,6 +93,43 @@ def test_drivers_under_cpython_asyncio(prng, cordic_params, viterbi_params):
     assert not bad, "\n".join(bad)
 
 
+def test_frame_nonce_is_the_protocols(prng):
+    """The driver's nonce of a secured mesh frame is protocol.security's
+    (the golden model, whose frames test_link_security checks against
+    crypto.modes' CCM*), and bad fields are a DriverError."""
+    from firmware_models.drivers.bus import DriverError
+    from firmware_models.drivers.sm4 import frame_nonce
+    from protocol import security
+
+    for _ in range(200):
+        args = (prng.randrange(0x10000), prng.randrange(0x10000), prng.randrange(256), prng.randrange(2**32),
+                prng.choice((4, 8, 16)))
+        assert frame_nonce(*args) == security.nonce(*args), args
+    good = [1, 2, 3, 4, 8]
+    for at, bad in [(0, 0x10000), (1, -1), (2, 256), (3, 2**32), (4, 6), (4, 8.0), (0, True), (3, 1.0), (2, None)]:
+        args = list(good)
+        args[at] = bad
+        with pytest.raises(DriverError):
+            frame_nonce(*args)
+
+
+def test_frame_cases_cover_sealing_opening_and_a_changed_header(prng):
+    """The shared cases hold real secured frames (both worlds run them):
+    the sealed frame decodes as secured under the golden codec, and the
+    tampered one differs from it in the header only."""
+    from protocol import codec
+
+    frames = [(c, e) for c, e in dc.sm4_cases(prng, BASES["sm4_core"]) if c["op"].startswith("frame_")]
+    assert [c["op"] for c, _ in frames] == ["frame_seal", "frame_open", "frame_open"] * 2
+    for k in (0, 3):
+        sealed = bytes.fromhex(frames[k][1]["out"])
+        header = bytes.fromhex(frames[k][0]["header"])
+        assert sealed.startswith(header) and codec.decode(sealed)["security"]["mic_len"] == frames[k][0]["mic"]
+        bad = bytes.fromhex(frames[k + 2][0]["data"])
+        diff = [i for i in range(len(bad) - 4) if bad[i] != sealed[i]]
+        assert diff and max(diff) < len(header)
+
+
 def test_a_wrong_expectation_fails(prng):
     """The comparison can fail: a case whose golden value is altered."""
     cases = dc.sm4_cases(prng, BASES["sm4_core"], n_ccm=0)[:1]

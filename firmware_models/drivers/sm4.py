@@ -8,12 +8,20 @@
 #   await sm4.ecb(data, decrypt=False) -> bytes (whole 16-byte blocks)
 #   await sm4.ccm_seal(nonce, payload, aad=b"", mic_len=8) -> ciphertext + MIC
 #   await sm4.ccm_open(nonce, data, aad=b"", mic_len=8) -> payload
+#   frame_nonce(src, net, key_id, counter, mic_len) -> the 13-byte nonce of a secured mesh frame
 #
 # Blocks go through DIN0..3 / CTRL.START / DOUT0..3, one at a time (the
 # stream port is for the radio's datapath). CCM* is IEEE 802.15.4's (13-byte
 # nonce, 2-byte length field, MIC of 4, 8 or 16 bytes) with SM4 as the block
 # cipher, the MIC checked in constant time; a frame that does not verify
 # raises DriverError and releases no plaintext.
+#
+# A secured mesh frame (protocol/security.py, layout protocol/frames.py) is
+# CCM* with the nonce of frame_nonce and, as associated data, every header
+# byte before the ciphertext (MAC, mesh, options and security headers):
+#   n = frame_nonce(src, net, key_id, counter, mic_len)
+#   frame = header + await sm4.ccm_seal(n, body, header, mic_len)   # then the FCS (mesh_codec.crc32)
+#   body = await sm4.ccm_open(n, ciphertext + mic, header, mic_len)  # the parts mesh_codec.decode gives
 
 from firmware_models.drivers.bus import DriverError, byteslike, check_id, flag, integer, wait
 from firmware_models.regs import sm4_core as R
@@ -25,6 +33,23 @@ NONCE_LEN = 13
 MIC_LENS = (4, 8, 16)
 MAX_PAYLOAD = 0xFFFF  # the 2-byte length field
 MAX_AAD = 0xFEFF  # a 2-byte AAD length encoding
+
+
+def _mic_len(mic_len):
+    if isinstance(mic_len, bool) or not isinstance(mic_len, int) or mic_len not in MIC_LENS:
+        raise DriverError("mic_len must be 4, 8 or 16")
+    return mic_len
+
+
+def frame_nonce(src, net, key_id, counter, mic_len):
+    # src (2) | network id (2) | key id (1) | frame counter (4) | security level (1: the MIC length
+    # code, 1/2/3 for 4/8/16 bytes) | 00 00 00, all big-endian: protocol.security.nonce's layout
+    src = integer(src, "src", 0, 0xFFFF)
+    net = integer(net, "net", 0, 0xFFFF)
+    key_id = integer(key_id, "key_id", 0, 0xFF)
+    counter = integer(counter, "counter", 0, 0xFFFFFFFF)
+    return (src.to_bytes(2, "big") + net.to_bytes(2, "big") + bytes((key_id,)) + counter.to_bytes(4, "big")
+            + bytes((MIC_LENS.index(_mic_len(mic_len)) + 1, 0, 0, 0)))
 
 
 def _word(b, j):
@@ -99,8 +124,7 @@ class Sm4:
         nonce = byteslike(nonce, "nonce", NONCE_LEN)
         data = byteslike(data, "data" if sealed else "payload")
         aad = byteslike(aad, "aad")
-        if isinstance(mic_len, bool) or not isinstance(mic_len, int) or mic_len not in MIC_LENS:
-            raise DriverError("mic_len must be 4, 8 or 16")
+        _mic_len(mic_len)
         if len(aad) > MAX_AAD:
             raise DriverError("aad longer than " + str(MAX_AAD) + " bytes")
         n = len(data) - mic_len if sealed else len(data)
@@ -159,3 +183,4 @@ class Sm4:
         if diff:
             raise DriverError("CCM* MIC does not verify")
         return bytes(pt)
+

@@ -14,6 +14,8 @@ import numpy as np
 from crypto import sm4, sm4_annex
 from crypto.aead import CCMStar
 from mesh_phy.coding import conv, viterbi
+from protocol import codec, security
+from protocol import frames as F
 from sensor_dsp import cordic
 
 
@@ -49,6 +51,42 @@ def sm4_cases(rng, base: int = 0, n_ccm: int = 3) -> list:
         bad = bytearray(sealed)
         bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)  # one bit flipped anywhere: refused
         out.append(_case("sm4_core", base, {"error": "MIC does not verify"}, op="ccm_open", data=bad.hex(), **args))
+    return out + sm4_frame_cases(rng, base, key)
+
+
+def sm4_frame_cases(rng, base: int, key: bytes) -> list:
+    """CCM* for real secured mesh frames: protocol.security protects a unicast
+    frame (mesh header, 8-byte MIC) and a group frame (an option, 4-byte
+    MIC) under SM4 with a random key id and frame counter; the driver must
+    seal the body with the header as associated data into the same bytes
+    (FCS included), open the frame back to its body, and refuse it once a
+    header byte (the destination) is altered and the FCS recomputed."""
+    out = []
+    for dst, mic, opts in ((rng.randrange(1, F.MULTICAST_FIRST), 8, None),
+                           (rng.randrange(F.MULTICAST_FIRST, F.MULTICAST_LAST + 1), 4,
+                            [{"type": 1, "value": rng.randbytes(3)}])):
+        src = rng.randrange(1, F.MULTICAST_FIRST)
+        while src == dst:
+            src = rng.randrange(1, F.MULTICAST_FIRST)
+        link = security.SecureLink(src)
+        lk = security.LinkKey(rng.randrange(256), key, "sm4", mic)
+        link.install(lk, dst)
+        link.tx_counter[dst] = counter = rng.randrange(security.MAX_COUNTER)  # a frame deep in the key's life
+        frame = {"type": "data", "version": 0, "seq": rng.randrange(256), "net": rng.randrange(0x10000), "dst": dst,
+                 "src": src, "ack_req": False, "options": opts, "security": None,
+                 "mesh": {"hop_limit": 3, "originator": src, "final_dst": dst, "mesh_seq": 9} if opts is None else None,
+                 "body": {"proto": "mavlink2", "payload": rng.randbytes(rng.choice((1, 15, 33)))}}
+        sealed = link.protect(frame)
+        body = codec.encode_body("data", frame["body"])
+        header = sealed[:len(sealed) - 4 - len(body) - mic]
+        args = {"key": key.hex(), "src": src, "net": frame["net"], "key_id": lk.key_id, "counter": counter, "mic": mic}
+        out.append(_case("sm4_core", base, {"out": sealed.hex()}, op="frame_seal", header=header.hex(),
+                         data=body.hex(), **args))
+        out.append(_case("sm4_core", base, {"out": body.hex()}, op="frame_open", data=sealed.hex(), **args))
+        bad = bytearray(sealed[:-4])
+        bad[5] ^= 1 << rng.randrange(8)  # the destination's low byte (MAC header: fc 2, seq 1, net 2, dst 2)
+        bad += codec.crc32(bytes(bad)).to_bytes(4, "little")
+        out.append(_case("sm4_core", base, {"error": "MIC does not verify"}, op="frame_open", data=bad.hex(), **args))
     return out
 
 

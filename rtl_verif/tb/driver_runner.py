@@ -10,9 +10,10 @@
 
 import binascii
 
+from firmware_models import mesh_codec
 from firmware_models.drivers.bus import DriverError
 from firmware_models.drivers.cordic import Cordic
-from firmware_models.drivers.sm4 import Sm4
+from firmware_models.drivers.sm4 import Sm4, frame_nonce
 from firmware_models.drivers.viterbi import Viterbi
 
 
@@ -31,6 +32,18 @@ async def _sm4(bus, c):
     op = c["op"]
     if op == "ecb":
         return _h(await d.ecb(_b(c["data"]), c["decrypt"]))
+    if op == "frame_seal":  # a secured mesh frame: header + sealed body (the header its AAD) + FCS
+        header = _b(c["header"])
+        nonce = frame_nonce(c["src"], c["net"], c["key_id"], c["counter"], c["mic"])
+        f = header + await d.ccm_seal(nonce, _b(c["data"]), header, c["mic"])
+        return _h(f + (mesh_codec.crc32(f) & 0xFFFFFFFF).to_bytes(4, "little"))
+    if op == "frame_open":  # the codec splits the frame, the driver opens it: its body
+        raw = _b(c["data"])
+        f = mesh_codec.decode(raw)
+        sec = f["security"]
+        sealed = _b(f["ciphertext"]) + _b(f["mic"])
+        nonce = frame_nonce(f["src"], f["net"], sec["key_id"], sec["counter"], sec["mic_len"])
+        return _h(await d.ccm_open(nonce, sealed, raw[:len(raw) - 4 - len(sealed)], sec["mic_len"]))
     if op == "ccm_seal":
         return _h(await d.ccm_seal(_b(c["nonce"]), _b(c["data"]), _b(c["aad"]), c["mic"]))
     return _h(await d.ccm_open(_b(c["nonce"]), _b(c["data"]), _b(c["aad"]), c["mic"]))
