@@ -191,8 +191,54 @@ def test_cluster_cores_by_hand():
     assert cluster_cores(1e6, 1.0) == 3
     assert cluster_cores(1e6, 0.5) == 6
     assert cluster_cores(1e5, 1.0, ber_target=1e-7) == 3
+    assert cluster_cores(1e6, 1.0, safety=2.0) == 6  # 5.56 → 6
+    assert cluster_cores(3.14e6, 1.0, safety=2.0) == 2  # 1e10 bits / 1.13e10 bits per core-hour = 0.885, × 2 → 2
     with pytest.raises(KpiError):
         cluster_cores(0.0, 1.0)
+    with pytest.raises(KpiError, match="safety"):
+        cluster_cores(1e6, 1.0, safety=0.5)
+
+
+def test_error_count_quantile_against_scipy():
+    """The bits to the 100th error at BER p are Gamma(100, 1/p): the
+    Wilson–Hilferty quantile of kpi.scaling against scipy's gamma.ppf."""
+    from scipy.stats import gamma
+
+    from kpi.scaling import GAMMA_97, gamma_quantile
+
+    assert math.isclose(gamma_quantile(100), gamma.ppf(0.975, 100), rel_tol=1e-3)
+    assert math.isclose(gamma_quantile(10, z=-1.96), gamma.ppf(0.025, 10), rel_tol=1e-2)
+    assert 1.19 < GAMMA_97 < 1.22
+
+
+def test_scaling_report_says_when_the_machine_was_loaded(tmp_path):
+    """kpi_scaling.md records the load averages and calls a run whose workers
+    got less than 0.8 of a core each loaded, not clean; the estimate uses the
+    safety factor."""
+    from kpi import scaling
+
+    def run(backend, workers, wall, cpu):
+        return {"backend": backend, "workers": workers, "wall_s": wall, "errors": 5, "bits": 1000, "cpu_s": cpu,
+                "busy": cpu / wall, "load_before": [1.5, 1.0, 0.5], "load_after": [2.5, 1.2, 0.6],
+                "speedup": 60.0 / wall}
+
+    m = {"rate_bps": 3.14e6, "identical": True, "efficiency": 0.95, "cpu_share": 0.95, "chunks": 16,
+         "bits_per_chunk": 12_500_000, "repeat": 1, "cpus": 2, "loadavg": [0.3, 0.2, 0.1],
+         "loadavg_end": [2.0, 1.0, 0.5], "bits_needed": 1e10, "wilson": [8.2e-9, 1.2e-8], "ebn0_1e8_db": 5.88,
+         "safety": 2.0, "gamma97": 1.2, "cores_ideal": 1, "cores_safe": 2, "cores_measured": 3,
+         "packet_rate_bps": 1.3e6, "packet_cores": 5,
+         "runs": [run("serial", 1, 62.0, 60.0), run("dask", 1, 60.0, 59.0), run("dask", 2, 31.5, 59.0)]}
+    assert not scaling.loaded(m)
+    scaling.write(m, tmp_path)
+    text = (tmp_path / "kpi_scaling.md").read_text()
+    assert "[0.3, 0.2, 0.1]" in text and "| [1.5, 1.0, 0.5] | [2.5, 1.2, 0.6] |" in text
+    assert "**Estimate: 2 dedicated core(s)**" in text and "Safety factor **2**" in text
+    assert "loaded by other users" not in text
+    m["runs"][2] = run("dask", 2, 50.0, 59.0)  # 1.18 cores for 2 workers: 0.59 each
+    assert scaling.loaded(m)
+    scaling.write(m, tmp_path)
+    assert "loaded by other users" in (tmp_path / "kpi_scaling.md").read_text()
+    assert "not a clean figure" in json.loads((tmp_path / "kpi_scaling.json").read_text())["summary"]
 
 
 def test_host_reads_are_the_chain_output_quantised(rng):
