@@ -34,6 +34,7 @@ from scipy.special import comb, erfc
 
 import argcheck
 from argcheck import cli
+from mesh_phy import rx
 from mesh_phy.channel import awgn
 from mesh_phy.coding import conv, interleaver, viterbi
 from mesh_phy.errors import PhyError
@@ -41,7 +42,7 @@ from mesh_phy.link import grid, runner, stats
 from mesh_phy.link.runner import Batch, Link, run_point
 from mesh_phy.link.seeds import fresh_base_seed
 from mesh_phy.link.stats import wilson
-from mesh_phy.modulation import demapper, mapper
+from mesh_phy.modulation import mapper
 from mesh_phy.rates import rate_params
 
 # Information-bit error weights c_d of the K=7 (133,171) code, d = 10..16.
@@ -141,11 +142,9 @@ class BerLink(Link):
     def receive(self, received):
         if self.params is None:
             return (received.real > 0).astype(np.uint8)
-        p = self.params
-        llr = demapper.llr(received, p.modulation, self.n0).reshape(self.frames, -1)
-        soft = interleaver.deinterleave(llr, p.n_cbps, p.n_bpsc)
-        return viterbi.decode(soft, p.coding_rate, hard=(self.curve == "hard"), soft_bits=self.soft_bits,
-                              traceback=self.traceback)
+        got = rx.decode_bits(received, self.params.mbps, self.n0, frames=self.frames, terminated=True,
+                             hard=(self.curve == "hard"), soft_bits=self.soft_bits, traceback=self.traceback)
+        return got.reshape(self.frames, -1)
 
     def count(self, sent, got) -> Batch:
         bits = sent[0]

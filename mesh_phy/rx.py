@@ -32,18 +32,37 @@ __all__ = ["DataError", "Genie", "NoPacket", "Reception", "SignalError", "Trunca
            "data_field", "decode_bits", "receive"]
 
 
-def decode_bits(symbols, rate_mbps: int, noise_var, **viterbi_options) -> np.ndarray:
-    """Decoded (still scrambled) DATA bits, N_SYM * N_DBPS of them."""
+def decode_bits(symbols, rate_mbps: int, noise_var, *, frames: int = 1, **viterbi_options) -> np.ndarray:
+    """Decoded (still scrambled) DATA bits, N_SYM * N_DBPS of them: shape
+    (N_SYM * N_DBPS,) for one frame, (frames, N_SYM * N_DBPS) for several.
+
+    ``symbols``: the equalised data points, any shape holding ``frames``
+    frames of whole OFDM symbols (48 points each) back to back.
+    ``noise_var``: N0 of each point (a scalar or an array of the same size,
+    e.g. N0/|H_k|^2 per subcarrier). Max-log LLRs are quantised to
+    ``soft_bits`` (default :data:`mesh_phy.coding.viterbi.DEFAULT_SOFT_BITS`)
+    with a fixed step, full scale at
+    :data:`mesh_phy.modulation.demapper.LLR_FULL_SCALE` nats,
+    not per frame, so a strong subcarrier does not coarsen a weak one.
+    ``terminated`` defaults to False (the pad bits follow the tail, 17.3.5.3,
+    so the trellis does not end in state 0); other keywords go to
+    :func:`mesh_phy.coding.viterbi.decode` (``hard=True`` decodes the signs)."""
     p = rate_params(rate_mbps)
+    n_frames = argcheck.integer(frames, "frames", PhyError, lo=1, hi=1 << 20)
     y = np.asarray(symbols)
-    if y.size == 0 or y.size % SUBCARRIERS:
-        raise PhyError(f"{y.size} symbols is not a whole number of OFDM symbols (48 each)")
-    llrs = demapper.llr(y.reshape(-1), p.modulation, noise_var)
+    if y.size == 0 or y.size % (SUBCARRIERS * n_frames):
+        raise PhyError(f"{y.size} symbols is not {n_frames} frame(s) of whole OFDM symbols (48 each)")
+    nv = np.asarray(noise_var)
+    if nv.size not in (1, y.size):
+        raise PhyError(f"noise_var must be a scalar or hold one value per symbol ({y.size}), got {nv.size}")
+    shape = (n_frames, -1) if n_frames > 1 else (-1,)
+    llrs = demapper.llr(y.reshape(shape), p.modulation, nv.reshape(shape) if nv.size > 1 else noise_var)
     deint = interleaver.deinterleave(llrs, p.n_cbps, p.n_bpsc)
-    # The pad bits follow the tail (17.3.5.3), so the trellis does not end in
-    # state 0: decode the end from the best state.
+    soft_bits = viterbi_options.pop("soft_bits", viterbi.DEFAULT_SOFT_BITS)
+    if viterbi_options.get("hard") is not True:
+        deint = demapper.quantize(deint, soft_bits, scale=demapper.soft_max(soft_bits) / demapper.LLR_FULL_SCALE)
     viterbi_options.setdefault("terminated", False)
-    return viterbi.decode(deint, p.coding_rate, **viterbi_options)
+    return viterbi.decode(deint, p.coding_rate, soft_bits=soft_bits, **viterbi_options)
 
 
 def _frame_length(descrambled, decoded, n_sym, n_dbps) -> int:
@@ -200,7 +219,9 @@ def _decode_at(x, det, genie: Genie) -> Reception:
         h = equalizer.delay(genie.channel, BACKOFF)
     else:
         h = equalizer.smooth(h, n0 / 2)  # each LS bin averages two long symbols: error variance N0/2
-    n0 = max(n0, 1e-30)
+    # a noiseless input: cap the SNR at 200 dB relative to the channel gain (the LLRs are in nats, so an
+    # absolute floor would shrink them to nothing for a tiny input)
+    n0 = max(n0, 1e-20 * float(np.mean(np.abs(h[USED_BINS]) ** 2)), 1e-300)
     z, nv = _equalise(sig, h, n0, 0)
     bits = decode_bits(z, 6, nv, terminated=True)  # SIGNAL: BPSK rate 1/2, the 6 Mbit/s coding
     rate, length = signal_field.parse(bits[:signal_field.BITS])

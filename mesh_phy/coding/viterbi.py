@@ -56,7 +56,10 @@ from mesh_phy.modulation import demapper
 
 MAX_TRACEBACK = 64  # survivors are uint64
 DEFAULT_TRACEBACK = 64
-DEFAULT_SOFT_BITS = 6  # 7-8 bits measure no better (see demapper.QUANT_TARGET)
+# 6 bits: in AWGN 7-8 bits measure no better with the per-frame AGC (demapper.QUANT_TARGET), but not under
+# frequency-selective fading, where that AGC leaves PER floors (8 bits lower them); with the receiver's fixed
+# LLR step (demapper.LLR_FULL_SCALE) 6 and 8 bits measured the same in both (the RTL is verified at 6 and 3).
+DEFAULT_SOFT_BITS = 6
 MIN_SOFT_BITS, MAX_SOFT_BITS = 2, 8  # metrics fit int16: soft_bits + 8 ≤ 16
 HARD_SOFT_BITS = 2  # hard decisions are soft values of width 2: -1, 0 (erasure), +1
 # A batch is spread over the cores from this many trellis steps in all (below,
