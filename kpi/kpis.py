@@ -9,36 +9,39 @@ spec and no row carries a figure that was not measured.
 from kpi.registry import kpi, not_measured
 
 NOT_MODELLED = "this repository holds the digital blocks' models, RTL and firmware"
+# id, title, spec (docs/spec.md), report order, chip, why it is not measured, what the row adds
+UNMODELLED = (
+    ("A2", "integration (RF, baseband, AP, PMIC on one SoC; 28 nm)",
+     "RF, baseband, AP and PMIC on one SoC, 28 nm domestic process", 2, "A",
+     f"a property of the silicon (die integration and process); {NOT_MODELLED}, not the RF, PMIC or physical design",
+     "The digital blocks the SoC integrates are verified in RTL (rows RTL-*) and run together on the simulated SoC "
+     "with its RISC-V core (row A1, docs/soc.md); the RF front end, PMIC and the 28 nm implementation are outside "
+     "this project."),
+    ("A6", "AI edge compute", "at least 4 TOPS", 65, "A",
+     f"the NPU is not modelled here ({NOT_MODELLED}; none of it is an NPU)",
+     "TOPS are a property of the NPU's array size and clock on silicon; no NPU model, RTL or performance model "
+     "exists in this repository."),
+    ("B2", "supply range", "−24 V to 24 V", 101, "B",
+     "a property of the analogue front end and its protection (supply regulation, reverse-polarity and transient "
+     "protection), which is not modelled here",
+     "The sensor models start at the digitised sine/cosine samples (sensor_dsp); the coils, excitation, supply and "
+     "their protection circuits are analogue silicon."),
+    ("B3", "ESD robustness", "HBM ±4 kV", 102, "B",
+     "ESD robustness is qualified on silicon (HBM classification per ANSI/ESDA/JEDEC JS-001); no model here can "
+     "measure it",
+     "Physical qualification (HTOL, latch-up, HBM/CDM ESD, uHAST, temperature cycling, HTSL) is done on silicon, "
+     "outside this project (docs/spec.md)."),
+)
 
 
-@kpi("A2", title="integration (RF, baseband, AP, PMIC on one SoC; 28 nm)", spec="RF, baseband, AP and PMIC on one "
-     "SoC, 28 nm domestic process", command="python -m kpi --only A2", order=2, chip="A")
-def integration(ctx):
-    return not_measured(f"a property of the silicon (die integration and process); {NOT_MODELLED}, not the RF, PMIC "
-                        "or physical design",
-                        detail="The digital blocks the SoC integrates are verified in RTL (rows RTL-*) and run "
-                               "together on the simulated SoC with its RISC-V core (row A1, docs/soc.md); the RF "
-                               "front end, PMIC and the 28 nm implementation are outside this project.")
+def _register(kpi_id: str, title: str, spec: str, order: float, chip: str, reason: str, detail: str):
+    def row(ctx):
+        return not_measured(reason, detail=detail)
+
+    row.__qualname__ = row.__name__ = f"unmodelled_{kpi_id}"
+    return kpi(kpi_id, title=title, spec=spec, command=f"python -m kpi --only {kpi_id}", order=order,
+               chip=chip)(row)
 
 
-@kpi("A6", title="AI edge compute", spec="at least 4 TOPS", command="python -m kpi --only A6", order=65, chip="A")
-def edge_compute(ctx):
-    return not_measured(f"the NPU is not modelled here ({NOT_MODELLED}; none of it is an NPU)",
-                        detail="TOPS are a property of the NPU's array size and clock on silicon; no NPU model, RTL "
-                               "or performance model exists in this repository.")
-
-
-@kpi("B2", title="supply range", spec="−24 V to 24 V", command="python -m kpi --only B2", order=101, chip="B")
-def supply_range(ctx):
-    return not_measured("a property of the analogue front end and its protection (supply regulation, reverse-polarity "
-                        "and transient protection), which is not modelled here",
-                        detail="The sensor models start at the digitised sine/cosine samples (sensor_dsp); the coils, "
-                               "excitation, supply and their protection circuits are analogue silicon.")
-
-
-@kpi("B3", title="ESD robustness", spec="HBM ±4 kV", command="python -m kpi --only B3", order=102, chip="B")
-def esd(ctx):
-    return not_measured("ESD robustness is qualified on silicon (HBM classification per ANSI/ESDA/JEDEC JS-001); "
-                        "no model here can measure it",
-                        detail="Physical qualification (HTOL, latch-up, HBM/CDM ESD, uHAST, temperature cycling, HTSL) "
-                               "is done on silicon, outside this project (docs/spec.md).")
+for _row in UNMODELLED:
+    _register(*_row)
