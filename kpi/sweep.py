@@ -331,10 +331,11 @@ class _SeriesState:
 class Runner:
     """Runs sweeps on ``backend`` with ``cache`` (a :class:`kpi.cache.Cache`
     or None) from ``base_seed``; ``progress`` shows one bar of points on
-    stderr (when it is a terminal). Safe to call :meth:`run` from several
-    threads at once."""
+    stderr (when it is a terminal), labelled ``desc``. Safe to call
+    :meth:`run` from several threads at once."""
 
-    def __init__(self, backend: Backend, cache=None, base_seed: int = 1, progress: bool = True):
+    def __init__(self, backend: Backend, cache=None, base_seed: int = 1, progress: bool = True,
+                 desc: str = "KPI sweeps"):
         if not isinstance(backend, Backend):
             raise KpiError(f"backend must be a kpi.backends.Backend, got {type(backend).__name__}")
         self.backend = backend
@@ -346,7 +347,7 @@ class Runner:
         self._warned: set = set()
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, unit="pt", desc="KPI sweeps", leave=False,
+        self.bar = tqdm(total=0, unit="pt", desc=argcheck.text(desc, "desc", KpiError, max_len=80), leave=False,
                         disable=None if argcheck.flag(progress, "progress", KpiError) else True)
 
     def close(self) -> None:

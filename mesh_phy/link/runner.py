@@ -219,7 +219,7 @@ def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_tr
     if not series:
         return []
     where, owned = _backend(jobs, backend, scheduler)
-    runner = Runner(where, None, base_seed=base_seed, progress=progress)
+    runner = Runner(where, None, base_seed=base_seed, progress=progress, desc="link sweep")
     try:
         out = runner.run(series)
     finally:
