@@ -6,7 +6,10 @@ genie modes described there) with the shared link runner
 (:mod:`mesh_phy.link.runner`): a point stops after ``--errors`` lost packets
 or ``--max-packets`` packets, a curve after its first point with a PER below
 ``--floor`` (or none lost); every point has its own seed from (``--seed``,
-curve name, point index), so results do not depend on order or ``--jobs``.
+curve name without the genie mode, point index), so results do not depend on
+order or ``--jobs``, and the genie modes of a curve are measured on the same
+packets, noise and CFO at each point (paired: the implementation loss of each
+step is the receivers' difference, not the draws').
 
 SNR is the transmitted burst's measured mean power over the noise power in
 20 MHz (per-sample noise variance at 20 Msample/s); SIR likewise over the
@@ -82,13 +85,18 @@ def default_grid(channel: str, rate_mbps: int, *, psdu_bytes: int = 1000, quick:
 
 
 def curve_name(cfg: LinkConfig, jam_snr_db: float) -> str:
-    """Stable curve name (it seeds the points)."""
-    name = f"per/{cfg.channel}/{cfg.rate_mbps}/{cfg.psdu_bytes}/{cfg.genie}"
+    """Stable curve name (it seeds the points). The genie mode follows a
+    ``#`` (:data:`mesh_phy.link.seeds.PAIR_MARK`), so it does not seed: every
+    genie mode of a curve sees the same packets, noise and CFO at each point
+    (a paired comparison)."""
+    name = f"per/{cfg.channel}/{cfg.rate_mbps}/{cfg.psdu_bytes}"
     if cfg.sco:
         name += "/sco"
     if cfg.phase_noise_dbc_hz is not None:
         name += f"/pn{cfg.phase_noise_dbc_hz:g}"
-    return f"{name}/snr{jam_snr_db:g}" if cfg.channel in JAMMERS else name
+    if cfg.channel in JAMMERS:
+        name += f"/snr{jam_snr_db:g}"
+    return f"{name}{seeds.PAIR_MARK}{cfg.genie}"
 
 
 def make_curves(channel: str, rates, genies, psdu_bytes: int, xs_for, *, jam_snr_db: float = 30.0,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from mesh_phy import ber
+from mesh_phy import ber, rx
 from mesh_phy.errors import PhyError
 from mesh_phy.link import runner, seeds, stats
 
@@ -83,6 +83,20 @@ def test_points_do_not_depend_on_order_or_workers():
     assert seeds.point_seed(1, "x", 0).entropy != seeds.point_seed(1, "x", 1).entropy
 
 
+def test_curves_named_alike_up_to_the_pair_mark_draw_the_same_numbers():
+    def draws(name, index=2, base=3):
+        return seeds.point_rng(base, name, index).integers(0, 2**62, 4).tolist()
+
+    full = draws("per/awgn/6/1000#full")
+    assert draws("per/awgn/6/1000#ideal") == full  # paired: only the label after '#' differs
+    assert draws("per/awgn/6/1000") == full  # the label does not seed at all
+    assert draws("per/awgn/12/1000#full") != full and draws("per/awgn/6/1000#full", index=3) != full
+    assert seeds.seed_key("a#b#c") == "a" and seeds.seed_key("ab") == "ab"
+    paired = [_fake_curve("c#x"), _fake_curve("c#y")]
+    a, b = (runner.measure(c, 1, 7, target_errors=20, max_trials=500) for c in paired)
+    assert (a.errors, a.trials) == (b.errors, b.trials) and a.curve != b.curve
+
+
 def test_sweep_ends_a_curve_at_no_errors_or_below_the_floor():
     pts = runner.sweep([_fake_curve()], base_seed=1, target_errors=20, max_trials=400, progress=False)
     assert [p.x for p in pts] == [0.9, 0.5, 0.1, 0.0]  # stops at the point with no error
@@ -126,6 +140,17 @@ def test_hard_decision_about_two_db_worse():
     assert above.ber > 1e-5 and below.ber < 1e-5, (above, below)
 
 
+def test_ber_link_decodes_a_batch_like_each_frame_alone(rng):
+    # BerLink.receive goes through rx.decode_bits (frames=): rows are independent frames
+    link = ber.BerLink("soft", 24, 3.0, frames=3, n_sym=4)
+    sent = link.transmit(rng)
+    y = link.channel(sent, rng)
+    alone = [rx.decode_bits(row, 24, link.n0, terminated=True) for row in y.reshape(3, -1)]
+    assert np.array_equal(link.receive(y), np.stack(alone))
+    with pytest.raises(PhyError, match="frame"):
+        rx.decode_bits(y[:-48], 24, link.n0, frames=3)
+
+
 def test_ber_csv_keeps_its_columns(tmp_path):
     pts = [ber.Point("uncoded", 0.0, 100, 1000)]
     ber.write_csv(pts, 6, tmp_path / "b.csv")
@@ -150,6 +175,7 @@ HOSTILE_CASES = [
     (stats.wilson, dict(errors=1, trials=10)),
     (stats.crossing, dict(xs=[1.0, 2.0], rates=[0.5, 0.01], level=0.1)),
     (seeds.point_seed, dict(base_seed=1, curve="a", index=0)),
+    (seeds.seed_key, dict(curve="a#b")),
     (runner.measure, dict(curve=_fake_curve(), index=0, base_seed=1, target_errors=5, max_trials=20)),
 ]
 

@@ -10,7 +10,7 @@ import pytest
 
 from mesh_phy import per, rx
 from mesh_phy.errors import PhyError
-from mesh_phy.link import packet, runner, stats
+from mesh_phy.link import packet, runner, seeds, stats
 from mesh_phy.link.packet import LinkConfig, PacketLink
 
 
@@ -55,6 +55,22 @@ def test_genie_modes_pass_the_right_truths(rng):
     sent = link.transmit(rng)
     got = link.receive(link.channel(sent, rng))
     assert not isinstance(got, PhyError) and got.psdu == sent.psdu
+
+
+def test_genie_modes_of_a_curve_see_the_same_packets_noise_and_cfo():
+    # paired comparison: the implementation loss of each step is measured on the same draws
+    for channel in ("awgn", "tone"):
+        curves = per.make_curves(channel, [6], list(packet.GENIE_MODES), 100, lambda r: [4.0, 6.0])
+        assert len({c.name for c in curves}) == len(packet.GENIE_MODES)
+        got = []
+        for c in curves:
+            link = c.make_link(c.xs[1])
+            rng = seeds.point_rng(11, c.name, 1)
+            sent = link.transmit(rng)
+            got.append((sent.psdu, link.channel(sent, rng)))
+        for psdu, received in got[1:]:
+            assert psdu == got[0][0] and received.cfo_hz == got[0][1].cfo_hz
+            assert np.array_equal(received.samples, got[0][1].samples)
 
 
 def test_clock_offset_of_one_oscillator_and_phase_noise_options(rng):
