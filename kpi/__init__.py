@@ -12,6 +12,8 @@
   summary and the README table.
 * :mod:`kpi.scaling` — speed-up of the runner on 1 and 2 workers and the
   cluster size for BER 1e-8.
+* :mod:`kpi.kpis` — the rows of the spec's targets that nothing here can
+  measure (silicon, analogue front end, NPU), each saying why.
 
 ``python -m kpi`` is the command (see :mod:`kpi.__main__`).
 """
