@@ -61,7 +61,64 @@ def test_soc_lists_the_blocks_rtl_as_their_entries_do():
 
 
 def test_memory_map_doc_is_current():
+    """docs/soc_memory_map.md, soc.sv's default parameters and docs/soc.md's
+    run-length table are what python -m rtl_verif.soc.docs generates."""
     assert docs.main(["--check"]) == 0, "run python -m rtl_verif.soc.docs"
+
+
+def test_soc_sv_defaults_are_the_memory_maps():
+    """soc.sv's default parameters, read from the Verilog itself, equal the
+    values the runner passes (memory_map.rtl_params)."""
+    import re
+
+    text = (Path(soc.__file__).parent / "rtl" / "soc.sv").read_text()
+    header = text[text.index("module soc #("):text.index(") (")]
+    found = {}
+    for name, value in re.findall(r"parameter\s+(?:int\s+|logic\s*\[31:0\]\s+)?(\w+)\s*=\s*([^,\s]+)", header):
+        if value.startswith("32'h"):
+            found[name] = int(value[4:].replace("_", ""), 16)
+        elif value.isdigit():
+            found[name] = int(value)
+    expected = {k: int(v[4:], 16) if isinstance(v, str) else v
+                for k, v in memory_map.rtl_params().items() if k != "FIRMWARE"}
+    assert found == expected
+    assert found["SM4_BASE"] == 0x4000_0000 and found["RAM_MASK"] == 0xFFFF_0000  # memory_map.py's own values
+
+
+def test_a_changed_memory_map_makes_the_generated_files_stale(monkeypatch, capsys):
+    moved = tuple(w._replace(base=w.base + 0x1_0000) if w.name == "VITERBI" else w for w in memory_map.WINDOWS)
+    monkeypatch.setattr(memory_map, "WINDOWS", moved)
+    assert docs.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "rtl_verif/soc/rtl/soc.sv is stale" in err and "docs/soc_memory_map.md is stale" in err
+
+
+def test_the_figures_section_renders_measurements():
+    """The measured section from two figure files (made up here: no build/
+    needed): every value in its simulator's column, derived ratios from them."""
+    from rtl_verif.soc import runs
+
+    v = {"sm4.clocks_per_block": 640.0, "sm4.bus_clocks_per_block": 320.0, "sm4.clocks_per_key_load": 335,
+         "cordic.clocks_per_angle_unit": 100.0, "cordic.clocks_per_angle_software": 450.0,
+         "viterbi.clocks_per_bit": 116.0, "sensor.clocks_per_update": 1250.0, "buserr.clocks": 4007,
+         "buserr.cpu_s": 0.5, "sensor.clocks": 999_500, "sensor.cpu_s": 9.5, "sensor.count": 400}
+    i = {"sm4.clocks_per_key_load": 335, "sensor.clocks_per_update": 1500.0, "buserr.clocks": 4007,
+         "buserr.cpu_s": 2.0, "sensor.clocks": 48_000, "sensor.cpu_s": 10.0, "sensor.count": 8}
+    md = docs.figures_md(dict(zip(runs.SIMS, (v, i), strict=True)), {"buserr": {"text": 540, "data": 0, "bss": 0}})
+    rows = {ln.split(" | ")[0]: ln.split(" | ")[1:] for ln in md.splitlines() if ln.startswith("| ")}
+    assert rows["| of a 100 MHz PicoRV32 at the 20 kHz host rate"] == ["25.0%", "30.0% |"]
+    # (4,007 + 999,500) / 10.0 s and (4,007 + 48,000) / 12.0 s
+    assert rows["| simulation speed, simulated clocks per CPU second (all programs)"] == ["100,351", "4,334 |"]
+    assert any(k.startswith("| `sensor`: simulated clocks to EXIT (count 400 / 8)") for k in rows)
+    assert "Verilator simulates 23.2× as many clocks per CPU second as Icarus" in md
+    assert "SM4 block through the register path costs the CPU 20.0 engine block-times (10.0 of them" in md
+    assert "CORDIC unit is 4.5× as fast" in md and "leaves 75% of a 100 MHz core free" in md
+    assert "| buserr | 540 | 0 | 0 |" in md
+
+
+def test_the_figures_need_both_simulators_runs(tmp_path):
+    with pytest.raises(docs.DocsError, match="make sim BLOCK=soc SIM=verilator"):
+        docs.load_figures(tmp_path)
 
 
 def test_toolchain_missing_names_the_command(monkeypatch):
@@ -102,6 +159,22 @@ def test_a_cordic_driver_reading_an_unmapped_offset_fails_on_the_bus_error():
     assert r.failed == 1 and r.passed == 0
     text = r.results_xml.read_text()
     assert "bus_error" in text, "the run should have been ended by the bus-error latch"
+
+
+@pytest.mark.rtl
+def test_a_program_that_never_exits_fails_on_the_timeout_with_its_output():
+    """The buserr program built to wait forever after its records (the
+    broken_hang variant): the run ends at the program's clock budget and the
+    failure says so, with everything the program printed."""
+    from rtl_verif.soc import runs
+
+    firmware.build("broken_hang")
+    r = run("soc", "icarus", memory_map.rtl_params("firmware-broken_hang.hex"), testcase="test_buserr",
+            extra_env={"SOC_FW_VARIANT": "broken_hang"})
+    assert r.failed == 1 and r.passed == 0
+    text = r.results_xml.read_text()
+    assert f"ended by timeout (exit code None) after {runs.BUDGET['buserr']} clocks" in text
+    assert "waiting for a bus error" in text and text.count("buserr 0000000") >= 4  # its whole console output
 
 
 @pytest.mark.rtl

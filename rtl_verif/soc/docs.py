@@ -1,25 +1,96 @@
-"""The SoC's documents, generated: ``python -m rtl_verif.soc.docs [--check]``.
+"""The SoC's documents, generated: ``python -m rtl_verif.soc.docs [--check | --write]``.
+
+From committed sources (written by every run, compared by ``--check``):
 
 * ``docs/soc_memory_map.md`` — the windows of :mod:`rtl_verif.soc.memory_map`,
   the control block's registers, and every block register with its absolute
   address, from the blocks' register models (generated from their SystemRDL);
-* ``docs/soc.png`` — the block diagram, drawn with matplotlib from the same
-  windows.
+* ``rtl/soc.sv``'s default parameters (the windows' BASE/MASK, RAM size,
+  stack top, the blocks' build parameters) between its ``BEGIN GENERATED
+  parameters`` / ``END GENERATED parameters`` markers, from
+  :func:`memory_map.rtl_params` (the runner passes the same values);
+* ``docs/soc.md``'s run-length table (``runs`` markers), from
+  :mod:`rtl_verif.soc.runs`;
+* ``docs/soc.png`` — the block diagram, drawn with matplotlib from the
+  windows (not compared: its bytes depend on the matplotlib version).
 
-``--check`` exits 1 when the committed memory map differs from what would be
-generated (the picture is not compared: its bytes depend on the matplotlib
-version).
+From measurements (``--write`` only; never compared by a test, since they
+live in ``build/``): ``docs/soc.md``'s measured-figures section (``figures``
+markers) from ``build/results/soc_figures-<sim>.json`` of the last ``make
+sim BLOCK=soc SIM=verilator`` and ``SIM=icarus`` runs, and the firmware
+sizes from ``build/firmware/default/manifest.json``. ``--write`` fails,
+naming the command, when one of them is missing.
+
+``--check`` exits 1 when a generated part from committed sources is stale.
 """
 
 import argparse
+import json
+import re
 import sys
 from pathlib import Path
 
-from rtl_verif.soc import memory_map
+from rtl_verif.soc import memory_map, runs
 
 ROOT = Path(__file__).resolve().parents[2]
 MAP_MD = ROOT / "docs" / "soc_memory_map.md"
+SOC_MD = ROOT / "docs" / "soc.md"
+SOC_SV = ROOT / "rtl_verif" / "soc" / "rtl" / "soc.sv"
 DIAGRAM = ROOT / "docs" / "soc.png"
+RESULTS = ROOT / "build" / "results"  # soc_figures-<sim>.json, written by tb_soc.py
+SIM_NAMES = {"verilator": "Verilator", "icarus": "Icarus"}
+CLOCK_HZ = 100e6  # the clock the CPU-load percentage assumes
+ENGINE_CLOCKS = 32  # the SM4 engine's clocks per block back to back (33 from load to result)
+
+
+class DocsError(ValueError):
+    """A generated region's markers are missing, or the measurements are."""
+
+
+def _markers(kind: str, name: str) -> tuple:
+    """(begin, end) marker lines of region ``name`` in a file of ``kind`` ("md" or "sv")."""
+    if kind == "sv":
+        return (f"// BEGIN GENERATED {name}: python -m rtl_verif.soc.docs (do not edit)",
+                f"// END GENERATED {name}")
+    return f"<!-- BEGIN GENERATED {name}: python -m rtl_verif.soc.docs (do not edit) -->", \
+        f"<!-- END GENERATED {name} -->"
+
+
+def replace_region(text: str, kind: str, name: str, body: str) -> str:
+    """``text`` with the lines between region ``name``'s markers replaced by ``body``
+    (the markers keep their indentation); DocsError when they are missing."""
+    begin, end = _markers(kind, name)
+    m = re.search(rf"^([ \t]*){re.escape(begin)}\n.*?^[ \t]*{re.escape(end)}$", text, re.M | re.S)
+    if m is None:
+        raise DocsError(f"no {begin!r} ... {end!r} region")
+    indent = m.group(1)
+    block = f"{indent}{begin}\n{body}{indent}{end}"
+    return text[:m.start()] + block + text[m.end():]
+
+
+def soc_sv_params() -> str:
+    """soc.sv's default parameters from memory_map.rtl_params (the image file name excepted)."""
+    params = [(k, v) for k, v in memory_map.rtl_params().items() if k != "FIRMWARE"]
+    width = max(len(k) for k, _ in params)
+    lines = []
+    for i, (k, v) in enumerate(params):
+        kind = "logic [31:0]" if isinstance(v, str) else "int         "
+        sep = "," if i < len(params) - 1 else ""
+        lines.append(f"    parameter {kind} {k:<{width}} = {v}{sep}\n")
+    return "".join(lines)
+
+
+def runs_md() -> str:
+    """docs/soc.md's table of how long each program runs on each simulator."""
+    sims = runs.SIMS
+    lines = [f"| program | count (0 in the image: the program's default) | {' | '.join(SIM_NAMES[s] for s in sims)} |",
+             "|---|---|" + "---:|" * len(sims)]
+    for prog, (what, default) in runs.COUNT_MEANS.items():
+        lines.append(f"| `{prog}` | {what} (default {default}) | "
+                     + " | ".join(f"{runs.count(s, prog):,}" for s in sims) + " |")
+    quick = [SIM_NAMES[s] for s in sims if runs.QUICK[s]]
+    lines += ["", f"QUICK mode (no timing loops; `sm4`: one key, the first CCM* frame): {', '.join(quick) or 'none'}."]
+    return "\n".join(lines) + "\n"
 
 
 def _access(reg) -> str:
@@ -117,19 +188,130 @@ def draw(path: Path = DIAGRAM) -> None:
     plt.close(fig)
 
 
+def _fmt(v, digits=1) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}" if isinstance(v, float) and v != int(v) else f"{int(v):,}"
+
+
+def load_figures(results: Path = RESULTS) -> dict:
+    """{sim: figures} from the last SoC run on each simulator; DocsError naming the command when one is missing."""
+    out = {}
+    for sim in runs.SIMS:
+        f = results / f"soc_figures-{sim}.json"
+        if not f.exists():
+            raise DocsError(f"{f.relative_to(ROOT) if f.is_relative_to(ROOT) else f} is missing: "
+                            f"run make sim BLOCK=soc SIM={sim}")
+        out[sim] = json.loads(f.read_text())
+    return out
+
+
+def figures_md(figs: dict, sizes: dict) -> str:
+    """docs/soc.md's measured section from {sim: soc_figures} and {program: {"text", "data", "bss"}}."""
+    from rtl_verif.soc import golden_sensor
+
+    sims = runs.SIMS
+    head = "| figure | " + " | ".join(SIM_NAMES[s] for s in sims) + " |"
+    lines = [head, "|---|" + "---:|" * len(sims)]
+
+    def row(label, key, digits=1):
+        lines.append(f"| {label} | " + " | ".join(_fmt(figs[s].get(key), digits) for s in sims) + " |")
+
+    row(f"SM4 block through the driver (bytes → DIN0..3, START, poll STATUS, DOUT0..3 → bytes), clocks "
+        f"(the engine: {ENGINE_CLOCKS} back to back)", "sm4.clocks_per_block")
+    row("of which the bus part (register words, no byte packing), clocks", "sm4.bus_clocks_per_block")
+    row("SM4 key load through the driver (KEY0..3, KEY_LOAD, poll), clocks", "sm4.clocks_per_key_load")
+    row("CORDIC angle through the driver on the unit, clocks", "cordic.clocks_per_angle_unit")
+    row("CORDIC angle in software (16 iterations, unrolled), clocks", "cordic.clocks_per_angle_software")
+    row("Viterbi: clocks per decoded bit through the driver (the unit: 1 per clock)", "viterbi.clocks_per_bit")
+    row("sensor update per sample (18-iteration software CORDIC), clocks, averaged over the samples run",
+        "sensor.clocks_per_update")
+    row("sensor samples run with a loss of signal (the coasting path)", "sensor.loss_of_signal_samples")
+    lines.append(f"| of a {CLOCK_HZ / 1e6:g} MHz PicoRV32 at the {golden_sensor.HOST_RATE_HZ / 1e3:g} kHz host rate | "
+                 + " | ".join("–" if figs[s].get("sensor.clocks_per_update") is None else
+                              f"{figs[s]['sensor.clocks_per_update'] * golden_sensor.HOST_RATE_HZ / CLOCK_HZ:.1%}"
+                              for s in sims) + " |")
+    for prog in ("buserr", *runs.COUNT_MEANS):
+        n = "" if prog not in runs.COUNT_MEANS else " (count " + " / ".join(
+            _fmt(figs[s].get(f"{prog}.count")) for s in sims) + ")"
+        row(f"`{prog}`: simulated clocks to EXIT{n}", f"{prog}.clocks")
+    speed = {}
+    for s in sims:
+        clocks = sum(v for k, v in figs[s].items() if k.endswith(".clocks"))
+        cpu = sum(v for k, v in figs[s].items() if k.endswith(".cpu_s"))
+        speed[s] = (clocks / cpu if cpu else None, cpu)
+    lines.append("| simulation speed, simulated clocks per CPU second (all programs) | "
+                 + " | ".join(_fmt(speed[s][0], 0) for s in sims) + " |")
+    lines.append("| CPU seconds in the simulator (all programs; the build not counted) | "
+                 + " | ".join(_fmt(speed[s][1], 1) for s in sims) + " |")
+    v, i = (figs[s] for s in sims)
+    notes = []
+    if speed["verilator"][0] and speed["icarus"][0]:
+        notes.append(f"Verilator simulates {speed['verilator'][0] / speed['icarus'][0]:.1f}× as many clocks per CPU "
+                     "second as Icarus (a shared machine: CPU seconds, not wall).")
+    same = [p for p in ("buserr",) if v.get(f"{p}.clocks") == i.get(f"{p}.clocks")]
+    if v.get("sm4.clocks_per_key_load") == i.get("sm4.clocks_per_key_load"):
+        same.append("the SM4 key load")
+    if same:
+        notes.append(f"Runs of the same length take the same clocks on both simulators ({', '.join(same)}); the "
+                     "others differ because Icarus runs the programs shorter (the table above), e.g. the sensor "
+                     "figure is the average over the samples run, and the timing loops (–) run on Verilator only.")
+    per, bus = v.get("sm4.clocks_per_block"), v.get("sm4.bus_clocks_per_block")
+    hw, sw = v.get("cordic.clocks_per_angle_unit"), v.get("cordic.clocks_per_angle_software")
+    upd = v.get("sensor.clocks_per_update")
+    if per and bus and hw and sw and upd:
+        notes.append(f"On Verilator's figures: an SM4 block through the register path costs the CPU "
+                     f"{per / ENGINE_CLOCKS:.1f} engine block-times ({bus / ENGINE_CLOCKS:.1f} of them on the bus "
+                     "alone), so a stream (DMA) path would be needed to use the engine's throughput; the CORDIC "
+                     f"unit is {sw / hw:.1f}× as fast as the software CORDIC; the per-sample sensor update leaves "
+                     f"{1 - upd * golden_sensor.HOST_RATE_HZ / CLOCK_HZ:.0%} of a {CLOCK_HZ / 1e6:g} MHz core free "
+                     f"at {golden_sensor.HOST_RATE_HZ / 1e3:g} kHz.")
+    lines += ["", *[n + "\n" for n in notes]]
+    lines += ["Firmware sizes (bytes, from `size`; `python -m rtl_verif.soc.firmware` prints them):", "",
+              "| program | text | data | bss |", "|---|---:|---:|---:|"]
+    for prog, img in sizes.items():
+        lines.append(f"| {prog} | {img['text']:,} | {img['data']:,} | {img['bss']:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def _generated() -> dict:
+    """{path: text} of everything generated from committed sources."""
+    sv = replace_region(SOC_SV.read_text(), "sv", "parameters", soc_sv_params())
+    md = replace_region(SOC_MD.read_text(), "md", "runs", runs_md())
+    return {MAP_MD: memory_map_md(), SOC_SV: sv, SOC_MD: md}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rtl_verif.soc.docs", description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="fail if docs/soc_memory_map.md is stale")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--check", action="store_true",
+                   help="exit 1 if a part generated from committed sources is stale (memory map, soc.sv, runs)")
+    g.add_argument("--write", action="store_true",
+                   help="also write docs/soc.md's measured figures from build/results/soc_figures-<sim>.json")
     a = ap.parse_args(argv)
-    text = memory_map_md()
-    if a.check:
-        if not MAP_MD.exists() or MAP_MD.read_text() != text:
-            print(f"{MAP_MD.relative_to(ROOT)} is stale: run python -m rtl_verif.soc.docs", file=sys.stderr)
-            return 1
-        return 0
-    MAP_MD.write_text(text)
+    try:
+        files = _generated()
+        if a.check:
+            stale = [p for p, text in files.items() if p.read_text() != text]
+            for p in stale:
+                print(f"{p.relative_to(ROOT)} is stale: run python -m rtl_verif.soc.docs", file=sys.stderr)
+            return 1 if stale else 0
+        if a.write:
+            from rtl_verif.soc import firmware
+
+            manifest = firmware.out_dir("default") / "manifest.json"
+            if not manifest.exists():
+                raise DocsError(f"{manifest.relative_to(ROOT)} is missing: run python -m rtl_verif.soc.firmware")
+            sizes = json.loads(manifest.read_text())
+            files[SOC_MD] = replace_region(files[SOC_MD], "md", "figures", figures_md(load_figures(), sizes))
+    except DocsError as exc:
+        print(f"python -m rtl_verif.soc.docs: error: {exc}", file=sys.stderr)
+        return 2
+    for p, text in files.items():
+        if p.read_text() != text:
+            p.write_text(text)
     draw()
-    print(f"wrote {MAP_MD.relative_to(ROOT)} and {DIAGRAM.relative_to(ROOT)}")
+    print("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in (*files, DIAGRAM)))
     return 0
 
 

@@ -61,6 +61,7 @@ VARIANTS = {
     "default": (),
     "broken_sm4": ("-DSOC_BROKEN_SM4_BYTE_ORDER",),  # the SM4 driver packs words little-endian
     "broken_cordic": ("-DSOC_BROKEN_CORDIC_OFFSET",),  # the CORDIC driver reads RESULT at an unmapped offset
+    "broken_hang": ("-DSOC_BROKEN_HANG",),  # buserr prints its records, then waits forever for a bus error
 }
 
 

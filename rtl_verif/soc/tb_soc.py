@@ -26,10 +26,10 @@ Testplan (one cocotb test per program, firmware_models/c/programs/):
   sample against rtl_verif.soc.golden_sensor; clocks per update.
 
 Seeds: the program's pseudo-random inputs come from the seed patched into
-the image (word 2), derived from COCOTB_RANDOM_SEED (``SEED=``). Icarus runs
-the core about 100× slower than Verilator, so the long programs use a
-smaller iteration count there (word 3; see COUNTS) and run in QUICK mode
-(word 4: no timing loops, fewer cases): the figures come from Verilator.
+the image (word 2), derived from COCOTB_RANDOM_SEED (``SEED=``). Run lengths
+per simulator (word 3, the count) and QUICK mode (word 4) are in
+rtl_verif/soc/runs.py: Icarus, several times slower, runs the
+programs shorter and without their timing loops.
 
 Environment (``SocEnv``, the shared pattern of rtl_verif/tb): clock and reset
 from rtl_verif.tb.axis_tb; a passive AXI4-Lite monitor
@@ -42,7 +42,9 @@ monitors: the programs that ran to exit 0, the firmware paths (program x
 device), every register each driver's protocol uses, and the bus errors.
 
 Figures (clocks per second of simulation, clocks per update, ...) are
-logged and written to build/results/soc_figures-<sim>.json.
+logged and written to build/results/soc_figures-<sim>.json (with each
+program's count), from which ``python -m rtl_verif.soc.docs --write`` makes
+docs/soc.md's measured-figures table.
 """
 
 import json
@@ -57,7 +59,7 @@ from cocotb.triggers import ClockCycles, First, ReadOnly, RisingEdge, Timer
 
 from crypto import modes, sm4
 from mesh_phy.coding import viterbi
-from rtl_verif.soc import firmware, golden_sensor, memory_map
+from rtl_verif.soc import firmware, golden_sensor, memory_map, runs
 from rtl_verif.tb import fcov
 from rtl_verif.tb.axil_bus import RESP, AxilMonitor, RegScoreboard
 from rtl_verif.tb.axis_tb import CLK_NS, coverage_closure, describe_diff, export_coverage, seed, start_in_reset
@@ -66,12 +68,11 @@ from sensor_dsp import cordic
 MAGIC = 0x31415746
 _NAME = (cocotb.SIM_NAME or "unknown").lower()  # "icarus verilog", "verilator"
 SIM = "icarus" if "icarus" in _NAME else "verilator" if "verilator" in _NAME else _NAME.split()[0]
-ICARUS = SIM == "icarus"
-# iteration counts (0 = the program's default) and clock budgets, per simulator
-COUNTS = {"sensor": 8 if ICARUS else 200, "sm4": 1 if ICARUS else 0, "cordic": 8 if ICARUS else 0,
-          "viterbi": 24 if ICARUS else 0}
-QUICK = ICARUS  # fw_flags bit 0: the programs skip their timing loops and extra cases
-BUDGET = {"buserr": 20_000, "sensor": 3_000_000, "sm4": 1_000_000, "cordic": 1_000_000, "viterbi": 1_000_000}
+# iteration counts (0 = the program's default), QUICK and clock budgets (rtl_verif/soc/runs.py)
+_RUN_SIM = SIM if SIM in runs.SIMS else "verilator"
+COUNTS = runs.COUNTS[_RUN_SIM]
+QUICK = runs.QUICK[_RUN_SIM]  # fw_flags bit 0: the programs skip their timing loops and extra cases
+BUDGET = runs.BUDGET
 ENGINE_CLOCKS = 32  # the SM4 engine's clocks per block back to back (33 from load to result)
 FIGURES = firmware.ROOT / "build" / "results" / f"soc_figures-{SIM}.json"
 
@@ -245,6 +246,8 @@ async def run_program(dut, program: str, *, expect_bus_error: bool = False) -> R
                   program, reason, clocks, wall, cpu, clocks / max(cpu, 1e-9), text)
     record(f"{program}.clocks", clocks)
     record(f"{program}.cpu_s", round(cpu, 2))
+    if program in runs.COUNT_MEANS:
+        record(f"{program}.count", runs.count(_RUN_SIM, program))
     env.finish(res)
     return res
 
@@ -302,18 +305,22 @@ async def test_sensor(dut):
     rows = res.records("ang")
     n_expected = COUNTS["sensor"] or firmware.SENSOR_SAMPLES
     check(res, len(rows) == n_expected, f"{len(rows)} samples printed, expected {n_expected}")
+    coasting = 0
     for k, (s, c, ang, om, mag, flags) in enumerate(rows):
         g = upd.step(_s16(s), _s16(c))
         got = (int(ang, 16), int(om, 16), int(mag, 16), int(flags, 16))
         exp = (g.angle, g.omega & (2**64 - 1), g.mag, g.flags)
         check(res, got == exp, f"sample {k}: (angle, omega, mag, flags) = {got}, golden {exp}")
+        coasting += bool(g.flags & golden_sensor.chain.LOSS_OF_SIGNAL)
+    record("sensor.loss_of_signal_samples", coasting)
     cyc = res.records("sensor_cycles")
     check(res, len(cyc) == 1, "no sensor_cycles record")
     n, clocks = int(cyc[0][0]), int(cyc[0][1])
     per = clocks / n
     record("sensor.clocks_per_update", round(per, 1))
-    dut._log.info("sensor: %d samples compared; %.0f clocks per update = %.2f %% of a 100 MHz core at %g Hz",
-                  len(rows), per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)
+    dut._log.info("sensor: %d samples compared (%d with a loss of signal); %.0f clocks per update = %.2f %% of a "
+                  "100 MHz core at %g Hz",
+                  len(rows), coasting, per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)
 
 
 def _hex_diff(got: str, exp: str) -> str:

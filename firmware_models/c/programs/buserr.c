@@ -48,5 +48,13 @@ int main(void)
         fail("cycle counter high word");
     if (soc_bus_error())
         fail("latch not cleared");
+#ifdef SOC_BROKEN_HANG
+    /* a deliberately wrong program (the broken_hang variant): it waits for a bus error that never comes, so it
+     * never exits; the testbench must end it at its clock budget and fail with this output */
+    con_puts("waiting for a bus error");
+    con_nl();
+    while (!soc_bus_error())
+        ;
+#endif
     return 0;
 }

@@ -5,31 +5,34 @@
 //
 // Memory map: the windows' BASE/MASK come from rtl_verif/soc/memory_map.py
 // (the one description the C header and docs/soc_memory_map.md are generated
-// from); addresses outside every window answer DECERR and set the bus-error
-// latch.
+// from): the runner passes them as parameters, and the defaults below are
+// generated from it too (a test fails when they are stale); addresses
+// outside every window answer DECERR and set the bus-error latch.
 //
 // Testbench ports: fw_load (re)loads the RAM image while rst is held;
 // console/exit strobes, the sticky bus_error and the core's trap are what a
 // run is judged by.
 module soc #(
-    parameter int RAM_WORDS = 16384,
     parameter FIRMWARE = "firmware.hex",  // the RAM image (relative: to the simulator's working directory)
-    parameter logic [31:0] RAM_BASE  = 32'h0000_0000,
-    parameter logic [31:0] RAM_MASK  = 32'hFFFF_0000,
-    parameter logic [31:0] CTRL_BASE = 32'h1000_0000,
-    parameter logic [31:0] CTRL_MASK = 32'hFFFF_F000,
-    parameter logic [31:0] SM4_BASE  = 32'h4000_0000,
-    parameter logic [31:0] SM4_MASK  = 32'hFFFF_FF80,
-    parameter logic [31:0] CORDIC_BASE  = 32'h4000_1000,
-    parameter logic [31:0] CORDIC_MASK  = 32'hFFFF_FFC0,
-    parameter logic [31:0] VITERBI_BASE = 32'h4000_2000,
-    parameter logic [31:0] VITERBI_MASK = 32'hFFFF_FFC0,
-    parameter int CORDIC_IN_W  = 16,
-    parameter int CORDIC_OUT_W = 16,
-    parameter int CORDIC_ITER  = 16,
-    parameter int VITERBI_SOFT_W = 6,
-    parameter int VITERBI_TB_LEN = 64,
-    parameter logic [31:0] STACK_TOP = 32'h0001_0000
+    // BEGIN GENERATED parameters: python -m rtl_verif.soc.docs (do not edit)
+    parameter int          RAM_WORDS      = 16384,
+    parameter logic [31:0] STACK_TOP      = 32'h00010000,
+    parameter int          CORDIC_IN_W    = 16,
+    parameter int          CORDIC_OUT_W   = 16,
+    parameter int          CORDIC_ITER    = 16,
+    parameter int          VITERBI_SOFT_W = 6,
+    parameter int          VITERBI_TB_LEN = 64,
+    parameter logic [31:0] RAM_BASE       = 32'h00000000,
+    parameter logic [31:0] RAM_MASK       = 32'hffff0000,
+    parameter logic [31:0] CTRL_BASE      = 32'h10000000,
+    parameter logic [31:0] CTRL_MASK      = 32'hfffff000,
+    parameter logic [31:0] SM4_BASE       = 32'h40000000,
+    parameter logic [31:0] SM4_MASK       = 32'hffffff80,
+    parameter logic [31:0] CORDIC_BASE    = 32'h40001000,
+    parameter logic [31:0] CORDIC_MASK    = 32'hffffffc0,
+    parameter logic [31:0] VITERBI_BASE   = 32'h40002000,
+    parameter logic [31:0] VITERBI_MASK   = 32'hffffffc0
+    // END GENERATED parameters
 ) (
     input  logic        clk,
     input  logic        rst,
