@@ -22,7 +22,7 @@ from mesh_phy.bits import bits_to_bytes
 from mesh_phy.coding import interleaver, scrambler, viterbi
 from mesh_phy.errors import DataError, NoPacket, PhyError, SignalError, Truncated
 from mesh_phy.modulation import demapper, mapper
-from mesh_phy.ofdm import equalizer, signal_field, symbols, sync
+from mesh_phy.ofdm import equalizer, signal_field, symbols, sync, tones
 from mesh_phy.ofdm.symbols import CP, DATA_BINS, DATA_SUBCARRIERS, N_FFT, SYMBOL, USED_BINS
 from mesh_phy.ofdm.training import LT1_OFFSET
 from mesh_phy.rates import SUBCARRIERS, rate_params
@@ -201,11 +201,7 @@ def _decode_at(x, det, genie: Genie) -> Reception:
     if genie.start is not None:
         lt1 = genie.start + LT1_OFFSET
     else:
-        lt1, confidence = sync.fine_timing(x, det.start, cfo)
-        if lt1 is None or confidence < sync.CONFIRM:
-            if det.start + sync.TIMING_SEARCH[1] + 2 * N_FFT > n:
-                raise Truncated(f"the samples end inside the long training after a short preamble at {det.start}")
-            raise _NotAPreamble
+        lt1, cfo = _timing(x, det, cfo, genie.cfo_hz is None)
     if lt1 + DATA_WINDOW > n:
         raise Truncated(f"the samples end at {n}, inside the preamble or SIGNAL of the packet at {lt1 - LT1_OFFSET}")
     if genie.cfo_hz is None:
@@ -241,6 +237,29 @@ def _decode_at(x, det, genie: Genie) -> Reception:
     snr_db = 10 * np.log10(max(gain * USED_BINS.size / N_FFT / n0, 1e-30))
     return Reception(psdu, rate, length, lt1 - LT1_OFFSET, float(cfo), float(snr_db),
                      _evm_db(z, rate_params(rate).modulation), n_sym, equalizer.delay(h, -BACKOFF))
+
+
+def _timing(x, det, cfo: float, estimate_cfo: bool) -> tuple:
+    """(first long symbol's index, coarse CFO) for the plateau ``det``, or
+    :class:`Truncated` (a short preamble whose samples end before its long
+    training) or :class:`_NotAPreamble` (a plateau that is not a packet's).
+    A plateau longer than any packet's was opened early (a tone): its
+    start's CFO is the tone's, so the CFO of its end (the packet's short
+    training) is tried too; a packet found past the usual window gets the
+    coarse CFO of its whole short training."""
+    lt1, confidence = sync.fine_timing(x, det.start, cfo, det_end=det.end)
+    if estimate_cfo and (lt1 is None or confidence < sync.CONFIRM) and det.end - det.start > sync.LONG_PLATEAU:
+        tail = sync.tail_cfo(x, det)
+        lt1_t, conf_t = sync.fine_timing(x, det.start, tail, det_end=det.end)
+        if lt1_t is not None and conf_t > confidence:
+            lt1, confidence, cfo = lt1_t, conf_t, tail
+    if lt1 is None or confidence < sync.CONFIRM:
+        if sync.search_end(det) + 3 * N_FFT > x.size and sync.short_match(x, det) >= sync.SHORT_CONFIRM:
+            raise Truncated(f"the samples end inside the long training after a short preamble at {det.start}")
+        raise _NotAPreamble
+    if estimate_cfo and lt1 > det.start + sync.TIMING_SEARCH[1] and lt1 >= LT1_OFFSET:
+        cfo = sync.short_cfo(x, lt1 - LT1_OFFSET)
+    return lt1, cfo
 
 
 def _equalise(y, h, n0: float, first: int) -> tuple:
@@ -280,6 +299,7 @@ def receive(samples, *, fs_hz: float = FS_HZ, genie: Genie | None = None) -> Rec
 
 
 def _receive(x, genie: Genie) -> Reception:
+    x, _ = tones.remove_lines(x)  # a copy when a CW line or DC is removed
     if genie.start is not None:
         if genie.start + LT1_OFFSET > x.size:
             raise Truncated(f"the samples end inside the short preamble at genie.start = {genie.start}")

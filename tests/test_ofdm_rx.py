@@ -12,8 +12,10 @@ import pytest
 
 from mesh_phy import PhyError, rx, tx
 from mesh_phy.annex_g import G1_MESSAGE, G24_PACKET, RATE_MBPS, SEED
-from mesh_phy.errors import NoPacket, SignalError, Truncated
-from mesh_phy.ofdm import signal_field
+from mesh_phy.channel import interference
+from mesh_phy.errors import DataError, NoPacket, SignalError, Truncated
+from mesh_phy.modulation import mapper
+from mesh_phy.ofdm import signal_field, sync, tones
 from mesh_phy.rates import RATES
 
 FS = 20e6
@@ -252,3 +254,84 @@ def test_no_error_floor_in_rayleigh_multipath_at_54_mbit(rng):
         except PhyError:
             lost += 1
     assert lost <= 1
+
+
+def _with_jammer(rng, psdu, rate, lead, *, sir_db, freq_hz=None, dc_sir_db=None):
+    """A PPDU after ``lead`` samples, then 100: a CW tone (and a DC offset) on
+    the whole buffer from its first sample, at a stated SIR against the
+    PPDU's power (mesh_phy.channel.interference), then 30 dB noise."""
+    y = channel(tx.ppdu(psdu, rate, seed=int(rng.integers(1, 128))), rng, lead=lead,
+                cfo_hz=float(rng.uniform(-100e3, 100e3)))
+    y = interference.tone(y, sir_db, rng, freq_hz=freq_hz, signal_power=PPDU_POWER)
+    if dc_sir_db is not None:
+        y = interference.tone(y, dc_sir_db, rng, freq_hz=0.0, signal_power=PPDU_POWER)
+    return y + np.sqrt(PPDU_POWER * 1e-3 / 2) * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
+
+
+def test_a_tone_on_before_the_packet_does_not_hide_it(rng):
+    # A CW tone 8 dB below the packet, on from the buffer's first sample, holds the
+    # detector's plateau open from sample 0 through the packet's short training: the
+    # old receiver searched for the long training only 80-260 samples after the
+    # plateau start, skipped the packet and raised Truncated at the buffer's end (3 of
+    # 6 in the audit). Leads of 200-600 samples, tone anywhere in the occupied band.
+    for _ in range(6):
+        psdu, lead = rng.bytes(300), int(rng.integers(200, 600))
+        r = rx.receive(_with_jammer(rng, psdu, 12, lead, sir_db=8.0))
+        assert (r.psdu, r.start) == (psdu, lead)
+
+
+def test_a_dc_offset_and_a_tone_before_the_packet(rng):
+    for dc_sir in (0.0, 10.0):
+        psdu, lead = rng.bytes(200), int(rng.integers(200, 600))
+        r = rx.receive(_with_jammer(rng, psdu, 24, lead, sir_db=5.0, dc_sir_db=dc_sir))
+        assert (r.psdu, r.start) == (psdu, lead)
+    # a DC offset alone, 3 dB above the packet
+    psdu, lead = rng.bytes(200), int(rng.integers(200, 600))
+    r = rx.receive(_with_jammer(rng, psdu, 24, lead, sir_db=-3.0, freq_hz=0.0))
+    assert (r.psdu, r.start) == (psdu, lead)
+
+
+def test_tones_without_a_packet_are_no_packet_not_truncated(rng):
+    n = 3000
+    noise = np.sqrt(1e-3 / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    for freq in (0.0, float(rng.uniform(-8e6, 8e6))):
+        y = interference.tone(noise, -30.0, rng, freq_hz=freq, signal_power=1.0)  # 30 dB above the noise
+        with pytest.raises(NoPacket):
+            rx.receive(y)
+    # the short-training match that tells a truncated preamble from a spurious plateau
+    sts = tx.ppdu(b"x", 6)[:160]
+    det = sync.Detection(0, 160, 0.0)
+    assert sync.short_match(sts, det) > 0.99
+    assert sync.short_match(np.ones(200), det) < 0.01  # DC
+    worst = max(sync.short_match(np.exp(2j * np.pi * f / FS * np.arange(200)), det)
+                for f in np.linspace(-10e6, 10e6, 401))
+    assert worst < sync.SHORT_CONFIRM  # a tone is not taken for a short preamble, wherever it sits
+    # a preamble whose samples end inside its long training is still Truncated, after a tone
+    y = _with_jammer(rng, rng.bytes(100), 12, 300, sir_db=8.0)
+    with pytest.raises(Truncated):
+        rx.receive(y[:300 + 250])
+
+
+def test_tone_removal_leaves_a_clean_packet_alone(rng):
+    for nb, rate in ((1, 54), (1000, 6)):
+        y = channel(tx.ppdu(rng.bytes(nb), rate), rng, lead=300, snr_db=30)
+        out, found = tones.remove_lines(y)
+        assert found == [] and out is y
+
+
+def test_a_data_field_with_no_scrambler_seed_is_a_data_error(rng):
+    # A valid SIGNAL (12 Mbit/s, 100 octets) followed by DATA symbols that carry
+    # all-zero coded bits: the code's all-zero word decodes to all-zero bits, so
+    # the seven scrambled SERVICE bits that open DATA are zero, which no
+    # scrambler state 1..127 produces (17.3.5.4): the receiver raises DataError
+    # (a PhyError, after a confirmed preamble and SIGNAL), not NoPacket or SignalError.
+    n_sym = tx.n_symbols(100, 12)
+    zeros = mapper.map_bits(np.zeros(n_sym * 96, np.uint8), "qpsk").reshape(n_sym, 48)
+    y = channel(tx.assemble(signal_field.bits(12, 100), zeros), rng, lead=250, cfo_hz=30e3, snr_db=30)
+    with pytest.raises(DataError, match="scrambler seed") as err:
+        rx.receive(y)
+    assert isinstance(err.value, PhyError)
+    # the same SIGNAL with a real DATA field decodes (the construction is sound)
+    psdu = rng.bytes(100)
+    good = tx.assemble(signal_field.bits(12, 100), tx.data_field(psdu, 12, 0x2A).symbols)
+    assert rx.receive(channel(good, rng, lead=250, cfo_hz=30e3, snr_db=30)).psdu == psdu

@@ -93,7 +93,10 @@ def test_every_channel_runs_and_a_strong_jammer_hurts(channel, rng):
     if channel in packet.JAMMERS:
         loud = PacketLink(LinkConfig(rate_mbps=6, psdu_bytes=100, channel=channel, snr_db=30.0, sir_db=-15.0))
         e, n, _ = runner.run_point(loud, rng, target_errors=5, max_trials=10)
-        assert e >= 5, (channel, e, n)
+        if channel == "tone":  # the receiver cancels a CW line (mesh_phy.ofdm.tones): 15 dB above the packet
+            assert e <= 1, (channel, e, n)
+        else:
+            assert e >= 5, (channel, e, n)
 
 
 def test_cli_quick_run_writes_csv_and_png_and_is_reproducible(tmp_path, capsys):
