@@ -12,6 +12,7 @@ import numpy as np
 from benchmarks.timing import row
 from mesh_phy import rx, tx
 from mesh_phy.errors import PhyError
+from mesh_phy.link import stats
 from mesh_phy.ofdm import equalizer, sync
 from mesh_phy.ofdm.symbols import USED_BINS
 from mesh_phy.ofdm.training import LT1_OFFSET
@@ -63,7 +64,7 @@ def _false_alarms(out, rng, seconds: float = 10.0):
         pos = 0
         while (d := sync.detect(noise, pos)) is not None:
             plateaus += 1
-            _, conf = sync.fine_timing(noise, d.start, d.cfo_hz)
+            _, conf = sync.fine_timing(noise, d.start, d.cfo_hz, det_end=d.end)
             confirmed += conf >= sync.CONFIRM
             pos = d.end
         try:
@@ -72,9 +73,13 @@ def _false_alarms(out, rng, seconds: float = 10.0):
         except PhyError:
             pass
     secs = n_blocks * block / FS
-    out.append(f"  false alarms on {secs:.0f} s of noise (threshold {sync.THRESHOLD}, plateau {sync.PLATEAU}, "
-               f"window {sync.WINDOW}): plateaus {plateaus / secs:.2f}/s, after long-training confirmation "
-               f"{confirmed / secs:.2f}/s, decoded packets {decoded}")
+
+    def bound(k):
+        return f"{k} in {secs:g} s -> < {stats.poisson_upper(k, secs):.2f}/s"
+
+    out.append(f"  false alarms on {secs:g} s of noise (threshold {sync.THRESHOLD}, plateau {sync.PLATEAU}, "
+               f"window {sync.WINDOW}; 95 % Poisson upper bounds): plateaus {plateaus / secs:.2f}/s; "
+               f"after long-training confirmation {bound(confirmed)}; decoded packets {bound(decoded)}")
 
 
 def _miss_rate(out, rng, trials: int = 400):
@@ -88,7 +93,7 @@ def _miss_rate(out, rng, trials: int = 400):
             d = sync.detect(y)
             ok = False
             if d is not None:
-                lt1, conf = sync.fine_timing(y, d.start, d.cfo_hz)
+                lt1, conf = sync.fine_timing(y, d.start, d.cfo_hz, det_end=d.end)
                 ok = conf >= sync.CONFIRM and lt1 == lead + LT1_OFFSET
             miss += not ok
         parts.append(f"{snr} dB {miss / trials:.3f}")

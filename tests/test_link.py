@@ -31,6 +31,22 @@ def test_wilson_interval_hand_computed():
         stats.wilson(True, 4)
 
 
+def test_poisson_upper_bound():
+    # no event: P(0 | rate r, time T) = exp(-r T) = 0.05 at r = -ln(0.05) / T
+    assert stats.poisson_upper(0, 10.0) == pytest.approx(-np.log(0.05) / 10, rel=1e-9)
+    assert stats.poisson_upper(0, 10.0) < 0.3
+    # k events: the bound r has P(X <= k | r T) = 0.05 (Poisson tail, scipy as the independent check)
+    from scipy.stats import poisson
+    for k, t in ((1, 2.0), (5, 10.0), (40, 3.0)):
+        r = stats.poisson_upper(k, t)
+        assert poisson.cdf(k, r * t) == pytest.approx(0.05, rel=1e-6)
+    for bad in (dict(events=-1, exposure=1.0), dict(events=1.5, exposure=1.0), dict(events=True, exposure=1.0),
+                dict(events=0, exposure=0.0), dict(events=0, exposure=float("nan")),
+                dict(events=0, exposure=1.0, confidence=1.0)):
+        with pytest.raises(PhyError):
+            stats.poisson_upper(**bad)
+
+
 def test_crossing_interpolation():
     pts = [ber.Point("soft", 4.0, 1000, 10**7), ber.Point("soft", 4.5, 10, 10**7)]
     assert ber.crossing(pts) == pytest.approx(4.25)
@@ -174,6 +190,7 @@ HOSTILE_CASES = [
                               target_errors=10, max_bits=1000)),
     (stats.wilson, dict(errors=1, trials=10)),
     (stats.crossing, dict(xs=[1.0, 2.0], rates=[0.5, 0.01], level=0.1)),
+    (stats.poisson_upper, dict(events=0, exposure=10.0)),
     (seeds.point_seed, dict(base_seed=1, curve="a", index=0)),
     (seeds.seed_key, dict(curve="a#b")),
     (runner.measure, dict(curve=_fake_curve(), index=0, base_seed=1, target_errors=5, max_trials=20)),

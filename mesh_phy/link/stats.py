@@ -1,4 +1,5 @@
-"""Error-rate statistics: the Wilson score interval.
+"""Error-rate statistics: the Wilson score interval, and the Poisson upper
+bound for event rates (false alarms per second).
 
 For ``k`` errors in ``n`` independent trials, ``p̂ = k/n`` and ``z`` the
 two-sided normal quantile (1.959964 for 95 %)::
@@ -16,6 +17,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import chi2
 
 import argcheck
 from mesh_phy.errors import PhyError
@@ -58,3 +60,15 @@ def crossing(xs: Sequence[float], rates: Sequence[float], level: float) -> float
                 return xa
             return xa + (la - math.log10(lv)) / (la - lb) * (xb - xa)
     return None
+
+
+def poisson_upper(events, exposure, confidence: float = 0.95) -> float:
+    """One-sided upper confidence bound on the rate of a Poisson process that
+    produced ``events`` (an int >= 0) in ``exposure`` (e.g. seconds, > 0):
+    ``chi2.ppf(confidence, 2 (events + 1)) / (2 exposure)`` (Garwood, Biometrika
+    28, 1936). With no event it is ``-ln(1 - confidence) / exposure``: 0 false
+    alarms in 10 s bound the rate below 0.30/s at 95 %."""
+    k = argcheck.integer(events, "events", PhyError, lo=0, hi=2**62)
+    t = argcheck.real(exposure, "exposure", PhyError, lo=0.0, lo_open=True)
+    c = argcheck.real(confidence, "confidence", PhyError, lo=0.0, lo_open=True, hi=1.0, hi_open=True)
+    return float(chi2.ppf(c, 2 * (k + 1)) / (2 * t))

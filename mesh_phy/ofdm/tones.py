@@ -15,7 +15,7 @@ power of two >= 4 N; its strongest bin is a candidate when it stands
 1000 bytes: at most 53 times, from the short training's lines in short
 buffers and the pilots' 127-symbol polarity period in long ones). Its
 frequency is refined to the maximum of |X(f)|^2 (golden-section search over
-±1 padded bin), its complex amplitude fitted by least squares, and it counts
+±1 padded bin, 24 steps), its complex amplitude fitted by least squares, and it counts
 as a line only if it carries at least :data:`LINE_FRACTION` of the buffer's
 mean power and is steady: the least-squares amplitudes of :data:`BLOCKS`
 equal blocks add coherently (:func:`coherence` >= :data:`COHERENCE`). An
@@ -45,7 +45,8 @@ COHERENCE = 0.95  # coherence() a line needs (1 = the same amplitude and phase i
 MAX_LINES = 2
 MIN_SAMPLES = 256  # below this no line is looked for (too few bins for a median)
 _GOLDEN = (np.sqrt(5) - 1) / 2
-_ITERATIONS = 48  # golden-section steps: 0.618^48 of 2 bins is ~1e-10 of a bin
+_ITERATIONS = 24  # golden-section steps: 0.618^24 of 2 padded bins is ~2e-5 of an unpadded bin
+CHUNK = 1 << 18  # longer buffers are cleaned in chunks of this many samples (13 ms), each on its own
 
 
 def _dtft_power(x: np.ndarray, n: np.ndarray, f: float) -> float:
@@ -107,7 +108,14 @@ def _steady_amplitude(y: np.ndarray, e: np.ndarray) -> complex | None:
 def remove_lines(x: np.ndarray, max_lines: int = MAX_LINES) -> tuple[np.ndarray, list[float]]:
     """(``x`` with up to ``max_lines`` strong steady lines subtracted, their
     frequencies in cycles per sample). ``x``: 1-D complex128, only read; the
-    result is a new array (``x`` itself when no line was found)."""
+    result is a new array (``x`` itself when no line was found). A buffer
+    longer than :data:`CHUNK` is cleaned chunk by chunk (a line's frequency
+    estimate is good to ~1/N of a cycle per sample, and the FFT's memory
+    grows with N)."""
+    if x.size > CHUNK:
+        parts = [remove_lines(x[i:i + CHUNK], max_lines) for i in range(0, x.size, CHUNK)]
+        freqs = [f for _, fs in parts for f in fs]
+        return (np.concatenate([p for p, _ in parts]) if freqs else x), freqs
     found = []
     y = x
     n = np.arange(x.size)
