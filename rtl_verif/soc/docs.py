@@ -226,6 +226,10 @@ def figures_md(figs: dict, sizes: dict) -> str:
     row("Viterbi: clocks per decoded bit through the driver (the unit: 1 per clock)", "viterbi.clocks_per_bit")
     row("sensor update per sample (18-iteration software CORDIC), clocks, averaged over the samples run",
         "sensor.clocks_per_update")
+    from rtl_verif.soc import firmware
+
+    row(f"the same, over the first {firmware.SENSOR_HEAD} samples (both simulators run them)",
+        "sensor.clocks_per_update_head")
     row("sensor samples run with a loss of signal (the coasting path)", "sensor.loss_of_signal_samples")
     lines.append(f"| of a {CLOCK_HZ / 1e6:g} MHz PicoRV32 at the {golden_sensor.HOST_RATE_HZ / 1e3:g} kHz host rate | "
                  + " | ".join("–" if figs[s].get("sensor.clocks_per_update") is None else
@@ -250,8 +254,10 @@ def figures_md(figs: dict, sizes: dict) -> str:
         notes.append(f"Verilator simulates {speed['verilator'][0] / speed['icarus'][0]:.1f}× as many clocks per CPU "
                      "second as Icarus (a shared machine: CPU seconds, not wall).")
     same = [p for p in ("buserr",) if v.get(f"{p}.clocks") == i.get(f"{p}.clocks")]
-    if v.get("sm4.clocks_per_key_load") == i.get("sm4.clocks_per_key_load"):
-        same.append("the SM4 key load")
+    for key, what in (("sm4.clocks_per_key_load", "the SM4 key load"),
+                      ("sensor.clocks_per_update_head", f"the first {firmware.SENSOR_HEAD} sensor updates")):
+        if v.get(key) is not None and v.get(key) == i.get(key):
+            same.append(what)
     if same:
         notes.append(f"Runs of the same length take the same clocks on both simulators ({', '.join(same)}); the "
                      "others differ because Icarus runs the programs shorter (the table above), e.g. the sensor "

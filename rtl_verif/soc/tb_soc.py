@@ -318,6 +318,10 @@ async def test_sensor(dut):
     n, clocks = int(cyc[0][0]), int(cyc[0][1])
     per = clocks / n
     record("sensor.clocks_per_update", round(per, 1))
+    head = res.records("sensor_head_cycles")
+    check(res, len(head) == 1 and int(head[0][0]) == min(n, firmware.SENSOR_HEAD), "no sensor_head_cycles record "
+          f"for the first {firmware.SENSOR_HEAD} samples")
+    record("sensor.clocks_per_update_head", round(int(head[0][1]) / int(head[0][0]), 1))
     dut._log.info("sensor: %d samples compared (%d with a loss of signal); %.0f clocks per update = %.2f %% of a "
                   "100 MHz core at %g Hz",
                   len(rows), coasting, per, per * golden_sensor.HOST_RATE_HZ / 1e8 * 100, golden_sensor.HOST_RATE_HZ)

@@ -9,6 +9,9 @@
  * Pass 2 runs the same n updates again from reset without printing and
  * reports the clocks they took (loop and sample loads included):
  *   sensor_cycles <n> <clocks>
+ * and, timed within that pass, the first ANGLE_N_HEAD updates alone (the
+ * samples every simulator runs, so their clocks compare across simulators):
+ *   sensor_head_cycles <h> <clocks>
  * (also with FW_QUICK: the update's cost is the figure this program exists for).
  */
 #include <stdint.h>
@@ -47,11 +50,20 @@ int main(void)
         con_nl();
     }
 
+    const uint32_t head = n < ANGLE_N_HEAD ? n : ANGLE_N_HEAD;
     angle_reset(&st);
     uint32_t t0 = soc_cycles32();
-    for (uint32_t k = 0; k < n; k++)
+    for (uint32_t k = 0; k < head; k++)
+        angle_update(&st, angle_samples[k][0], angle_samples[k][1], &out);
+    uint32_t th = soc_cycles32();
+    for (uint32_t k = head; k < n; k++)
         angle_update(&st, angle_samples[k][0], angle_samples[k][1], &out);
     uint32_t t1 = soc_cycles32();
+    con_puts("sensor_head_cycles ");
+    con_dec(head);
+    con_putc(' ');
+    con_dec(th - t0);
+    con_nl();
     con_puts("sensor_cycles ");
     con_dec(n);
     con_putc(' ');
