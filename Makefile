@@ -58,6 +58,7 @@ lint: setup
 	$(PY) -m rtl_verif.lint
 	$(PY) -m rtl_verif.regs --check
 	$(PY) -m rtl_verif.readme_tables --check
+	$(PY) -m rtl_verif.soc.docs --check
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
 
