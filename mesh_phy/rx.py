@@ -6,11 +6,13 @@ Viterbi → recover the scrambler seed from the seven zero bits that open
 SERVICE (17.3.5.4) → descramble → PSDU.
 
 :func:`receive` takes raw samples of a PPDU (:func:`mesh_phy.tx.ppdu`) at
-20 Msample/s: detection, CFO, timing (:mod:`mesh_phy.ofdm.sync`), channel
+20 Msample/s: strong CW lines and DC removed (:mod:`mesh_phy.ofdm.tones`),
+detection, CFO, timing (:mod:`mesh_phy.ofdm.sync`), channel
 estimate and pilot tracking (:mod:`mesh_phy.ofdm.equalizer`), SIGNAL
 (:mod:`mesh_phy.ofdm.signal_field`), then the DATA through
 :func:`data_field` with per-subcarrier noise variances N0/|H_k|^2 (LLRs
-weighted by the channel gain).
+weighted by the channel gain), quantised to 6 soft bits on a fixed LLR
+scale (:data:`mesh_phy.modulation.demapper.LLR_FULL_SCALE`).
 """
 
 from typing import NamedTuple
@@ -278,9 +280,12 @@ def receive(samples, *, fs_hz: float = FS_HZ, genie: Genie | None = None) -> Rec
     complex, 20 Msample/s; never modified). ``genie`` replaces estimates by
     known truths (see :class:`Genie`).
 
-    Raises :class:`NoPacket` (no preamble found), :class:`SignalError` (a
-    preamble whose SIGNAL is invalid), :class:`Truncated` (the samples end
-    inside the packet), :class:`DataError` (SERVICE gives no scrambler seed);
+    Raises :class:`NoPacket` (no preamble found, including plateaus that
+    neither the long nor the short training confirms, e.g. a tone's),
+    :class:`SignalError` (a preamble whose SIGNAL is invalid),
+    :class:`Truncated` (the samples end inside the packet: after a plateau
+    that matches the short training, or after its SIGNAL),
+    :class:`DataError` (SERVICE gives no scrambler seed);
     all are :class:`PhyError`. After a SIGNAL or truncation failure the search
     continues after that preamble; the first such error is raised if nothing
     later decodes."""

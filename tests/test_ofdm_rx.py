@@ -335,3 +335,13 @@ def test_a_data_field_with_no_scrambler_seed_is_a_data_error(rng):
     psdu = rng.bytes(100)
     good = tx.assemble(signal_field.bits(12, 100), tx.data_field(psdu, 12, 0x2A).symbols)
     assert rx.receive(channel(good, rng, lead=250, cfo_hz=30e3, snr_db=30)).psdu == psdu
+
+
+def test_tone_removal_on_a_long_buffer_works_chunk_by_chunk(rng):
+    n = tones.CHUNK + 5000  # two chunks
+    noise = 0.1 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    f = float(rng.uniform(-0.4, 0.4))
+    y = noise + np.exp(2j * np.pi * (f * np.arange(n) + rng.random()))  # 17 dB above the noise
+    out, found = tones.remove_lines(y)
+    assert len(found) == 2 and all(abs(g - f) < 1e-5 for g in found)
+    assert np.mean(np.abs(out - noise) ** 2) < 1e-3 * np.mean(np.abs(noise) ** 2)  # residual 30 dB below the noise
