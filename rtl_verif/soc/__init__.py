@@ -16,7 +16,8 @@ BLOCK_RTL = Path(__file__).resolve().parent.parent / "rtl"
 # the blocks' files (as their rtl_verif.blocks entries list them; tests/test_soc.py checks they agree)
 BLOCK_FILES = ("sm4_sbox.sv", "sm4_t.sv", "sm4_key.sv", "sm4_round.sv", "sm4_core_regs.sv", "sm4_core.sv",
                "cordic_atan2.sv", "cordic_csr_regs.sv", "cordic_csr.sv",
-               "viterbi_dec.sv", "viterbi_csr_regs.sv", "viterbi_csr.sv")
+               "viterbi_dec.sv", "viterbi_csr_regs.sv", "viterbi_csr.sv",
+               "soc_ctrl_regs.sv")  # the control block's registers (rtl_verif/regs/soc_ctrl.rdl)
 
 
 def picorv32_path() -> Path:

@@ -118,15 +118,10 @@ def memory_map_md() -> str:
         regs = f"[{w.regs}](../{w.regs})" if w.regs and w.regs.endswith(".rdl") else (w.regs or "-")
         lines.append(f"| {w.name} | `0x{w.base:08x}` | `0x{w.base + w.size - 1:08x}` | {w.size} B | {w.what} "
                      f"| {regs} |")
-    ctrl = memory_map.window("CTRL")
-    lines += ["", "## CTRL — SoC control block (`rtl_verif/soc/rtl/soc_ctrl.sv`)", "",
-              "| address | register | access | description |", "|---|---|---|---|"]
-    for r in memory_map.CTRL_REGS:
-        lines.append(f"| `0x{ctrl.base + r.offset:08x}` | {r.name} | {r.access} | {r.desc} |")
-    lines.append("\nOther offsets in the window answer SLVERR.")
-    for name, rm in memory_map.REGMAPS.items():
+    for name, rm in {"CTRL": memory_map.CTRL_REGMAP, **memory_map.REGMAPS}.items():
         w = memory_map.window(name)
-        lines += ["", f"## {name} — {rm.title} (`{rm.name}`)", "",
+        where = " (`rtl_verif/soc/rtl/soc_ctrl.sv` around the generated `soc_ctrl_regs`)" if name == "CTRL" else ""
+        lines += ["", f"## {name} — {rm.title} (`{rm.name}`){where}", "",
                   f"Details: [docs/registers/{rm.name}.md](registers/{rm.name}.md).", "",
                   "| address | register | field kinds | reset | title |", "|---|---|---|---|---|"]
         for reg in rm.regs:

@@ -289,8 +289,8 @@ async def test_buserr(dut):
     # status: [0] ERR, [1] WRITE, [3:2] RESP (3 = DECERR, 2 = SLVERR)
     expected = [[f"{1 | 3 << 2:08x}", f"{unmapped:08x}"],
                 [f"{1 | 1 << 1 | 3 << 2:08x}", f"{unmapped + 4:08x}"],
-                [f"{1 | 2 << 2:08x}", f"{ctrl + 0x100:08x}"],
-                [f"{1 | 1 << 1 | 2 << 2:08x}", f"{ctrl + 0x100:08x}"]]
+                [f"{1 | 2 << 2:08x}", f"{ctrl + memory_map.CTRL_UNMAPPED:08x}"],
+                [f"{1 | 1 << 1 | 2 << 2:08x}", f"{ctrl + memory_map.CTRL_UNMAPPED:08x}"]]
     check(res, res.records("buserr") == expected, f"bus-error records differ from {expected}")
     check(res, len(res.lines) == len(expected), "output besides the bus-error records (a console store "
           "without byte lane 0 must print nothing)")

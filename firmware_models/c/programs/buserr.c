@@ -3,7 +3,8 @@
  * the control block's bus-error latch. Prints
  *   buserr <status> <address>   after the read (latch, then cleared)
  *   buserr <status> <address>   after the write
- *   buserr <status> <address>   after a read of an unmapped control offset (SLVERR)
+ *   buserr <status> <address>   after a read of the control block's unmapped
+ *                               offset SOC_CTRL_UNMAPPED (SLVERR)
  *   buserr <status> <address>   after a write to it (SLVERR)
  * and exits 0 (writing 0 to the latch keeps it; a console store without byte
  * lane 0 prints nothing; the cycle counter's high word reads 0); the testbench expects exactly these and fails if the core
@@ -18,19 +19,19 @@
 static void report(void)
 {
     con_puts("buserr ");
-    con_hex32(mmio_read(SOC_CTRL_BASE + SOC_CTRL_BUSERR));
+    con_hex32(mmio_read(SOC_CTRL_REG(BUSERR)));
     con_putc(' ');
-    con_hex32(mmio_read(SOC_CTRL_BASE + SOC_CTRL_BUSERR_ADDR));
+    con_hex32(mmio_read(SOC_CTRL_REG(BUSERR_ADDR)));
     con_nl();
-    mmio_write(SOC_CTRL_BASE + SOC_CTRL_BUSERR, 0u); /* only a 1 clears */
+    mmio_write(SOC_CTRL_REG(BUSERR), 0u); /* only a 1 clears */
     if (!soc_bus_error())
         fail("writing 0 cleared the latch");
-    mmio_write(SOC_CTRL_BASE + SOC_CTRL_BUSERR, 1u); /* clear */
+    mmio_write(SOC_CTRL_REG(BUSERR), 1u); /* clear */
 }
 
 int main(void)
 {
-    if (mmio_read(SOC_CTRL_BASE + SOC_CTRL_ID) != SOC_CTRL_ID_VALUE)
+    if (mmio_read(SOC_CTRL_REG(ID)) != SOC_CTRL__ID__VALUE_reset)
         fail("control block ID");
     if (soc_bus_error())
         fail("bus error before the test");
@@ -39,11 +40,11 @@ int main(void)
     report();
     mmio_write(UNMAPPED + 4u, 0x12345678u);
     report();
-    v = mmio_read(SOC_CTRL_BASE + 0x100u);
+    v = mmio_read(SOC_CTRL_BASE + SOC_CTRL_UNMAPPED);
     report();
-    mmio_write(SOC_CTRL_BASE + 0x100u, 0u);
+    mmio_write(SOC_CTRL_BASE + SOC_CTRL_UNMAPPED, 0u);
     report();
-    *(volatile uint8_t *)(SOC_CTRL_BASE + SOC_CTRL_CONSOLE + 1u) = '!'; /* lane 1 only: no console byte */
+    *(volatile uint8_t *)(SOC_CTRL_REG(CONSOLE) + 1u) = '!'; /* lane 1 only: no console byte */
     if ((uint32_t)(soc_cycles() >> 32) != 0u)
         fail("cycle counter high word");
     if (soc_bus_error())

@@ -11,7 +11,7 @@
 
 static inline void con_putc(char c)
 {
-    mmio_write(SOC_CTRL_BASE + SOC_CTRL_CONSOLE, (uint8_t)c);
+    mmio_write(SOC_CTRL_REG(CONSOLE), (uint8_t)c);
 }
 
 void con_puts(const char *s);                       /* no newline added */

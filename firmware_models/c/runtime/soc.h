@@ -2,14 +2,20 @@
  * exit, cycle counter, bus-error latch) and the arguments the testbench
  * patches into the image (crt0.S).
  *
- * Addresses come from soc_map.h, generated from rtl_verif/soc/memory_map.py
- * at build time. */
+ * Window bases come from soc_map.h, generated from rtl_verif/soc/memory_map.py
+ * at build time; the control block's offsets and fields from soc_ctrl_regs.h,
+ * generated from rtl_verif/regs/soc_ctrl.rdl. */
 #ifndef SOC_H
 #define SOC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "soc_ctrl_regs.h"
 #include "soc_map.h"
+
+/* Address of a control-block register by its name in soc_ctrl_regs.h. */
+#define SOC_CTRL_REG(name) (SOC_CTRL_BASE + offsetof(soc_ctrl_t, name))
 
 static inline void mmio_write(uintptr_t addr, uint32_t value)
 {
@@ -33,7 +39,7 @@ uint64_t soc_cycles(void);
 /* Low word of the counter only: enough for intervals below 2^32 clocks. */
 static inline uint32_t soc_cycles32(void)
 {
-    return mmio_read(SOC_CTRL_BASE + SOC_CTRL_CYCLE_LO);
+    return mmio_read(SOC_CTRL_REG(CYCLE_LO));
 }
 
 /* Write the exit code (0 = success) and stop. */
@@ -42,7 +48,7 @@ void soc_exit(int code) __attribute__((noreturn));
 /* The bus-error latch: nonzero when a transaction got an error response. */
 static inline uint32_t soc_bus_error(void)
 {
-    return mmio_read(SOC_CTRL_BASE + SOC_CTRL_BUSERR) & 1u;
+    return mmio_read(SOC_CTRL_REG(BUSERR)) & SOC_CTRL__BUSERR__ERR_bm;
 }
 
 #endif

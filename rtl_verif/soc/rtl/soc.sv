@@ -25,7 +25,7 @@ module soc #(
     parameter logic [31:0] RAM_BASE       = 32'h00000000,
     parameter logic [31:0] RAM_MASK       = 32'hffff0000,
     parameter logic [31:0] CTRL_BASE      = 32'h10000000,
-    parameter logic [31:0] CTRL_MASK      = 32'hfffff000,
+    parameter logic [31:0] CTRL_MASK      = 32'hffffffe0,
     parameter logic [31:0] SM4_BASE       = 32'h40000000,
     parameter logic [31:0] SM4_MASK       = 32'hffffff80,
     parameter logic [31:0] CORDIC_BASE    = 32'h40001000,

@@ -1,27 +1,29 @@
 // SoC control block: console, exit, cycle counter, bus-error latch.
-// AXI4-Lite slave; 32-bit registers at byte offsets (word-aligned):
+// Its registers are generated from rtl_verif/regs/soc_ctrl.rdl (module
+// soc_ctrl_regs, rtl_verif/rtl/soc_ctrl_regs.sv; map and behaviour in
+// docs/registers/soc_ctrl.md): this wrapper only adds what the registers
+// read from the hardware, and keeps the SoC-side port names.
 //   0x00 CONSOLE     W   [7:0] one console byte (console_valid for one clock)
 //   0x04 EXIT        W   program exit code (exit_valid for one clock)
-//   0x08 CYCLE_LO    R   clocks since reset, low word; a read also copies
-//                        the high word into CYCLE_HI, so LO then HI is one
-//                        consistent 64-bit count
+//   0x08 CYCLE_LO    R   clocks since reset, low word; the read also copies
+//                        the high word of the same count into CYCLE_HI
 //   0x0C CYCLE_HI    R   high word copied by the last CYCLE_LO read
-//   0x10 BUSERR      R/W1C [0] ERR (sticky: a transaction got a non-OKAY
-//                        response), [1] WRITE, [3:2] RESP of the first one;
-//                        writing 1 to bit 0 clears it
+//   0x10 BUSERR      R/W1C [0] ERR (sticky), [1] WRITE, [3:2] RESP of the
+//                        first error response; writing 1 to bit 0 clears it
 //   0x14 BUSERR_ADDR R   address of that transaction
 //   0x18 ID          R   0x534F4301 ("SOC", version 1)
-// Other offsets answer SLVERR (reads return 0, writes are ignored); so do
-// writes to read-only registers and reads of write-only ones.
+// The block decodes byte offsets 0x00..0x1F (the SoC's window is exactly
+// that); 0x1C answers SLVERR (reads return 0). As in every generated block,
+// writes to read-only registers are ignored (OKAY) and write-only ones read 0.
 module soc_ctrl (
     input  logic        clk,
     input  logic        rst,
     /* verilator lint_off UNUSEDSIGNAL */
-    input  logic [31:0] s_awaddr,  // window offset; bits [1:0] unused
+    input  logic [31:0] s_awaddr,  // window offset; bits [4:0] decoded
     input  logic [31:0] s_araddr,
-    input  logic [31:0] s_wdata,   // CONSOLE uses [7:0]
-    input  logic [3:0]  s_wstrb,   // CONSOLE and BUSERR use lane 0; EXIT takes the whole word
     /* verilator lint_on UNUSEDSIGNAL */
+    input  logic [31:0] s_wdata,
+    input  logic [3:0]  s_wstrb,
     input  logic        s_awvalid,
     output logic        s_awready,
     input  logic        s_wvalid,
@@ -47,87 +49,48 @@ module soc_ctrl (
     output logic [31:0] exit_code,
     output logic        bus_error      // sticky ERR
 );
-    localparam logic [31:0] ID = 32'h534F4301;
-    localparam logic [1:0] OKAY = 2'b00, SLVERR = 2'b10;
-
-    logic [63:0] cycles;
-    logic [31:0] cycle_hi;
+    logic [63:0] cycles;     // clocks since reset
+    logic [31:0] cycles_hi_d; // cycles[63:32] one clock ago: the high word when the read took the low word
+    logic [31:0] cycle_hi;   // CYCLE_HI
+    logic        lo_read;    // a CYCLE_LO read answered in the previous clock
     logic        e_write;
     logic [1:0]  e_resp;
     logic [31:0] e_addr;
 
-    wire wr = s_awvalid && s_wvalid && !s_bvalid;
-    assign s_awready = wr;
-    assign s_wready  = wr;
-    assign s_arready = !s_rvalid;
-    wire rd = s_arvalid && s_arready;
-    wire [9:0] wo = s_awaddr[11:2];
-    wire [9:0] ro = s_araddr[11:2];
+    soc_ctrl_regs u_regs (
+        .clk(clk), .rst(rst),
+        .s_axil_awaddr(s_awaddr[4:0]), .s_axil_awprot(3'b000), .s_axil_awvalid(s_awvalid),
+        .s_axil_awready(s_awready), .s_axil_wdata(s_wdata), .s_axil_wstrb(s_wstrb), .s_axil_wvalid(s_wvalid),
+        .s_axil_wready(s_wready), .s_axil_bresp(s_bresp), .s_axil_bvalid(s_bvalid), .s_axil_bready(s_bready),
+        .s_axil_araddr(s_araddr[4:0]), .s_axil_arprot(3'b000), .s_axil_arvalid(s_arvalid),
+        .s_axil_arready(s_arready), .s_axil_rdata(s_rdata), .s_axil_rresp(s_rresp), .s_axil_rvalid(s_rvalid),
+        .s_axil_rready(s_rready),
+        .console_data(console_data), .console_data_swmod(console_valid),
+        .exit_code(exit_code), .exit_code_swmod(exit_valid),
+        .cycle_lo_count(cycles[31:0]), .cycle_lo_count_swacc(lo_read),
+        .cycle_hi_count(cycle_hi),
+        .buserr_err(bus_error), .buserr_err_hwset(err_valid), .buserr_write(e_write), .buserr_resp(e_resp),
+        .buserr_addr_addr(e_addr)
+    );
 
     always_ff @(posedge clk) begin
         if (rst) begin
-            cycles        <= '0;
-            cycle_hi      <= '0;
-            bus_error     <= 1'b0;
-            e_write       <= 1'b0;
-            e_resp        <= OKAY;
-            e_addr        <= '0;
-            console_valid <= 1'b0;
-            console_data  <= '0;
-            exit_valid    <= 1'b0;
-            exit_code     <= '0;
-            s_bvalid      <= 1'b0;
-            s_bresp       <= OKAY;
-            s_rvalid      <= 1'b0;
-            s_rdata       <= '0;
-            s_rresp       <= OKAY;
+            cycles      <= '0;
+            cycles_hi_d <= '0;
+            cycle_hi    <= '0;
+            e_write     <= 1'b0;
+            e_resp      <= 2'b00;
+            e_addr      <= '0;
         end else begin
-            cycles        <= cycles + 64'd1;
-            console_valid <= 1'b0;
-            exit_valid    <= 1'b0;
+            cycles      <= cycles + 64'd1;
+            cycles_hi_d <= cycles[63:32];
+            // lo_read comes the clock after the read took cycles[31:0]
+            if (lo_read) cycle_hi <= cycles_hi_d;
+            // the first error response while ERR is clear (ERR itself is the w1c field)
             if (err_valid && !bus_error) begin
-                bus_error <= 1'b1;
-                e_write   <= err_write;
-                e_resp    <= err_resp;
-                e_addr    <= err_addr;
-            end
-            if (wr) begin
-                s_bvalid <= 1'b1;
-                s_bresp  <= OKAY;
-                case (wo)
-                    10'h0: if (s_wstrb[0]) begin
-                        console_valid <= 1'b1;
-                        console_data  <= s_wdata[7:0];
-                    end
-                    10'h1: begin
-                        exit_valid <= 1'b1;
-                        exit_code  <= s_wdata;
-                    end
-                    10'h4: if (s_wstrb[0] && s_wdata[0]) bus_error <= 1'b0;
-                    default: s_bresp <= SLVERR;
-                endcase
-            end else if (s_bready) begin
-                s_bvalid <= 1'b0;
-            end
-            if (rd) begin
-                s_rvalid <= 1'b1;
-                s_rresp  <= OKAY;
-                case (ro)
-                    10'h2: begin
-                        s_rdata  <= cycles[31:0];
-                        cycle_hi <= cycles[63:32];
-                    end
-                    10'h3: s_rdata <= cycle_hi;
-                    10'h4: s_rdata <= {28'd0, e_resp, e_write, bus_error};
-                    10'h5: s_rdata <= e_addr;
-                    10'h6: s_rdata <= ID;
-                    default: begin
-                        s_rdata <= '0;
-                        s_rresp <= SLVERR;
-                    end
-                endcase
-            end else if (s_rready) begin
-                s_rvalid <= 1'b0;
+                e_write <= err_write;
+                e_resp  <= err_resp;
+                e_addr  <= err_addr;
             end
         end
     end
