@@ -86,7 +86,9 @@ module soc_ctrl (
             cycles_hi_d <= cycles[63:32];
             // lo_read comes the clock after the read took cycles[31:0]
             if (lo_read) cycle_hi <= cycles_hi_d;
-            // the first error response while ERR is clear (ERR itself is the w1c field)
+            // the first error response while ERR is clear (ERR itself is the w1c field; a report in the
+            // clock of a clearing write keeps ERR set with the earlier details: the core has one
+            // transaction in flight, so in the SoC the two never meet)
             if (err_valid && !bus_error) begin
                 e_write <= err_write;
                 e_resp  <= err_resp;
