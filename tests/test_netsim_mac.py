@@ -106,3 +106,96 @@ def test_concurrent_transmissions_add_their_currents():
     assert m.peak[0] == pytest.approx(2 * one + c.tx_ma(20.0))
     m.tx(0, 5.0, 26.0, 162.0)  # inside [159, 169) and [125, 175); [120, 160) has ended
     assert m.peak[0] == pytest.approx(c.tx_ma(10.0) + c.tx_ma(20.0) + c.tx_ma(26.0))
+
+
+def _drop_first(monkeypatch, src: int, dst: int, after_us: float) -> list:
+    """Make the medium lose the first data frame from node index ``src`` to ``dst`` that starts
+    at or after ``after_us``; the list receives that transmission."""
+    dropped = []
+    orig = medium.Medium.received
+
+    def received(self, tx, rx):
+        if not dropped and tx.kind == "data" and tx.src == src and rx == dst and tx.start >= after_us:
+            dropped.append(tx)
+            return False
+        return orig(self, tx, rx)
+
+    monkeypatch.setattr(medium.Medium, "received", received)
+    return dropped
+
+
+def _chain(w, dst: int, t) -> int:
+    """The receive chain of multi-chain node index ``dst`` that listens on transmission ``t``'s channel."""
+    n = int(t[3] // w.macs[dst].tm.slot)
+    return next(j for j in range(w.macs[dst].chains) if w.plan.rx_channel(j, n) == t[2])
+
+
+def _next_data_slot(w, n: int) -> int:
+    m = n + 1
+    while w.plan.is_control(m):
+        m += 1
+    return m
+
+
+def test_a_leaf_retries_a_lost_uplink_in_the_next_slot_on_another_chain_and_keeps_that_chain(monkeypatch):
+    """Two drones whose periodic frames meet on one chain of the station must
+    part: the retry goes to another chain (not the next one, which both would
+    take), in the next data slot (the station hears every chain; a leaf has no
+    child waiting for it), and the chain that worked carries the next frames."""
+    seen = _record(monkeypatch)
+    from protocol.netsim.run import run_world
+    s, ground, t_drop = 1, 0, 2.5e6  # examples/small.json: address 16 (index 1) sends to the station every 10 ms
+    dropped = _drop_first(monkeypatch, s, ground, t_drop)
+    r, w = run_world(_small(6, seconds=3.0), seed=3)
+    assert dropped, "the uplink frame to lose was never sent"
+    lost = dropped[0]
+    assert w.macs[s].relay_until < lost.start, "node 16 must be a leaf (no data frame to forward) in this run"
+    ups = sorted((t for t in seen if t[0] == s and t[1] == ground and t[5] == "data" and t[3] >= lost.start),
+                 key=lambda t: t[3])
+    first, retry, later = ups[0], ups[1], ups[2:7]
+    slot = w.macs[s].tm.slot
+    assert first[3] == lost.start
+    assert int(retry[3] // slot) == _next_data_slot(w, int(first[3] // slot)), (first, retry)
+    assert _chain(w, ground, retry) != _chain(w, ground, first)
+    assert len(later) == 5 and all(_chain(w, ground, t) == _chain(w, ground, retry) for t in later), later
+    assert r["delivery_ratio"]["flows"][0] == 1.0
+
+
+def test_a_lost_frame_to_a_one_radio_node_waits_a_slot_listening(monkeypatch):
+    """A frame to a drone (one radio, which may be sending to this node at the
+    same time: both would be tuned away from each other) is retried only after
+    a slot of listening, with the wider window."""
+    seen = _record(monkeypatch)
+    from protocol.netsim.run import run_world
+    s, t_drop = 5, 2.5e6  # examples/small.json: address 20 (index 5) sends to 17 every 20 ms
+    r, w = run_world(_small(6, seconds=3.0), seed=3)
+    hop = next(t for t in seen if t[0] == s and t[5] == "data" and t[3] >= t_drop)[1]
+    assert w.macs[hop].chains == 1
+    seen.clear()
+    dropped = _drop_first(monkeypatch, s, hop, t_drop)
+    r, w = run_world(_small(6, seconds=3.0), seed=3)
+    lost = dropped[0]
+    tries = sorted((t for t in seen if t[0] == s and t[1] == hop and t[5] == "data" and t[3] >= lost.start),
+                   key=lambda t: t[3])
+    slot = w.macs[s].tm.slot
+    assert int(tries[1][3] // slot) >= int(tries[0][3] // slot) + 2, tries[:2]
+
+
+def test_drones_contend_only_in_their_own_positions(monkeypatch):
+    """With multi-chain stations, position 1 of every data slot is the
+    station's: a drone's backoff counter, counted down over slots it had to
+    skip or frozen by a busy channel, never lands on it (it used to: the
+    count-down subtracted the station's position too), nor past the slot's last."""
+    from protocol.netsim.run import run_world
+    from protocol.netsim.swarms import swarm
+    seen = _record(monkeypatch)
+    r, w = run_world(swarm(24, spacing_m=50.0, duration_s=3.5, interval_ms=10.0), seed=2)
+    tm, p = w.macs[0].tm, w.macs[0].p
+    positions = []
+    for src, dst, ch, start, end, kind in seen:
+        n = int(start // tm.slot)
+        if src == 0 or dst < 0 or kind not in ("data", "key", "hs") or w.plan.is_control(n):
+            continue
+        positions.append(round((start - n * tm.slot - tm.tx_offset) / tm.microslot, 6))
+    assert len(positions) > 3000 and r["mac"]["deferred"] > 100, (len(positions), r["mac"])
+    assert set(positions) <= {0.0, *map(float, range(2, p.positions))}, sorted(set(positions))
