@@ -166,13 +166,14 @@ def long_correlation(y) -> tuple:
     n_pos = len(y) - _LONG_FIELD.size + 1
     if n_pos <= 0:
         return np.zeros(0), np.zeros(0)
-    win = np.lib.stride_tricks.sliding_window_view(y, SEGMENT)  # (len-31, 32)
-    d = np.abs(win @ np.conj(_SEGMENTS).T)  # (len-31, 5)
-    energy = np.sqrt(np.einsum("ij,ij->i", win.real, win.real) + np.einsum("ij,ij->i", win.imag, win.imag))
+    # np.correlate (one thread) rather than a matrix product, which a threaded BLAS spins several cores for
+    y = np.asarray(y)
+    ce = np.concatenate(([0.0], np.cumsum(y.real ** 2 + y.imag ** 2)))
+    energy = np.sqrt(np.maximum(ce[SEGMENT:] - ce[:-SEGMENT], 0.0))  # of the 32 samples from each index
     score = np.zeros(n_pos)
     conf = np.zeros(n_pos)
     for s in range(_SEGMENTS.shape[0]):
-        part = d[s * SEGMENT:s * SEGMENT + n_pos, s]
+        part = np.abs(np.correlate(y[s * SEGMENT:s * SEGMENT + n_pos + SEGMENT - 1], _SEGMENTS[s], "valid"))
         score += part
         en = energy[s * SEGMENT:s * SEGMENT + n_pos] * _SEG_NORM[s]
         conf += np.where(en > 0, part / np.where(en > 0, en, 1.0), 0.0)

@@ -10,12 +10,12 @@ lands on one or two subcarriers at a power the noise estimate (an average
 over all subcarriers) does not see. Removing it first answers both.
 
 Method, on the whole buffer of N samples: the periodogram zero-padded to a
-power of two >= 4 N; its strongest bin is a candidate when it stands
+power of two >= N; its strongest bin is a candidate when it stands
 :data:`LINE_RATIO` above the median bin (measured on 300 noisy packets, 1 to
-1000 bytes: at most 53 times, from the short training's lines in short
+1000 bytes: at most 49 times, from the short training's lines in short
 buffers and the pilots' 127-symbol polarity period in long ones). Its
 frequency is refined to the maximum of |X(f)|^2 (golden-section search over
-±1 padded bin, 24 steps), its complex amplitude fitted by least squares, and it counts
+±1 bin, 26 steps), its complex amplitude fitted by least squares, and it counts
 as a line only if it carries at least :data:`LINE_FRACTION` of the buffer's
 mean power and is steady: the least-squares amplitudes of :data:`BLOCKS`
 equal blocks add coherently (:func:`coherence` >= :data:`COHERENCE`). An
@@ -45,7 +45,7 @@ COHERENCE = 0.95  # coherence() a line needs (1 = the same amplitude and phase i
 MAX_LINES = 2
 MIN_SAMPLES = 256  # below this no line is looked for (too few bins for a median)
 _GOLDEN = (np.sqrt(5) - 1) / 2
-_ITERATIONS = 24  # golden-section steps: 0.618^24 of 2 padded bins is ~2e-5 of an unpadded bin
+_ITERATIONS = 26  # golden-section steps: 0.618^26 of 2 bins is ~8e-6 of a bin
 CHUNK = 1 << 18  # longer buffers are cleaned in chunks of this many samples (13 ms), each on its own
 
 
@@ -61,8 +61,9 @@ def find_line(x: np.ndarray) -> float | None:
     size = x.size
     if size < MIN_SAMPLES:
         return None
-    nfft = 1 << int(np.ceil(np.log2(4 * size)))
-    p = np.abs(np.fft.fft(x, nfft)) ** 2
+    nfft = 1 << int(np.ceil(np.log2(size)))
+    spec = np.fft.fft(x, nfft)
+    p = spec.real ** 2 + spec.imag ** 2
     med = float(np.median(p))
     k = int(np.argmax(p))
     if not p[k] > LINE_RATIO * med:  # also refuses med = 0 with p = 0 and NaN
