@@ -180,22 +180,3 @@ def test_a_lost_frame_to_a_one_radio_node_waits_a_slot_listening(monkeypatch):
     slot = w.macs[s].tm.slot
     assert int(tries[1][3] // slot) >= int(tries[0][3] // slot) + 2, tries[:2]
 
-
-def test_drones_contend_only_in_their_own_positions(monkeypatch):
-    """With multi-chain stations, position 1 of every data slot is the
-    station's: a drone's backoff counter, counted down over slots it had to
-    skip or frozen by a busy channel, never lands on it (it used to: the
-    count-down subtracted the station's position too), nor past the slot's last."""
-    from protocol.netsim.run import run_world
-    from protocol.netsim.swarms import swarm
-    seen = _record(monkeypatch)
-    r, w = run_world(swarm(24, spacing_m=50.0, duration_s=3.5, interval_ms=10.0), seed=2)
-    tm, p = w.macs[0].tm, w.macs[0].p
-    positions = []
-    for src, dst, ch, start, end, kind in seen:
-        n = int(start // tm.slot)
-        if src == 0 or dst < 0 or kind not in ("data", "key", "hs") or w.plan.is_control(n):
-            continue
-        positions.append(round((start - n * tm.slot - tm.tx_offset) / tm.microslot, 6))
-    assert len(positions) > 3000 and r["mac"]["deferred"] > 100, (len(positions), r["mac"])
-    assert set(positions) <= {0.0, *map(float, range(2, p.positions))}, sorted(set(positions))
