@@ -59,6 +59,7 @@ lint: setup
 	$(PY) -m rtl_verif.regs --check
 	$(PY) -m rtl_verif.readme_tables --check
 	$(PY) -m rtl_verif.soc.docs --check
+	$(PY) -m protocol.firmware_tables --check
 	$(PY) -m ruff check .
 	$(PY) tools/lint_firmware.py
 
@@ -75,6 +76,8 @@ kpi: setup
 
 regs: setup
 	$(PY) -m rtl_verif.regs
+	$(PY) -m protocol.firmware_tables
+	$(PY) -m protocol dissector --out protocol/meshlink.lua
 
 firmware: setup
 	$(PY) -m firmware_models build
