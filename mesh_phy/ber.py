@@ -195,9 +195,10 @@ def curve_name(curve: str, rate_mbps) -> str:
 
 
 def sweep(curves, rate_mbps, ebn0_list, *, seed=None, progress=True, target_errors=100, max_bits=10_000_000,
-          jobs=1, **batch_options) -> list:
+          jobs=1, backend=None, scheduler=None, **batch_options) -> list:
     """Every curve over ``ebn0_list`` with the shared link runner (per-point
-    seeds from ``seed``; a curve stops at its first point with no error)."""
+    seeds from ``seed``; a curve stops at its first point with no error;
+    ``backend``/``scheduler`` as :func:`mesh_phy.link.runner.sweep`)."""
     base = fresh_base_seed() if seed is None else seed
     rate = rate_params(rate_mbps).mbps
     if not isinstance(curves, (list, tuple)):
@@ -205,7 +206,7 @@ def sweep(curves, rate_mbps, ebn0_list, *, seed=None, progress=True, target_erro
     xs = tuple(argcheck.array(ebn0_list, "ebn0_list", PhyError, kind="f", ndim=1).astype(float))
     spec = [runner.Curve(curve_name(c, rate), xs, partial(BerLink, c, rate, **batch_options)) for c in curves]
     pts = runner.sweep(spec, base_seed=base, target_errors=target_errors, max_trials=max_bits,
-                       progress=progress, jobs=jobs)
+                       progress=progress, jobs=jobs, backend=backend, scheduler=scheduler)
     by_name = {curve_name(c, rate): c for c in curves}
     return [Point(by_name[p.curve], float(p.x), p.errors, p.trials) for p in pts]
 
@@ -266,6 +267,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-bits", type=float, default=2e7)
     ap.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
+    runner.add_backend_arguments(ap)
     ap.add_argument("--out", default="docs", help="folder for the CSV and PNG")
     ap.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
@@ -278,7 +280,7 @@ def main(argv=None) -> int:
     max_bits = argcheck.real(a.max_bits, "--max-bits", PhyError, lo=1.0, hi=1e13)
     seed = fresh_base_seed() if a.seed is None else argcheck.integer(a.seed, "--seed", PhyError, lo=0)
     pts = sweep(curves, a.rate, ebn0, seed=seed, progress=not a.quiet, target_errors=errors,
-                max_bits=int(max_bits), jobs=a.jobs)
+                max_bits=int(max_bits), jobs=a.jobs, backend=a.backend, scheduler=a.scheduler)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     write_csv(pts, a.rate, out / f"ber_rate{a.rate}.csv")

@@ -413,6 +413,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tag", default="", help="suffix for the output file names (e.g. _sco)")
     ap.add_argument("--seed", type=int, default=None, help="base seed (default: random, printed)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
+    runner.add_backend_arguments(ap)
     ap.add_argument("--quick", action="store_true", help="coarse grid, 10 errors / 60 packets: seconds")
     ap.add_argument("--out", default="docs", help="folder for the CSV and PNG files")
     ap.add_argument("--table", action="store_true", help=f"AWGN full sync: also write mesh_phy/data/{TABLE}")
@@ -463,7 +464,7 @@ def main(argv=None) -> int:
                                  (lambda r, ch=ch, nb=nb: default_grid(ch, r, psdu_bytes=nb, quick=a.quick)),
                                  jam_snr_db=jam_snr, cfo_max_hz=cfo, sco=a.sco, phase_noise_dbc_hz=a.phase_noise)
             pts = runner.sweep(curves, base_seed=seed, target_errors=errors, max_trials=max_packets, floor=floor,
-                               progress=not a.quiet, jobs=a.jobs)
+                               progress=not a.quiet, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler)
             table = _rows(pts, curves)
             _write_csv(table, out / f"{stem}.csv")
             _plot(table, out / f"{stem}.png", title)

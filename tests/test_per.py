@@ -102,13 +102,22 @@ def test_every_channel_runs_and_a_strong_jammer_hurts(channel, rng):
 def test_cli_quick_run_writes_csv_and_png_and_is_reproducible(tmp_path, capsys):
     args = ["--quick", "--rates", "6", "--psdu-bytes", "100", "--seed", "3", "--quiet"]
     assert per.main([*args, "--out", str(tmp_path / "a")]) == 0
-    assert per.main([*args, "--out", str(tmp_path / "b"), "--jobs", "1"]) == 0
+    assert per.main([*args, "--out", str(tmp_path / "b"), "--jobs", "2", "--backend", "processes"]) == 0
     a = (tmp_path / "a" / "per_awgn_100B.csv").read_text()
-    assert a == (tmp_path / "b" / "per_awgn_100B.csv").read_text()
+    assert a == (tmp_path / "b" / "per_awgn_100B.csv").read_text()  # the backend does not change a number
     assert (tmp_path / "a" / "per_awgn_100B.png").stat().st_size > 10_000
     lines = a.splitlines()
     assert lines[0].split(",") == per.COLUMNS and len(lines) >= 3
     assert "seed 3" in capsys.readouterr().out
+
+
+def test_ber_cli_gives_the_same_curve_on_every_backend(tmp_path):
+    from mesh_phy import ber
+    args = ["--rate", "6", "--ebn0", "0:2:4", "--errors", "20", "--max-bits", "2e5", "--seed", "1", "--quiet"]
+    assert ber.main([*args, "--out", str(tmp_path / "s")]) == 0
+    assert ber.main([*args, "--out", str(tmp_path / "p"), "--backend", "processes", "--jobs", "2"]) == 0
+    s = (tmp_path / "s" / "ber_rate6.csv").read_text()
+    assert s == (tmp_path / "p" / "ber_rate6.csv").read_text() and len(s.splitlines()) == 10
 
 
 def test_cli_bad_argument_is_one_line():

@@ -177,6 +177,13 @@ def _backend(jobs: int, backend, scheduler):
         raise PhyError(str(exc)) from None
 
 
+def add_backend_arguments(ap) -> None:
+    """The ``--backend`` and ``--scheduler`` options of a sweep CLI (``argparse`` parser ``ap``), for :func:`sweep`."""
+    ap.add_argument("--backend", default=None, choices=("serial", "processes", "dask"),
+                    help="where the points run (default: serial for --jobs 1, else processes; same results on each)")
+    ap.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (implies dask)")
+
+
 def sweep(curves: Sequence[Curve], *, base_seed: int, target_errors: int, max_trials: int,
           floor: float = 0.0, progress: bool = True, jobs: int = 1, backend=None, scheduler: str | None = None
           ) -> list[Point]:
