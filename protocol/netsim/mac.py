@@ -93,8 +93,10 @@ transmitting (half duplex: tuned to another node's channel for the whole
 slot) or still receiving a longer frame; a frame that arrives otherwise is
 lost. A ground station's chains keep listening on the channels they do not
 send on. After a unicast transmission a node listens for at least one slot
-before it sends again (but a leaf's frame to a multi-chain station, above),
-so a node sending a burst is never deaf for two slots in a row.
+before it sends again, so a node sending a burst is never deaf for two slots
+in a row — except a leaf after a frame to a multi-chain station, sent or
+lost (no child waits for it; the station's downlinks to it may then wait
+while it sends a burst).
 
 **Per-hop latency** (the spec's air-interface latency): from the frame's
 arrival in this MAC's queue to its first correct reception at the next
@@ -566,9 +568,10 @@ class Mac:
         if self.off:
             return
         self.blacklist.record(dst, ch, ok, env.now)
-        # a leaf's frame to a multi-chain station (which listens on every chain, and no child waits for
-        # this node) goes again in the next slot; a relay listens first (its children must find it on its
-        # channel), and so does a frame to a one-radio node (which may be trying to reach this one)
+        # after a leaf's frame to a multi-chain station (which listens on every chain, and no child waits
+        # for this node), delivered or lost, the leaf may send again in the next slot; a relay listens first
+        # (its children must find it on its channel), and so does a frame to a one-radio node (which may be
+        # trying to reach this one)
         fast = rx_mac.chains > 1 and self.relay_until <= env.now
         if ok:
             if rx_mac.chains > 1:
