@@ -43,6 +43,9 @@ LINE_FRACTION = 0.01  # line power / mean buffer power (-20 dB) for a line
 BLOCKS = 8  # the buffer's blocks for the steadiness test
 COHERENCE = 0.95  # coherence() a line needs (1 = the same amplitude and phase in every block)
 MAX_LINES = 2
+QUIET_BLOCK = 80  # samples (one OFDM symbol) of the quiet-block test
+QUIET_BLOCKS = 2  # the quietest blocks a line must dominate
+QUIET_SHARE = 0.5  # share of those blocks' energy the line must carry
 MIN_SAMPLES = 256  # below this no line is looked for (too few bins for a median)
 _GOLDEN = (np.sqrt(5) - 1) / 2
 _ITERATIONS = 26  # golden-section steps: 0.618^26 of 2 bins is ~8e-6 of a bin
@@ -95,13 +98,35 @@ def coherence(y: np.ndarray, e: np.ndarray, blocks: int = BLOCKS) -> float:
     return float(np.abs(a.sum()) ** 2 / (blocks * total)) if total > 0 else 0.0
 
 
+def quiet_share(y: np.ndarray, line: np.ndarray) -> float:
+    """Share of the energy of the :data:`QUIET_BLOCKS` quietest
+    :data:`QUIET_BLOCK`-sample blocks of ``y`` that ``line`` (the fitted line,
+    same length) carries: near 1 for a jammer that is on where no packet is
+    (it dominates the quiet blocks), near 1/52 or less for a line of an OFDM
+    packet (a subcarrier's share of a block the packet fills)."""
+    nb = y.size // QUIET_BLOCK
+    if nb < QUIET_BLOCKS:
+        return 0.0
+    size = nb * QUIET_BLOCK
+    energy = np.sum(np.abs(y[:size].reshape(nb, QUIET_BLOCK)) ** 2, axis=1)
+    quiet = np.argsort(energy, kind="stable")[:QUIET_BLOCKS]
+    total = float(energy[quiet].sum())
+    carried = float(np.sum(np.abs(line[:size].reshape(nb, QUIET_BLOCK)[quiet]) ** 2))
+    return carried / total if total > 0 else 0.0
+
+
 def _steady_amplitude(y: np.ndarray, e: np.ndarray) -> complex | None:
     """Least-squares amplitude of the line ``e`` (unit modulus) in ``y``, or
-    None when it is too weak (:data:`LINE_FRACTION`) or not steady
-    (:data:`COHERENCE`)."""
+    None when it is too weak (:data:`LINE_FRACTION`), not steady
+    (:data:`COHERENCE`), or not dominant where the buffer is quietest
+    (:data:`QUIET_SHARE`: a packet whose signal repeats — the same frame sent
+    back to back, DATA that is constant after scrambling — has steady lines of
+    its own, but only where the packet is)."""
     amp = np.vdot(e, y) / y.size
     power = float(np.mean(y.real ** 2 + y.imag ** 2))
     if abs(amp) ** 2 < LINE_FRACTION * power or coherence(y, e) < COHERENCE:
+        return None
+    if quiet_share(y, amp * e) < QUIET_SHARE:
         return None
     return amp
 
@@ -112,11 +137,21 @@ def remove_lines(x: np.ndarray, max_lines: int = MAX_LINES) -> tuple[np.ndarray,
     result is a new array (``x`` itself when no line was found). A buffer
     longer than :data:`CHUNK` is cleaned chunk by chunk (a line's frequency
     estimate is good to ~1/N of a cycle per sample, and the FFT's memory
-    grows with N)."""
-    if x.size > CHUNK:
-        parts = [remove_lines(x[i:i + CHUNK], max_lines) for i in range(0, x.size, CHUNK)]
-        freqs = [f for _, fs in parts for f in fs]
-        return (np.concatenate([p for p, _ in parts]) if freqs else x), freqs
+    grows with N); a last piece shorter than half a chunk joins the one
+    before it, so no piece is too short to clean."""
+    if x.size <= CHUNK:
+        return _remove(x, max_lines)
+    starts = list(range(0, x.size, CHUNK))
+    if x.size - starts[-1] < CHUNK // 2:
+        starts.pop()
+    ends = [*starts[1:], x.size]
+    parts = [_remove(x[a:b], max_lines) for a, b in zip(starts, ends, strict=True)]
+    freqs = [f for _, fs in parts for f in fs]
+    return (np.concatenate([p for p, _ in parts]) if freqs else x), freqs
+
+
+def _remove(x: np.ndarray, max_lines: int) -> tuple[np.ndarray, list[float]]:
+    """:func:`remove_lines` on one piece."""
     found = []
     y = x
     n = np.arange(x.size)
