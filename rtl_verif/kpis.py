@@ -223,8 +223,9 @@ def cpu_core(ctx):
                            f"CORDIC, type-II observer, delay compensation) on {f['samples']:.0f} recorded samples, "
                            f"every output checked against the golden model; {f['clocks_per_update']:.0f} clocks per "
                            f"sample = {load:.1f} % of a 100 MHz core at the {f['host_hz'] / 1e3:g} kHz host rate. "
-                           f"Icarus runs the short program (the Verilator run over 200 samples with a loss of signal "
-                           f"is in docs/soc.md). Testbench: {r['command']}")
+                           f"Icarus runs the short program, the first {f['samples']:.0f} samples (the Verilator run "
+                           f"over all 400 recorded samples, the loss of signal included, averages a little more per "
+                           f"sample: docs/soc.md). Testbench: {r['command']}")
 
 
 def ccm_clocks(payload: int, header: int, latency: float, per_block: float) -> float:
