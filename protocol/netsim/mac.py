@@ -49,8 +49,9 @@ next slot with the first attempt's window; a relay (its children must
 find it on its channel) and any frame to a one-radio node (which may be
 trying to reach this one: two neighbours retrying at each other at once
 would each be tuned away from the other) draw the counter from a window
-of two slots' positions and listen for a slot first. After ``max_attempts`` the frame is given back to the
-node as failed. Frames older than
+of two slots' positions and listen for a slot first. After
+``max_attempts`` the frame is given back to the node as failed. Frames
+older than
 ``max_queue_us`` are dropped unsent. A one-chain radio never starts a
 frame while it is receiving one (on any channel) or its own ACK (SIFS
 after a frame it received) is due.
@@ -75,7 +76,8 @@ scheduling does for periodic traffic (LTE-V2X sidelink mode 4, 3GPP TS
 15 s, 60,114 hops) retransmissions fell from 2,205 to 847, hops over 1 ms
 from 187 to 15 and the worst hop from 2.59 to 1.79 ms; in the KPI's
 swarm (9 drones, 24 seeds, 86,130 hops) hops over 1 ms went from 6 to 2.
-The station's chains send in parallel — a multicast fan-out reaches members on different channels in
+The station's chains send in parallel — a multicast fan-out reaches
+members on different channels in
 the same slot — each with its own backoff state, never two frames to one
 destination or two on one channel in a slot; chain 0 alone sends
 broadcasts. Their supply currents add (:mod:`protocol.netsim.energy`).
@@ -264,7 +266,7 @@ class Mac:
                       "bcast": 0}
         self._ack_cache: dict = {}
         self.chain_shift: dict = {}  # dst index -> the chain shift the last frame to it got through on
-        self.relay_until = -1.0  # received a unicast data frame to forward recently: a relay until then
+        self.relay_until = -1.0  # a drone sent it a unicast data frame recently: a relay until then
         # transmit chains: one per receive chain (a ground station sends a multicast fan-out's copies to
         # members on different channels in the same slot); chain 0 alone sends broadcasts
         self.tx_chains = [_Chain(k) for k in range(self.chains)]
