@@ -180,3 +180,21 @@ def test_a_lost_frame_to_a_one_radio_node_waits_a_slot_listening(monkeypatch):
     slot = w.macs[s].tm.slot
     assert int(tries[1][3] // slot) >= int(tries[0][3] // slot) + 2, tries[:2]
 
+
+
+@pytest.mark.parametrize("max_queue_us, interval_ms, seed", [(50_000, 0.5, 1), (50_000, 0.5, 2), (100, 20.0, 1),
+                                                              (200, 20.0, 1)])
+def test_stale_frames_are_dropped_without_taking_the_frame_another_chain_is_sending(max_queue_us, interval_ms,
+                                                                                    seed):
+    # A multi-chain station's chains share its queues. One chain used to drop the stale head of a
+    # queue another chain held and was sending (IndexError in _send_unicast, or the wrong frame
+    # sent): with the default max_queue_us and the station sending to two drones every 0.5 ms,
+    # and with max_queue_us of 100-200 us (the EDHOC frames at start-up). Frames then go stale and
+    # are counted, and every frame sent is one that was queued.
+    sc = {"seed": seed, "duration_s": 3.0, "mac": {"max_queue_us": max_queue_us},
+          "nodes": [{"address": 1, "role": "ground", "position_m": [0, 0, 2]},
+                    {"address": 16, "position_m": [150, 0, 100]}, {"address": 17, "position_m": [300, 0, 100]}],
+          "traffic": [{"src": 1, "dst": d, "size_bytes": 32, "interval_ms": interval_ms} for d in (16, 17)]}
+    r = run(sc)
+    assert r["loops"] == 0 and 0.0 <= r["delivery_ratio"]["overall"] <= 1.0
+    assert r["mac"]["tx"] >= r["mac"]["acks"] > 0

@@ -378,11 +378,16 @@ class Mac:
                 best = (dst, ch, q[0].t_enq)
         return best
 
-    def _drop_stale(self) -> None:
+    def _drop_stale(self, c: _Chain) -> None:
+        """Drop frames older than ``max_queue_us``, except the head of a queue another transmit chain
+        holds (it is being sent: its chain drops it, if stale, when it chooses again)."""
         now = self.env.now
-        for q in self.queues.values():
-            while q and now - q[0].t_enq > self.p.max_queue_us:
-                item = q.popleft()
+        held = {o.hold[2] for o in self.tx_chains if o is not c and o.hold is not None}
+        for dst, q in self.queues.items():
+            keep = 1 if dst in held else 0
+            while len(q) > keep and now - q[keep].t_enq > self.p.max_queue_us:
+                item = q[keep]
+                del q[keep]
                 self.n_queued -= 1
                 self.stats["stale"] += 1
                 self.w.sent(self.i, item.meta, False, now, "stale")
@@ -435,7 +440,7 @@ class Mac:
         env, T, tm, p = self.env, self.tm.slot, self.tm, self.p
         while not self.off:
             c.hold = None
-            self._drop_stale()
+            self._drop_stale(c)
             if not self.n_queued and not (self.bqueue and c.k == 0):
                 c.wake = env.event()
                 yield c.wake
