@@ -204,3 +204,20 @@ def test_result_has_the_interface_keys():
     assert r["multicast"]["delivery"] > 0.9
     assert r["delivery_ratio"]["overall"] > 0.97
     assert r["keying"]["connected_ms"] is not None
+
+
+def test_a_node_failed_before_its_join_stays_off_and_draws_nothing():
+    # A failure at 1 s of a node that joins at 3 s used to be ignored: the node powered on at its
+    # join and formed links. It now stays off: no link to it, nothing from it, no current (a node
+    # never powered on reported the listening current as its peak).
+    sc = {"seed": 1, "duration_s": 6.0,
+          "nodes": [{"address": 1, "role": "ground", "position_m": [0, 0, 2]},
+                    {"address": 16, "position_m": [150, 0, 100]},
+                    {"address": 17, "position_m": [300, 0, 100], "join_s": 3.0}],
+          "traffic": [{"src": 16, "dst": 1, "size_bytes": 32, "interval_ms": 50}],
+          "failures": [{"at_s": 1.0, "node": 17}]}
+    r = run(sc)
+    assert not [ln for ln in r["links"] if 17 in ln] and [1, 16] in r["links"]
+    assert r["current_ma"]["17"] == {"mean": 0.0, "peak": 0.0}
+    assert r["current_ma"]["16"]["peak"] >= r["current_ma"]["16"]["mean"] > 0
+    assert r["delivery_ratio"]["flows"] == [1.0]

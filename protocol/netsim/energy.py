@@ -24,7 +24,8 @@ The TX budget of the spec (< 200 mA) holds up to
 Mean current of a node = charge / time powered on; peak = the highest
 supply current it drew: the highest state current, or for a node with
 several transmit chains (a ground station, :mod:`protocol.netsim.mac`) the
-sum over the transmissions it had on the air at once.
+sum over the transmissions it had on the air at once. A node never powered
+on draws nothing: mean and peak 0.
 """
 
 import math
@@ -99,5 +100,5 @@ class EnergyMeter:
         listen = max(0.0, on_us - self.tx_us[i] - self.rx_us[i] - turn)
         charge = self.tx_charge[i] + self.rx_us[i] * self.c.rx_ma + listen * self.c.listen_ma \
             + turn * self.c.turnaround_ma
-        return {"mean": round(charge / on_us, 3) if on_us > 0 else 0.0, "peak": round(self.peak[i], 3),
+        return {"mean": round(charge / on_us, 3) if on_us > 0 else 0.0, "peak": round(self.peak[i], 3) if on_us > 0 else 0.0,
                 "tx_duty": round(self.tx_us[i] / on_us, 6) if on_us > 0 else 0.0}

@@ -123,6 +123,7 @@ class SimNode:
         self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
         self.deliveries: list = []  # the station's sealed frames not yet acknowledged
         self.opened = 0  # multicast commands this node opened (group key verified)
+        self.failed = False  # a scenario failure switched it off for good
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:

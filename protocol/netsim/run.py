@@ -314,7 +314,9 @@ class World:
     def _fail(self, f) -> None:
         spec = f["spec"]
         if spec.node is not None:
-            self.nodes[self.index[spec.node]].power_off()
+            nd = self.nodes[self.index[spec.node]]
+            nd.failed = True
+            nd.power_off()
         else:
             a, b = (self.index[x] for x in spec.link)
             self.medium.block_link(min(a, b), max(a, b))
@@ -374,6 +376,8 @@ class World:
         return self._result(wall)
 
     def _power_on(self, nd) -> None:
+        if nd.failed:  # a failure before its join: it stays off
+            return
         self.medium.off[nd.i] = False
         nd.power_on()
 
