@@ -370,3 +370,36 @@ def test_a_packet_whose_signal_repeats_keeps_its_lines(rng):
     x = tx.ppdu(psdu, 54, seed=0x5D)
     y = channel(x, rng, lead=50, snr_db=35)
     assert tones.remove_lines(y)[1] == [] and rx.receive(y).psdu == psdu
+
+
+def test_a_weak_tone_does_not_corrupt_64qam(rng):
+    # A tone 17 dB below the packet is too weak for the line remover, but on the one to few
+    # subcarriers it lands on it is louder than the 64-QAM points: the long training's N0 (an
+    # average over 52 subcarriers) does not show it, and the first decode's LLRs there are confident
+    # and wrong. The receiver re-encodes its first decode, measures each subcarrier's error power and
+    # decodes again with it. Measured with this construction (tone anywhere in the band, 30 dB
+    # noise, 1000-byte PSDUs at 54 Mbit/s): 17 dB SIR lost 47 of 60 before, 7 of 100 after;
+    # 18 dB 17 of 200 after.
+    lost = 0
+    for _ in range(40):
+        psdu = rng.bytes(1000)
+        try:
+            lost += rx.receive(_with_jammer(rng, psdu, 54, 200, sir_db=17.0)).psdu != psdu
+        except PhyError:
+            lost += 1
+    assert lost <= 12
+
+
+def test_a_clean_packet_is_decoded_once(rng, monkeypatch):
+    # The second decode is for interference only: at the 54 Mbit/s waterfall and in multipath it
+    # must not fire (paired over 2,800 packets it changed no outcome), and it costs a Viterbi pass.
+    calls = []
+    real = rx.decode_bits
+    monkeypatch.setattr(rx, "decode_bits", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    for fir in ((1.0,), (0.8, 0.0, 0.45j, 0.0, -0.3)):
+        for _ in range(5):
+            psdu = rng.bytes(400)
+            r = rx.receive(channel(tx.ppdu(psdu, 54), rng, lead=150, fir=fir, snr_db=26.0,
+                                   cfo_hz=float(rng.uniform(-100e3, 100e3))))
+            assert r.psdu == psdu
+    assert calls.count(54) == 10  # one DATA decode per packet (the others are SIGNAL's, at 6)
