@@ -198,3 +198,46 @@ def test_stale_frames_are_dropped_without_taking_the_frame_another_chain_is_send
     r = run(sc)
     assert r["loops"] == 0 and 0.0 <= r["delivery_ratio"]["overall"] <= 1.0
     assert r["mac"]["tx"] >= r["mac"]["acks"] > 0
+
+
+def test_with_every_channel_blacklisted_the_mac_skips_the_slot_search_and_chooses_as_the_search_would(
+        monkeypatch):
+    # All six channels jammed at 60 dBm for a second: every waiting frame's channels are blacklisted,
+    # and the 192-slot search ran every slot for nothing (6.8 s for a 4-node, 6 s run instead of
+    # 0.5). When no waiting frame has a usable channel the MAC now goes straight to the fallback;
+    # here every such choice is checked against the full search (same slot, destination and channel,
+    # and the search started no probe).
+    import copy as _copy
+
+    from protocol.netsim import mac
+
+    real = mac.Mac._choose
+    checked = []
+
+    def choose(self, c):
+        held = self._held(c) if len(self.tx_chains) > 1 else ((), ())
+        now = self.env.now
+        short = self.n_queued and not (self.bqueue and c.k == 0) and not any(
+            q and d not in held[1] and self.blacklist.any_usable(d, now) for d, q in self.queues.items())
+        got = real(self, c)
+        if short:
+            before = _copy.deepcopy(self.blacklist._rate)
+            monkeypatch.setattr(self.blacklist, "any_usable", lambda d, t: True)
+            full = real(self, c)
+            monkeypatch.delattr(self.blacklist, "any_usable")
+            assert got == full and self.blacklist._rate == before
+            checked.append(got)
+        return got
+
+    monkeypatch.setattr(mac.Mac, "_choose", choose)
+    sc = {"seed": 1, "duration_s": 4.0,
+          "nodes": [{"address": 1, "role": "ground", "position_m": [0, 0, 2]},
+                    {"address": 16, "position_m": [200, 0, 100]}, {"address": 17, "position_m": [400, 0, 100]},
+                    {"address": 18, "position_m": [300, 200, 100]}],
+          "traffic": [{"src": 16, "dst": 1, "size_bytes": 32, "interval_ms": 20},
+                      {"src": 1, "dst": 17, "size_bytes": 32, "interval_ms": 20},
+                      {"src": 18, "dst": 16, "size_bytes": 32, "interval_ms": 20}],
+          "jammers": [{"channels": list(range(6)), "power_dbm": 60, "position_m": [200, 0, 50],
+                       "start_s": 2.5, "stop_s": 3.5}]}
+    run(sc)
+    assert len(checked) > 100

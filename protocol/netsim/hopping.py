@@ -113,6 +113,17 @@ class Blacklist:
             return True
         return False
 
+    def any_usable(self, nb: int, now: float) -> bool:
+        """Would :meth:`usable` pass some channel for ``nb`` at ``now``? (No probe is started.)"""
+        bad = self.advertised.get(nb) or ()
+        for ch in range(self.channels):
+            if ch in bad:
+                continue
+            st = self._rate.get((nb, ch))
+            if st is None or st[2] is None or now - st[2] >= self.probe_us:
+                return True
+        return False
+
     def record(self, nb: int, ch: int, ok: bool, now: float) -> bool:
         """Record one attempt; True if it newly blacklists the channel."""
         st = self._rate.setdefault((nb, ch), [1.0, 0, None])

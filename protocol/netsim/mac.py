@@ -400,8 +400,14 @@ class Mac:
         n = int(math.ceil((max(self.env.now, self.rest_until) - self.tm.tx_offset) / T))
         n = max(n, 0)
         fallback = None
+        span = 4 * self.plan.channels * self.plan.control_every
+        now = self.env.now
+        if self.n_queued and not bqueue and not any(q and d not in held[1] and self.blacklist.any_usable(d, now)
+                                                    for d, q in self.queues.items()):
+            span = 0  # no channel usable for any waiting frame: no slot would do, straight to the fallback
+            fallback = n + 1 if self.plan.is_control(n) else n
         bad = frozenset().union(*self.blacklist.advertised.values()) if bqueue else frozenset()
-        for k in range(4 * self.plan.channels * self.plan.control_every):
+        for k in range(span):
             m = n + k
             if self.plan.is_control(m):
                 if bqueue:
