@@ -221,3 +221,21 @@ def test_a_node_failed_before_its_join_stays_off_and_draws_nothing():
     assert r["current_ma"]["17"] == {"mean": 0.0, "peak": 0.0}
     assert r["current_ma"]["16"]["peak"] >= r["current_ma"]["16"]["mean"] > 0
     assert r["delivery_ratio"]["flows"] == [1.0]
+
+
+def test_a_failed_destination_is_purged_and_the_time_is_reported():
+    # convergence_ms counts flows between live nodes only, so a failed destination "converges" at
+    # the first check; purge_ms is how long live nodes went on routing to it (frames for it wander
+    # until then). A link failure has no purge.
+    sc = {"seed": 1, "duration_s": 6.0,
+          "nodes": [{"address": 1, "role": "ground", "position_m": [0, 0, 2]},
+                    {"address": 16, "position_m": [150, 0, 100]}, {"address": 17, "position_m": [300, 0, 100]},
+                    {"address": 18, "position_m": [450, 0, 100]}],
+          "traffic": [{"src": 16, "dst": 18, "size_bytes": 32, "interval_ms": 20},
+                      {"src": 17, "dst": 1, "size_bytes": 32, "interval_ms": 20}],
+          "failures": [{"at_s": 3.0, "node": 18}, {"at_s": 4.0, "link": [16, 17]}]}
+    r = run(sc)
+    assert r["convergence_ms"][0] == 1.0 and r["convergence_ms"][1] is not None
+    assert r["purge_ms"][1] is None and 0 < r["purge_ms"][0] < 3000
+    assert not [ln for ln in r["links"] if 18 in ln]
+    assert 0 < r["delivery_ratio"]["flows"][0] < 1 and r["delivery_ratio"]["flows"][1] > 0.99

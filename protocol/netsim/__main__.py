@@ -43,7 +43,7 @@ def summary(r: dict) -> str:
         f"({r['latency_budget_us']['hop_samples']} hops)",
         f"end-to-end latency us p50/p99/p99.999/max: {q(r['e2e_latency_us'])}",
         f"loops {r['loops']}, duplicates {r['duplicates']}, multicast {r['multicast']}",
-        f"convergence ms {r['convergence_ms']}",
+        f"convergence ms {r['convergence_ms']}, purge ms {r['purge_ms']}",
         f"keying {r['keying']}",
         f"overhead {r['overhead_bytes_per_node_s']} bytes/node/s, drops {r['drops']}",
         f"routes {r['routes']}",

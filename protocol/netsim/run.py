@@ -19,6 +19,12 @@ Result keys (JSON-shaped: string keys, numbers, lists, None):
 * ``loops``: frames that reached a node already on their path (0 by design);
 * ``convergence_ms``: per failure, the time until every unicast flow
   between live nodes has a working path again (None: not within the run);
+  flows to or from the failed node do not count, so a failed destination
+  converges at the first check (1 ms); ``purge_ms`` says how long the others
+  went on routing to it;
+* ``purge_ms``: per node failure, the time until no live node has a route
+  to the failed node any more (frames for it are then dropped at their
+  source instead of wandering); None for a link failure, or not within the run;
 * ``overhead_bytes_per_node_s``: bytes of control frames (HELLO, TC, EDHOC,
   ACK) on the air per powered node per second;
 * ``current_ma``: per node address (string), {mean, peak} supply current.
@@ -271,12 +277,16 @@ class World:
 
     # ------------------------------------------------------------ convergence
     def route_event(self) -> None:
-        if self._check_scheduled or not any(f["converged"] is None and f["at"] <= self.engine.now
-                                            for f in self.failures):
+        if self._check_scheduled or not any(self._pending(f) for f in self.failures):
             return
         self._check_scheduled = True
         t = (int(self.engine.now // CONVERGENCE_CHECK_US) + 1) * CONVERGENCE_CHECK_US
         self.engine.at(t, self._check_convergence)
+
+    def _pending(self, f) -> bool:
+        """Has failure ``f`` happened, and is its convergence or (a node's) purge still to be seen?"""
+        return f["at"] <= self.engine.now and (f["converged"] is None or
+                                               (f["spec"].node is not None and f["purged"] is None))
 
     def _path_ok(self, src: int, dst: int, now: float) -> bool:
         node, seen = self.nodes[self.index[src]], {src}
@@ -306,7 +316,14 @@ class World:
                 f["converged"] = now
                 self.engine.log("converged", f"{(now - f['at']) / 1000:.3f}")
         for f in self.failures:
-            if f["converged"] is None and f["at"] <= now:
+            gone = f["spec"].node
+            if f["at"] > now or gone is None or f["purged"] is not None:
+                continue
+            if all(nd.routing.next_hop(gone, now) is None for nd in self.nodes if nd.alive):
+                f["purged"] = now
+                self.engine.log("purged", gone, f"{(now - f['at']) / 1000:.3f}")
+        for f in self.failures:
+            if self._pending(f):
                 self.engine.at(now + 20 * CONVERGENCE_CHECK_US, self.route_event)
                 break
 
@@ -423,6 +440,8 @@ class World:
             "failure_times_s": [f.at_s for f in sc.failures],
             "convergence_ms": [None if f["converged"] is None else round((f["converged"] - f["at"]) / 1000, 3)
                                for f in self.failures],
+            "purge_ms": [None if f["purged"] is None else round((f["purged"] - f["at"]) / 1000, 3)
+                         for f in self.failures],
             "overhead_bytes_per_node_s": round(overhead / on_s, 3) if on_s else None,
             "current_ma": {str(nd.address): {k: v for k, v in self.energy.summary(nd.i, nd.on_us).items()
                                               if k in ("mean", "peak")} for nd in self.nodes},
