@@ -544,6 +544,10 @@ class SimNode:
     def _on_data(self, f: dict, meta, t: float) -> None:
         """A data frame for this node, verified by the fleet node (sender not
         revoked, key, replay window, MIC): delivery and forwarding."""
+        before = self.routing.version
+        self.routing.sign_of_life(f["src"], self.w.engine.now)  # the previous hop, bound to its key
+        if self.routing.version != before:
+            self.routing_changed()
         if f["mesh"] is None:
             self.w.count("not a mesh data frame")
             return

@@ -202,8 +202,7 @@ class LinkState:
             nb = self.nbs[src] = Neighbour()
             self._mpr_dirty = True
         was = cost_of(nb.q) if self.usable(src, now) else None
-        if nb.down_until == INF and now - nb.down_at >= self.p.down_hold_us:
-            nb.down_until = now
+        self._revive(nb, now)
         nb.rssi = rssi_dbm if nb.rssi is None else nb.rssi + 0.3 * (rssi_dbm - nb.rssi)
         nb.tx_power = tx_power
         nb.heard = now
@@ -227,9 +226,26 @@ class LinkState:
             self._links_maybe_changed(now)
         return True
 
+    def _revive(self, nb, now: float) -> bool:
+        """End a MAC-down hold on a sign of life at least ``down_hold_us`` after it began."""
+        if nb.down_until == INF and now - nb.down_at >= self.p.down_hold_us:
+            nb.down_until = now
+            return True
+        return False
+
+    def sign_of_life(self, addr: int, now: float) -> None:
+        """A verified unicast frame from neighbour ``addr`` (its pairwise key): like a
+        HELLO, it ends a MAC-down hold at least ``down_hold_us`` old. A node back in
+        range that sends data is then reachable again at once, not at its next HELLO
+        (up to ``hello_us`` later)."""
+        nb = self.nbs.get(addr)
+        if nb is not None and self._revive(nb, now):
+            self._links_maybe_changed(now)
+
     def link_down(self, addr: int, now: float) -> None:
         """The MAC lost every attempt to ``addr``: the link is down until a
-        HELLO from it arrives at least ``down_hold_us`` later (a sign of life)."""
+        HELLO or a verified unicast frame (:meth:`sign_of_life`) from it
+        arrives at least ``down_hold_us`` later."""
         nb = self.nbs.get(addr)
         if nb is not None:
             nb.down_until = INF
