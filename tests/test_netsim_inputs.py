@@ -186,7 +186,10 @@ def _cli(argv, capsys):
 
 
 @pytest.mark.parametrize("content, reason", [("{not json", "is not JSON"), ('{"duration_s": 1}', "nodes is missing"),
-                                              ("[1, 2]", "scenario must be an object"), ("\xff\xfe", "")])
+                                              ("[1, 2]", "scenario must be an object"),
+                                              ("\xff\xfe", "is not UTF-8 text"),
+                                              ('{"seed": 1, "seed": 2}', "key 'seed' appears twice"),
+                                              ('{"seed": ' + "9" * 5000 + "}", "a number is too long")])
 def test_cli_bad_file_one_line_exit_2(tmp_path, capsys, content, reason):
     p = tmp_path / "s.json"
     p.write_bytes(content.encode("latin-1"))

@@ -18,17 +18,33 @@ from protocol.netsim.scenario import ScenarioError
 PROG = "python -m protocol.netsim"
 
 
+def _object(pairs: list) -> dict:
+    """A JSON object that names no key twice (json's default keeps the last silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ScenarioError(f"key {k!r} appears twice in one object")
+        out[k] = v
+    return out
+
+
 def _load(path: str) -> dict:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path} is not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise ScenarioError(f"{path} nests too deeply") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    except ValueError as exc:  # an integer beyond Python's digit limit
+        raise ScenarioError(f"{path}: a number is too long ({str(exc).split('(')[0].strip()})") from None
 
 
 def summary(r: dict) -> str:
