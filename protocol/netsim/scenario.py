@@ -32,13 +32,21 @@ needs, see :mod:`protocol.netsim.energy`).
 default ``duration_s`` − 0.1). ``warmup_s`` (top level, default 2.0 s) is
 the default start of every flow: the time a fleet needs to key itself.
 
-``failures``: ``{"at_s", "node"}`` (the node powers off) or ``{"at_s",
-"link": [a, b]}`` (the link between a and b stops carrying anything).
+``failures``: ``{"at_s", "node"}`` (the node powers off for good, also
+before its ``join_s``) or ``{"at_s", "link": [a, b]}`` (the link between a
+and b stops carrying anything).
 
 ``revocations``: ``{"at_s", "node"}`` — the authority revokes the node
 (a drone, not a ground station): its revocation list, its groups' next
 epochs and the next network key go from the station to every node, end
-to end.
+to end. Known limit: the station switches to the next network key at once
+and accepts the previous one for ``network_overlap_s`` (1 s), so a node the
+new key cannot reach within that time (no keyed route yet — a revocation in
+the first ~0.2 s of a run —, or out of range) can no longer verify HELLOs
+or be verified, and stays cut off.
+
+Every time (``join_s``, ``at_s``, ``start_s``, ``stop_s``) lies in
+[0, ``duration_s``]; an event at ``duration_s`` has no effect.
 
 ``jammers``: ``channels``\\* (channel indices), ``power_dbm``\\* (−30..60, EIRP
 per jammed 20 MHz channel), ``position_m``\\*, ``kind`` ``"partial_band"``
