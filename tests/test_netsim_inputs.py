@@ -133,6 +133,7 @@ BAD = [
     (lambda sc: _set(["jammers", 0, "stop_s"], 1.0)(_set(["jammers", 0, "start_s"], 2.0)(sc)),
      "scenario.jammers[0].stop_s must not be before start_s"),
     (_set(["jammers", 0, "stop_s"], 9.0), "scenario.jammers[0].stop_s"),
+    (_set(["traffic", 0, "start_s"], 2.95), "scenario.traffic[0].start_s = 2.95 must be before its stop_s = 2.9"),
     (_set(["jammers", 0, "reaction_us"], -1), "scenario.jammers[0].reaction_us"),
     (_set(["jammers", 0, "dwell_us"], 0), "scenario.jammers[0].dwell_us"),
     (_set(["jammers", 0, "beam"], 1), "scenario.jammers[0] has an unknown key 'beam'"),

@@ -28,7 +28,7 @@ needs, see :mod:`protocol.netsim.energy`).
 ``traffic``: ``src``\\*, ``dst``\\* (a node or a group), ``size_bytes``\\*
 (application payload, 0..1024), ``interval_ms``\\* (period, 0.1..60000),
 ``start_s`` (first packet; default a phase drawn from the seed in
-[``warmup_s``, ``warmup_s`` + interval)), ``stop_s`` (no packet at or after it;
+[``warmup_s``, ``warmup_s`` + interval); before ``stop_s``), ``stop_s`` (no packet at or after it;
 default ``duration_s`` − 0.1). ``warmup_s`` (top level, default 2.0 s) is
 the default start of every flow: the time a fleet needs to key itself.
 
@@ -306,6 +306,8 @@ def _traffic(value, nodes, groups, duration: float) -> tuple:
         interval = _real(f["interval_ms"], f"{p}.interval_ms", 0.1, 60_000)
         start = None if f.get("start_s") is None else _real(f["start_s"], f"{p}.start_s", 0, duration)
         stop = _real(f.get("stop_s", max(0.0, duration - 0.1)), f"{p}.stop_s", 0, duration)
+        if start is not None and start >= stop:
+            raise ScenarioError(f"{p}.start_s = {start:g} must be before its stop_s = {stop:g}")
         out.append(Flow(src, dst, size, interval, start, stop))
     return tuple(out)
 
