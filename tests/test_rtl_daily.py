@@ -9,6 +9,7 @@ real file) that only back-pressure exposes, so some tests pass and some fail.
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,7 @@ def test_parallel_configurations_keep_their_order_and_longest_first(monkeypatch,
         assert (sim, params, seed, testcase, waves) == ("icarus", {"N": len(name)}, 1, None, "0")
         with open(started, "a") as f:  # the worker processes append in start order
             f.write(f"{name}\n")
+        time.sleep(0.2)  # hold the worker, so the other one starts its configuration meanwhile
         return _result([TestOutcome("t", True, 1.0, 1.0, "")])._replace(block=name, wall_s=len(name)), []
 
     monkeypatch.setattr(cli, "run_config", fake)  # the forked workers see the patched module
