@@ -100,5 +100,7 @@ class EnergyMeter:
         listen = max(0.0, on_us - self.tx_us[i] - self.rx_us[i] - turn)
         charge = self.tx_charge[i] + self.rx_us[i] * self.c.rx_ma + listen * self.c.listen_ma \
             + turn * self.c.turnaround_ma
-        return {"mean": round(charge / on_us, 3) if on_us > 0 else 0.0, "peak": round(self.peak[i], 3) if on_us > 0 else 0.0,
-                "tx_duty": round(self.tx_us[i] / on_us, 6) if on_us > 0 else 0.0}
+        if on_us <= 0:  # never powered on
+            return {"mean": 0.0, "peak": 0.0, "tx_duty": 0.0}
+        return {"mean": round(charge / on_us, 3), "peak": round(self.peak[i], 3),
+                "tx_duty": round(self.tx_us[i] / on_us, 6)}
