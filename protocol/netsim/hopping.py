@@ -101,28 +101,26 @@ class Blacklist:
         self._rate: dict = {}  # (nb, ch) -> [ewma, samples, blacklisted_since or None]
         self.advertised: dict = {}  # nb -> frozenset of channels it reported jammed
 
-    def usable(self, nb: int, ch: int, now: float) -> bool:
+    def _passes(self, nb: int, ch: int, now: float) -> bool:
+        """Is ``ch`` usable for ``nb`` at ``now``: not reported jammed, and not
+        blacklisted or its probe due? (No state changes.)"""
         bad = self.advertised.get(nb)
         if bad and ch in bad:
             return False
         st = self._rate.get((nb, ch))
-        if st is None or st[2] is None:
-            return True
-        if now - st[2] >= self.probe_us:  # probe once
+        return st is None or st[2] is None or now - st[2] >= self.probe_us
+
+    def usable(self, nb: int, ch: int, now: float) -> bool:
+        if not self._passes(nb, ch, now):
+            return False
+        st = self._rate.get((nb, ch))
+        if st is not None and st[2] is not None:  # probe once
             st[0], st[1], st[2] = self.threshold, self.min_samples - 1, None
-            return True
-        return False
+        return True
 
     def any_usable(self, nb: int, now: float) -> bool:
         """Would :meth:`usable` pass some channel for ``nb`` at ``now``? (No probe is started.)"""
-        bad = self.advertised.get(nb) or ()
-        for ch in range(self.channels):
-            if ch in bad:
-                continue
-            st = self._rate.get((nb, ch))
-            if st is None or st[2] is None or now - st[2] >= self.probe_us:
-                return True
-        return False
+        return any(self._passes(nb, ch, now) for ch in range(self.channels))
 
     def record(self, nb: int, ch: int, ok: bool, now: float) -> bool:
         """Record one attempt; True if it newly blacklists the channel."""

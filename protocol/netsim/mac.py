@@ -382,7 +382,7 @@ class Mac:
         """Drop frames older than ``max_queue_us``, except the head of a queue another transmit chain
         holds (it is being sent: its chain drops it, if stale, when it chooses again)."""
         now = self.env.now
-        held = {o.hold[2] for o in self.tx_chains if o is not c and o.hold is not None}
+        held = self._held(c)[1] if len(self.tx_chains) > 1 else ()
         for dst, q in self.queues.items():
             keep = 1 if dst in held else 0
             while len(q) > keep and now - q[keep].t_enq > self.p.max_queue_us:
