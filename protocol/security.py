@@ -35,7 +35,9 @@ HELLO and TC): one key the whole fleet holds, installed with
 :meth:`SecureLink.install_network` (never with :meth:`SecureLink.install`,
 which serves one address), found by its key id — at most
 :data:`NETWORK_KEYS` at once, so a rekey can overlap the old key and the new
-one — and sent under the last one installed. Its windows are per sender, as
+one — and sent under the one chosen (the last one installed, unless it was
+installed with ``send=False`` to be switched to later with
+:meth:`SecureLink.send_network`). Its windows are per sender, as
 every key's; :meth:`SecureLink.forget_sender` drops one (safe only when the
 caller refuses that sender's older frames by other means, e.g. a
 timestamp).
@@ -234,20 +236,32 @@ class SecureLink:
                 del self.windows[k]
 
     # ---- the network (broadcast) key
-    def install_network(self, key: LinkKey) -> None:
-        """Install a network key (frames to the broadcast address) and send
-        under it from now on. Refused if its key id or its bytes are already
-        installed, or if :data:`NETWORK_KEYS` are (remove one first)."""
+    def install_network(self, key: LinkKey, *, send: bool = True) -> None:
+        """Install a network key (frames to the broadcast address): accepted
+        from now on, and sent under from now on if ``send`` (or if no
+        network key is sent under yet). Refused if its key id or its bytes
+        are already installed, or if :data:`NETWORK_KEYS` are (remove one
+        first)."""
         key = check_key(key)
+        send = argcheck.flag(send, "send", SecurityError)
         if key.key_id in self.network or any(k.key == key.key for k in self.network.values()):
             raise SecurityError(f"network key {key.key_id} (or its bytes) already installed: a rekey needs a new key")
         if len(self.network) >= NETWORK_KEYS:
             raise SecurityError(f"{NETWORK_KEYS} network keys installed: remove the oldest first")
         slot = (F.BROADCAST, key.key_id)
         self.network[key.key_id] = key
-        self.network_tx = key.key_id
+        if send or self.network_tx is None:
+            self.network_tx = key.key_id
         self.tx_counter[slot] = 0
         self._aead[slot] = CCMStar(key.key, key.cipher, key.mic_len)
+
+    def send_network(self, key_id: int) -> None:
+        """Send frames to the broadcast address under installed network key
+        ``key_id`` from now on (the others stay accepted until removed)."""
+        key_id = argcheck.integer(key_id, "key_id", SecurityError, lo=0, hi=255)
+        if key_id not in self.network:
+            raise SecurityError(f"network key {key_id} is not installed")
+        self.network_tx = key_id
 
     def remove_network(self, key_id: int) -> None:
         """Forget network key ``key_id``, its counter and its windows."""

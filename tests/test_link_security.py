@@ -345,7 +345,7 @@ def test_fleet_arguments_raise_frame_errors(case):
 def _sweep_entries():
     """(label, callable, good arguments, kinds) for every public function and
     method of protocol.security and protocol.fleet (tests/typed_inputs.py)."""
-    from typed_inputs import BYTES, INT, NONE, TEXT
+    from typed_inputs import BYTES, FLAG, INT, NONE, TEXT
 
     from protocol.fleet import authority, handshake, keys, node, statements
 
@@ -376,6 +376,11 @@ def _sweep_entries():
         link.install(key, 7)
         return link
 
+    def net_link():
+        link = S.SecureLink(9)
+        link.install_network(S.LinkKey(130, bytes(16), "sm4", 8))
+        return link
+
     def hs():
         return a.enrol(0x40 + len(a.enrolled)).handshakes
 
@@ -398,6 +403,10 @@ def _sweep_entries():
         ("SecureLink.unprotect", lambda data: fresh_link().unprotect(data), {"data": good_frame}, {"data": BYTES}),
         ("SecureLink.install_network", lambda key: S.SecureLink(7).install_network(key), {"key": S.LinkKey(
             130, bytes(16), "sm4", 8)}, {"key": ("LinkKey", lambda v: False)}),
+        ("SecureLink.install_network(send)", lambda send: S.SecureLink(7).install_network(
+            S.LinkKey(130, bytes(16), "sm4", 8), send=send), {"send": False}, {"send": FLAG}),
+        ("SecureLink.send_network", lambda key_id: net_link().send_network(key_id), {"key_id": 130},
+         {"key_id": INT}),
         ("SecureLink.remove_network", S.SecureLink(7).remove_network, {"key_id": 130}, {"key_id": INT}),
         ("SecureLink.forget_sender", S.SecureLink(7).forget_sender, {"src": 9}, {"src": INT}),
         # protocol.fleet.statements
@@ -439,6 +448,9 @@ def _sweep_entries():
          {"body": {"group": 0xFFFF, "epoch": 9, "key_id": 140, "wrapped_key": bytes(16)}, "now": 1.0,
           "overlap_s": 0.5}, {"body": NONE, "now": REAL, "overlap_s": REAL}),
         ("KeyManager.expire_network", n1.keys.expire_network, {"now": 1.0}, {"now": REAL}),
+        ("KeyManager.switch_network", n1.keys.switch_network, {"now": 1.0}, {"now": REAL}),
+        ("KeyManager.network_heard", n1.keys.network_heard, {"key_id": 200, "now": 1.0},
+         {"key_id": INT, "now": REAL}),
         # protocol.fleet.handshake
         ("check_limits", handshake.check_limits, {"limits": fleet.Limits()}, {"limits": NONE}),
         ("Handshakes", handshake.Handshakes,
@@ -492,6 +504,7 @@ def _sweep_entries():
          {"station": NONE, "dst": INT, "ftype": TEXT, "body": ("dict", lambda v: isinstance(v, dict))}),
         ("FleetAuthority.open_ack", a.open_ack, {"station": gs, "data": ack}, {"station": NONE, "data": BYTES}),
         ("FleetAuthority.rekey_network", a.rekey_network, {"station": gs}, {"station": NONE}),
+        ("FleetAuthority.switch_network", a.switch_network, {"station": gs}, {"station": NONE}),
         ("FleetAuthority.resend", a.resend, {"station": gs, "data": a.seal(gs, 0x10, "ack", {"acked_seq": 1})},
          {"station": NONE, "data": BYTES}),
     ]

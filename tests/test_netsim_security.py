@@ -24,7 +24,7 @@ from mesh_phy.coding.crc import crc32
 from protocol import codec
 from protocol import frames as F
 from protocol.netsim.node import Meta
-from protocol.netsim.run import World
+from protocol.netsim.run import World, run_world
 from protocol.netsim.scenario import validate
 from protocol.security import nonce
 
@@ -338,24 +338,41 @@ def test_beacon_replays_are_refused_by_window_then_by_timestamp():
     assert n2.accept(beacon_of(n1))[0] is not None  # a fresh one still verifies
 
 
-def test_network_rekey_overlap_then_the_revoked_key_is_refused():
+def test_network_rekey_is_distributed_then_switched_then_the_revoked_key_is_refused():
     """Revocation moves the network key to a new epoch, sealed to every
-    node but the revoked one: a node accepts the old key for
-    network_overlap_s (1 s) after the new one arrives, then refuses it —
+    node but the revoked one. Nobody sends under it until every node holds
+    it: a node that has it keeps verifying (and being verified by) nodes
+    that do not yet; the station switches at the last ack, a node on the
+    first frame that verifies under the new key, and from its switch a node
+    accepts the old key network_overlap_s (1 s) longer, then refuses it —
     the revoked node's HELLOs and TCs with it."""
     from protocol.security import SecurityError
-    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23)
+    a, (gs, n1, n2, r) = fleet_nodes(1, 0x21, 0x22, 0x23)
+    old_key = gs.link.network_tx
     old_r = beacon_of(r, [0x21])
     frames = a.revoke(gs, 0x23, relayed=True)
-    assert {codec.decode(f)["dst"] for f in frames} == {0x21}  # the revoked node gets nothing
-    for f in frames:
+    assert {codec.decode(f)["dst"] for f in frames} == {0x21, 0x22}  # the revoked node gets nothing
+    new_key = gs.keys.pending_network
+    assert new_key not in (None, old_key) and gs.link.network_tx == old_key and a.network_waiting == {0x21, 0x22}
+    for f in [f for f in frames if codec.decode(f)["dst"] == 0x21]:
         [ack] = n1.receive(f)
         assert a.open_ack(gs, ack)["src"] == 0x21
+    # n1 holds the new key, n2 not yet: they still verify each other, and the station both
+    assert n1.keys.pending_network == new_key and n1.link.network_tx == old_key
+    assert n2.accept(beacon_of(n1))[0] is not None and n1.accept(beacon_of(n2))[0] is not None
+    assert n2.accept(beacon_of(gs))[0] is not None and gs.link.network_tx == old_key  # 0x22 has not acked
+    for f in [f for f in frames if codec.decode(f)["dst"] == 0x22]:
+        [ack] = n2.receive(f)
+        a.open_ack(gs, ack)
+    assert gs.link.network_tx == new_key and gs.keys.pending_network is None and a.network_sent is a.network
     assert n1.keys.network_epoch == gs.keys.network_epoch == 2 == r.keys.network_epoch + 1
     with pytest.raises(SecurityError, match="revoked"):
         n1.accept(old_r)  # its source is revoked anyway
     spoof = beacon_of(r, [0x21], src=0x24)  # the revoked node under another source, old key
-    assert n1.accept(spoof)[0] is not None  # inside the overlap: accepted (the residual window)
+    assert n1.accept(spoof)[0] is not None  # n1 has not switched: accepted (the residual window)
+    assert n1.accept(beacon_of(gs))[0] is not None  # the station's first beacon under the new key ...
+    assert n1.link.network_tx == new_key and n1.keys.pending_network is None  # ... switches n1
+    assert n1.accept(beacon_of(r, [0x21], src=0x25))[0] is not None  # inside the overlap: still accepted
     n1.clock.t += 1.01
     r.clock.t = gs.clock.t = n1.clock.t
     spoof2 = beacon_of(r, [0x21], src=0x24)
@@ -363,6 +380,60 @@ def test_network_rekey_overlap_then_the_revoked_key_is_refused():
         n1.accept(spoof2)
     assert n1.accept(beacon_of(gs))[0] is not None  # the station's beacons under the new key
     assert list(n1.link.network) == [gs.link.network_tx]
+
+
+def test_only_a_frame_that_verifies_under_the_new_network_key_switches_a_node():
+    """The attacker's try: the revoked node (it holds the old key only) seals
+    a beacon under the new key's id with the old key's bytes, or with
+    random ones, or replays an old-key beacon after the switch: refused or
+    accepted, none of them moves the node to or from the new key."""
+    import numpy as np
+
+    from protocol.security import SecurityError
+    rnd = np.random.default_rng(3)
+    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23)
+    old_key = gs.link.network_tx
+    old_bytes = r.link.network[old_key].key
+    before_switch = beacon_of(gs)
+    frames = a.revoke(gs, 0x23, relayed=True)
+    for f in frames:
+        n1.receive(f)  # acks not returned: the station has not switched
+    new_key = n1.keys.pending_network
+    for key in (old_bytes, rnd.bytes(16)):
+        frame = beacon(0x24, {"capabilities": 0, "neighbours": []}, n1.clock() * 1e6)
+        forged = seal(frame, key, new_key, 7)
+        with pytest.raises(SecurityError):
+            n1.accept(forged)
+        assert n1.link.network_tx == old_key and n1.keys.pending_network == new_key
+    assert a.switch_network(gs) is True and a.switch_network(gs) is False  # the deadline; then nothing to do
+    n1.accept(beacon_of(gs))
+    assert n1.link.network_tx == new_key
+    n1.accept(before_switch)  # an old-key frame, inside the overlap
+    assert n1.link.network_tx == new_key and n1.keys.pending_network is None
+
+
+def test_a_node_enrolled_during_a_rekey_gets_both_keys_and_two_rekeys_keep_the_fleet_together():
+    """Enrolment while a new network key waits for its switch: the node
+    sends under the key the station sends under and holds the new one
+    pending. A second rekey before the first switch supersedes the pending
+    key at every node (never sent under, dropped) and takes an id neither
+    key in use has."""
+    a, (gs, n1, r1, r2) = fleet_nodes(1, 0x21, 0x23, 0x24)
+    sent = gs.link.network_tx
+    first = [f for f in a.revoke(gs, 0x23, relayed=True) if codec.decode(f)["dst"] == 0x21]
+    late = a.enrol(0x30, clock=Clock())
+    assert late.link.network_tx == sent and late.keys.pending_network == gs.keys.pending_network
+    for f in first:
+        n1.receive(f)
+    second = [f for f in a.revoke(gs, 0x24, relayed=True) if codec.decode(f)["dst"] == 0x21]
+    for f in second:
+        [ack] = n1.receive(f)
+        a.open_ack(gs, ack)
+    newest = a.network["key_id"]
+    assert n1.keys.network_epoch == 3 and n1.keys.pending_network == newest and newest != sent
+    assert sorted(n1.link.network) == sorted({sent, newest}) and gs.link.network_tx == sent  # 0x30 has not acked
+    assert n1.accept(beacon_of(gs))[0] is not None and gs.accept(beacon_of(n1))[0] is not None
+    assert a.switch_network(gs) and n1.accept(beacon_of(gs))[0] is not None and n1.link.network_tx == newest
 
 
 def test_delivery_key_frames_only_from_the_authority():
@@ -518,6 +589,40 @@ def test_a_revoked_member_cannot_open_commands_and_its_beacons_stop_counting():
     assert all(D not in link for link in r["links"])
     assert r["counts"].get("security: SecurityError", 0) > 0  # 19's frames, refused
     assert at.node(C).routing.usable(D, at.w.engine.now) is False
+
+
+def test_a_revocation_before_the_mesh_is_keyed_does_not_cut_the_fleet_off():
+    """19 revoked at 0.1 s, before any route is keyed: the next network key
+    reaches 16, 17 and 18 only once routes exist (~0.8 s later). The station
+    switches at their last ack, not at the revocation — switching at once
+    left 16..18 unable to verify anyone (this flow delivered 0 %) — and
+    every node but 19 ends on the station's key, 19 without a link."""
+    sc = chain(duration_s=4.0, revocations=[{"at_s": 0.1, "node": D}])
+    sc["traffic"] = [{"src": C, "dst": GS, "size_bytes": 32, "interval_ms": 50}]
+    r, w = run_world(sc)
+    assert r["delivery_ratio"]["flows"] == [1.0]
+    [switch] = r["keying"]["network_switch_ms"]
+    assert switch["by"] == "acks" and 100 < switch["after_ms"] < 3000, switch
+    station_key = w.station.fleet.link.network_tx
+    for addr in (GS, A, B, C):
+        fl = w.nodes[w.index[addr]].fleet
+        assert fl.keys.network_epoch == 2 and fl.link.network_tx == station_key and fl.keys.pending_network is None
+    assert w.nodes[w.index[D]].fleet.keys.network_epoch == 1 and all(D not in link for link in r["links"])
+
+
+def test_a_node_that_never_acknowledges_holds_the_switch_until_the_deadline_only():
+    """19 powered off at 1.0 s, 18 revoked at 1.5 s: 19 never acknowledges
+    the next network key, so the station switches at the deadline
+    (network_switch_s, 3 s) — that bounds how long 18's copy of the old key
+    still opens HELLO and TC — and 16 and 17 follow it on its frames with
+    no loss of the flow over them."""
+    sc = chain(duration_s=6.0, revocations=[{"at_s": 1.5, "node": C}], failures=[{"at_s": 1.0, "node": D}])
+    sc["traffic"] = [{"src": B, "dst": GS, "size_bytes": 32, "interval_ms": 50}]
+    r, w = run_world(sc)
+    assert r["keying"]["network_switch_ms"] == [{"after_ms": 3000.0, "by": "deadline"}]
+    assert r["delivery_ratio"]["flows"] == [1.0]
+    assert {w.nodes[w.index[x]].fleet.link.network_tx for x in (GS, A, B)} == {w.authority.network["key_id"]}
+    assert all(C not in link for link in r["links"])
 
 
 def test_insider_forged_tc_is_accepted_then_superseded_by_its_originator():

@@ -21,7 +21,14 @@ mesh: ``relayed=True`` in :meth:`group_frames`, :meth:`remove_member` and
 :meth:`revoke`. Each node answers a sealed frame with a sealed ack
 (:meth:`FleetAuthority.open_ack`). Every revocation also moves the network
 key to a new epoch (:meth:`rekey_network`), sealed to every node but the
-revoked one, so the revoked node's copy stops opening HELLO and TC.
+revoked one, so the revoked node's copy stops opening HELLO and TC. The
+new key is distributed before anyone sends under it: the station holds it
+pending and switches to it once every enrolled node acknowledged it
+(:meth:`open_ack`), or when its user calls :meth:`switch_network` (the
+deadline for nodes out of reach); each node switches on the first frame
+that verifies under it (:mod:`protocol.fleet.keys`). Until the switch the
+revoked node's copy of the old key still opens HELLO and TC: the deadline
+bounds that window.
 """
 
 import secrets
@@ -61,7 +68,9 @@ class FleetAuthority:
         self._sealers: dict = {}  # station address -> SecureLink holding the delivery keys it seals under
         self._unacked: dict = {}  # (station, node, counter) -> (frame type, body) sealed and not acknowledged
         self.network: dict | None = None
-        self.network = self._network_body(1, self._key_id(None))  # the current network key (a group_key body)
+        self.network = self._network_body(1, self._key_id(None))  # the newest network key (a group_key body)
+        self.network_sent = self.network  # the one the station sends under (older than network until the switch)
+        self.network_waiting: set = set()  # enrolled nodes that have not acknowledged the newest network key
 
     @property
     def suite(self) -> int:
@@ -96,7 +105,9 @@ class FleetAuthority:
             node.accept_statement(self.crl)
         self.delivery_keys[address] = secrets.token_bytes(16)
         node.keys.set_delivery_key(self.delivery_keys[address])
-        node.keys.install_network_key(self.network, node.clock(), 0.0)
+        node.keys.install_network_key(self.network_sent, node.clock(), 0.0)
+        if self.network is not self.network_sent:  # a rekey in progress: the new key too, pending
+            node.keys.install_network_key(self.network, node.clock(), node.limits.network_overlap_s)
         return node
 
     def _station(self, station) -> Node:
@@ -154,7 +165,10 @@ class FleetAuthority:
             raise SecurityError(f"a {f['type']} frame where an ack was expected")
         for k in [k for k in self._unacked if k[:2] == (station.address, f["src"])
                   and k[2] & 0xFF == f["body"]["acked_seq"]]:
-            del self._unacked[k]
+            if self._unacked.pop(k) == ("group_key", self.network):
+                self.network_waiting.discard(f["src"])
+                if not self.network_waiting:
+                    self.switch_network(station)  # every node holds the new key: nobody is cut off
         return f
 
     def _statement_frames(self, station: Node, dst: int, statement: bytes, relayed: bool) -> bytes:
@@ -168,18 +182,33 @@ class FleetAuthority:
         return {"group": F.BROADCAST, "epoch": epoch, "key_id": key_id, "wrapped_key": secrets.token_bytes(16)}
 
     def rekey_network(self, station: Node) -> list:
-        """Move the network key to its next epoch: the station installs it
-        at once, every other enrolled node gets it sealed under its delivery
-        key."""
+        """Move the network key to its next epoch: every enrolled node but
+        the station gets it sealed under its delivery key; the station holds
+        it pending and switches to it when the last of them acknowledges it
+        (:meth:`open_ack`) or at :meth:`switch_network`, whichever comes
+        first (at once if there is no other node)."""
         station = self._station(station)
         self.network = self._network_body(self.network["epoch"] + 1, self._key_id(None))
         station.keys.install_network_key(self.network, station.clock(), station.limits.network_overlap_s)
-        return [self.seal(station, a, "group_key", self.network) for a in sorted(self.enrolled) if a != station.address]
+        self.network_waiting = {a for a in self.enrolled if a != station.address}
+        frames = [self.seal(station, a, "group_key", self.network) for a in sorted(self.network_waiting)]
+        if not self.network_waiting:
+            self.switch_network(station)
+        return frames
+
+    def switch_network(self, station: Node) -> bool:
+        """The station sends under the newest network key from now on (the
+        nodes that hold it switch as its frames reach them); the deadline of
+        a rekey, for nodes that did not acknowledge the key in time — they
+        are cut off until they get it. False if the station already does."""
+        station = self._station(station)
+        self.network_sent = self.network
+        return station.keys.switch_network(station.clock())
 
     def _key_id(self, group: int | None) -> int:
         used = {r.charter.key_id for r in self.groups.values()}
-        if self.network is not None:
-            used.add(self.network["key_id"])
+        if self.network is not None:  # nor the network key sent under, which a node that lags still sends under
+            used |= {self.network["key_id"], self.network_sent["key_id"]}
         free = [k for k in GROUP_KEY_IDS if k not in used]
         if not free:
             raise SecurityError(f"no free group key id: at most {len(GROUP_KEY_IDS) - 1} groups at once")

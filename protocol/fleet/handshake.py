@@ -60,7 +60,8 @@ class Limits(NamedTuple):
     handshake_timeout_s: float = 10.0  # a session older than this is dropped
     senders_per_key: int = 256  # replay windows per link key
     beacon_window_s: float = 1.0  # a broadcast frame's timestamp must be this close to the node's clock
-    network_overlap_s: float = 1.0  # the previous network key is accepted this long after a rekey
+    network_overlap_s: float = 1.0  # the previous network key is accepted this long after the switch to the next
+    network_switch_s: float = 3.0  # a rekey's deadline: the station switches then if not every node acknowledged
 
 
 DEFAULT_LIMITS = Limits()
@@ -74,6 +75,7 @@ def check_limits(limits) -> Limits:
     for name in ("handshake_timeout_s", "beacon_window_s"):
         argcheck.real(getattr(limits, name), name, SecurityError, lo=0, lo_open=True)
     argcheck.real(limits.network_overlap_s, "network_overlap_s", SecurityError, lo=0)
+    argcheck.real(limits.network_switch_s, "network_switch_s", SecurityError, lo=0)
     return limits
 
 

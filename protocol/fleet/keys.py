@@ -36,8 +36,18 @@ Two keys come from the authority itself rather than from a neighbour:
   the controller.
 * the **network key** (frames to the broadcast address: HELLO, TC), one
   per network epoch: the first at enrolment, each later one under the
-  delivery key. Epochs only grow; the previous key stays valid for
-  reception ``overlap_s`` after a new one is installed, then goes.
+  delivery key. Epochs only grow. A later key is distributed first and
+  switched to after (as Zigbee's trust centre distributes a network key
+  and then tells the network to switch): it is *pending* — accepted at
+  once, not yet sent under — until this node verifies a frame under it
+  (whoever sent that frame holds the key from the authority and has
+  switched: the authority's station switches once every node acknowledged
+  the key, or at its deadline) or :meth:`KeyManager.switch_network` is
+  called. From the switch the key sent under before is accepted
+  ``overlap_s`` longer, then goes. A node the new key reaches late thus
+  keeps its links until the switch, where switching at once would cut it
+  off from every node that had switched (a frame under a key it does not
+  hold does not verify).
 """
 
 from typing import NamedTuple
@@ -98,6 +108,7 @@ class KeyManager:
         self.delivery: LinkKey | None = None  # shared with the authority alone
         self.network_epoch = 0
         self._retire: dict = {}  # network key id -> time (s) after which it is no longer accepted
+        self._pending: tuple | None = None  # (key id, overlap_s) of a network key accepted and not yet sent under
 
     # ------------------------------------------------------------ statements
     def accept_statement(self, data: bytes) -> str:
@@ -195,7 +206,11 @@ class KeyManager:
     def install_network_key(self, body: dict, now: float, overlap_s: float) -> None:
         """A network key (a group_key body for the broadcast address) from
         the authority, at ``now`` (s): installed if its epoch is above the
-        one held; the previous key is accepted ``overlap_s`` longer."""
+        one held. The first one is sent under at once; a later one is
+        pending (accepted, not sent under) until :meth:`switch_network`,
+        after which the key sent under before is accepted ``overlap_s``
+        longer. A pending key a newer one supersedes is dropped (no frame
+        was sent under it here)."""
         group, epoch, key_id, key = self._key_body(body)
         now = argcheck.real(now, "now", SecurityError)
         overlap_s = argcheck.real(overlap_s, "overlap_s", SecurityError, lo=0)
@@ -206,16 +221,49 @@ class KeyManager:
         if not 128 <= key_id <= 255:
             raise SecurityError(f"network key id must be 128..255, got {key_id}")
         self.expire_network(now)
+        if self._pending is not None:
+            self._drop_network(self._pending[0])
+        # the id of the key sent under, reused by the authority: this node is epochs behind and that key
+        # is superseded, so the new one is sent under at once
+        send = self.link.network_tx is None or key_id == self.link.network_tx
         if key_id in self.link.network:
             self._drop_network(key_id)
         while len(self.link.network) >= NETWORK_KEYS:  # the one being retired goes first
             oldest = min(self.link.network, key=lambda k: (k == self.link.network_tx, self._retire.get(k, 0)))
             self._drop_network(oldest)
-        previous = self.link.network_tx
-        self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC))
+        self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC), send=send)
         self.network_epoch = epoch
-        if previous is not None:
-            self._retire[previous] = now + overlap_s
+        if not send:
+            self._pending = (key_id, overlap_s)
+
+    @property
+    def pending_network(self) -> int | None:
+        """Key id of the network key accepted and not yet sent under (None: none)."""
+        return None if self._pending is None else self._pending[0]
+
+    def switch_network(self, now: float) -> bool:
+        """Send under the pending network key from ``now`` (s); the key sent
+        under before is accepted ``overlap_s`` (given with the new key)
+        longer. False, and nothing changes, if no key is pending."""
+        now = argcheck.real(now, "now", SecurityError)
+        if self._pending is None:
+            return False
+        key_id, overlap_s = self._pending
+        previous = self.link.network_tx
+        self.link.send_network(key_id)
+        self._retire[previous] = now + overlap_s
+        self._pending = None
+        return True
+
+    def network_heard(self, key_id: int, now: float) -> bool:
+        """A frame to the broadcast address verified under network key
+        ``key_id`` at ``now`` (s): if that is the pending key, its sender
+        holds it from the authority and has switched, so this node switches
+        too (:meth:`switch_network`). Call only after the frame verified.
+        True if this node switched."""
+        key_id = argcheck.integer(key_id, "key_id", SecurityError, lo=0, hi=255)
+        now = argcheck.real(now, "now", SecurityError)
+        return self._pending is not None and key_id == self._pending[0] and self.switch_network(now)
 
     def expire_network(self, now: float) -> None:
         """Drop the previous network key once its overlap has ended (``now`` in s)."""
@@ -226,6 +274,8 @@ class KeyManager:
     def _drop_network(self, key_id: int) -> None:
         self.link.remove_network(key_id)
         self._retire.pop(key_id, None)
+        if self._pending is not None and self._pending[0] == key_id:
+            self._pending = None
 
     @staticmethod
     def _key_body(body) -> tuple:

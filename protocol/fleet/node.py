@@ -201,7 +201,9 @@ class Node:
         if dst == F.BROADCAST:
             self._check_timestamp(frame)
             self.keys.expire_network(self.clock())
-            return self.link.unprotect(data, frame), []
+            f = self.link.unprotect(data, frame)
+            self.keys.network_heard(frame["security"]["key_id"], self.clock())  # verified: its sender switched
+            return f, []
         if dst == self.address and frame["security"]["key_id"] == DELIVERY_KEY_ID:
             if frame["type"] == "ack":
                 return None, []  # a node's ack for the authority behind this station (FleetAuthority.open_ack)

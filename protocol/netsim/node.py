@@ -124,6 +124,7 @@ class SimNode:
         self.deliveries: list = []  # the station's sealed frames not yet acknowledged
         self.opened = 0  # multicast commands this node opened (group key verified)
         self.failed = False  # a scenario failure switched it off for good
+        self.network_key = fleet_node.link.network_tx  # the network key id it sends under, as last seen
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:
@@ -179,8 +180,13 @@ class SimNode:
         """A new neighbour: answer with a HELLO within U(0, jitter) (at most one
         pending, none within ``hello_fast_us`` of the last), so it learns the
         link is symmetric without waiting a HELLO period."""
+        if self.w.engine.now - self.last_hello >= self.w.rparams.hello_fast_us:
+            self.hello_after_jitter()
+
+    def hello_after_jitter(self) -> None:
+        """A HELLO after a jitter of U(0, jitter_us) (one at a time)."""
         now = self.w.engine.now
-        if self.hello_soon or now - self.last_hello < self.w.rparams.hello_fast_us:
+        if self.hello_soon:
             return
         self.hello_soon = True
 
@@ -305,6 +311,8 @@ class SimNode:
             self.w.engine.log("sec-drop", self.address, radio, type(exc).__name__)
             self.w.count(f"security: {type(exc).__name__}")
             return
+        if broadcast:  # verified under the next network key: switched to it (protocol.fleet.keys)
+            self.w.network_switched(self, "frame")
         if f is None:  # a handshake (or statement) the fleet node consumed
             if keys_before is not None:
                 self._after_handshake(keys_before, replies)
@@ -468,6 +476,7 @@ class SimNode:
                 self.w.count(f"delivery ack: {type(exc).__name__}")
                 return
             self.w.acked(ack["src"], ack["body"]["acked_seq"])
+            self.w.network_switched(self, "acks")  # the last ack of a network key switches the station
             return
         try:
             f, replies = self.fleet.accept(frame)

@@ -36,7 +36,11 @@ end); ``complete_ms`` — the last pairwise key set up before ``warmup_s``;
 first keyed link; ``groups_ms`` — per group, when the last member
 acknowledged the key of the group's first epoch (None: not all did);
 ``deliveries`` — sealed frames the station sent end to end (charters,
-group keys, revocation lists, network keys), acknowledged, sent again.
+group keys, revocation lists, network keys), acknowledged, sent again;
+``network_switch_ms`` — per revocation, when the station switched to the
+next network key after it (``after_ms``) and why (``by``: ``"acks"``, every
+node had acknowledged the key; ``"deadline"``, ``network_switch_s`` of
+:class:`protocol.fleet.Limits` had passed), or None if it had not.
 
 **Security of the simulated fleet.** Every node is enrolled by one
 :class:`~protocol.fleet.FleetAuthority` (its certificate, delivery key and
@@ -128,6 +132,7 @@ class World:
         self.deliveries = {"sent": 0, "acked": 0}
         self.failures = [{"at": f.at_s * 1e6, "spec": f, "converged": None, "purged": None} for f in sc.failures]
         self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {}}
+        self.network_switches: list = []  # per revocation: when the station switched to the next network key
         self.control_bytes = 0
         self._check_scheduled = False
         self._copies = 0
@@ -191,6 +196,31 @@ class World:
         self.engine.log("revoke", address)
         self.groups = {g: tuple(m for m in ms if m != address) for g, ms in self.groups.items()}  # trees skip it
         self._deliver(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
+        epoch = self.authority.network["epoch"]
+        self.network_switches.append({"revoked": address, "at_us": self.engine.now, "switch_us": None, "by": None})
+        self.network_switched(self.station, "acks")  # no other node: switched at once
+        deadline = self.engine.now + self.station.fleet.limits.network_switch_s * 1e6
+        self.engine.at(deadline, self._network_deadline, epoch)
+
+    def _network_deadline(self, epoch: int) -> None:
+        """A rekey's deadline: the station switches to the key of ``epoch``
+        (if still the newest and not switched to) though some node did not
+        acknowledge it."""
+        if self.authority.network["epoch"] == epoch and self.authority.switch_network(self.station.fleet):
+            self.network_switched(self.station, "deadline")
+
+    def network_switched(self, nd, by: str) -> None:
+        """``nd`` may have switched to the next network key (``by``: the
+        station's "acks" or "deadline", else a frame under the key): if so,
+        logged, the station's switch timed, and a HELLO soon."""
+        key = nd.fleet.link.network_tx
+        if key == nd.network_key:
+            return
+        nd.network_key = key
+        self.engine.log("net-key", nd.address, key)
+        if nd is self.station and self.network_switches and self.network_switches[-1]["switch_us"] is None:
+            self.network_switches[-1].update(switch_us=self.engine.now, by=by)
+        nd.hello_after_jitter()
 
     def frame_src(self, data: bytes) -> int:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
@@ -453,7 +483,10 @@ class World:
                        "joins_ms": {str(a): round(v / 1e3, 3) for a, v in sorted(keyed["joins"].items())},
                        "groups_ms": {str(g): round(max(t.values()) / 1e3, 3) if set(t) >= ms else None
                                      for g, (ms, t) in sorted(self.group_acks.items())},
-                       "deliveries": dict(self.deliveries, resent=m.counts.get("delivery retries", 0))},
+                       "deliveries": dict(self.deliveries, resent=m.counts.get("delivery retries", 0)),
+                       "network_switch_ms": [None if v["switch_us"] is None else
+                                             {"after_ms": round((v["switch_us"] - v["at_us"]) / 1e3, 3), "by": v["by"]}
+                                             for v in self.network_switches]},
             "multicast": {"delivery": round(sum(m.got[k] for k in multicast) / mcast_expected, 6)
                           if mcast_expected else None,
                           "duplicates": sum(m.duplicates[k] for k in multicast)},

@@ -39,11 +39,11 @@ and b stops carrying anything).
 ``revocations``: ``{"at_s", "node"}`` — the authority revokes the node
 (a drone, not a ground station): its revocation list, its groups' next
 epochs and the next network key go from the station to every node, end
-to end. Known limit: the station switches to the next network key at once
-and accepts the previous one for ``network_overlap_s`` (1 s), so a node the
-new key cannot reach within that time (no keyed route yet — a revocation in
-the first ~0.2 s of a run —, or out of range) can no longer verify HELLOs
-or be verified, and stays cut off.
+to end. Nodes send under the next network key only once the station has
+switched to it: when every node acknowledged it, or ``network_switch_s``
+(3 s) after the revocation (``keying.network_switch_ms`` says when and
+why). Known limit: a node the key has not reached by then (out of range,
+powered off) can no longer verify HELLOs or be verified, and stays cut off.
 
 Every time (``join_s``, ``at_s``, ``start_s``, ``stop_s``) lies in
 [0, ``duration_s``]; an event at ``duration_s`` has no effect.
