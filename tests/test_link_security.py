@@ -447,6 +447,11 @@ def _sweep_entries():
             0x600 + len(a.enrolled)).keys.install_network_key(body, now, overlap_s),
          {"body": {"group": 0xFFFF, "epoch": 9, "key_id": 140, "wrapped_key": bytes(16)}, "now": 1.0,
           "overlap_s": 0.5}, {"body": NONE, "now": REAL, "overlap_s": REAL}),
+        ("KeyManager.install_network_key(switch_after_s)", lambda switch_after_s: a.enrol(
+            0x680 + len(a.enrolled)).keys.install_network_key(
+                {"group": 0xFFFF, "epoch": 9, "key_id": 141, "wrapped_key": bytes(16)}, 1.0, 0.5,
+                switch_after_s=switch_after_s), {"switch_after_s": 3.0},
+         {"switch_after_s": ("real or None", lambda v: v is None or REAL[1](v))}),
         ("KeyManager.expire_network", n1.keys.expire_network, {"now": 1.0}, {"now": REAL}),
         ("KeyManager.switch_network", n1.keys.switch_network, {"now": 1.0}, {"now": REAL}),
         ("KeyManager.network_heard", n1.keys.network_heard, {"key_id": 200, "now": 1.0},

@@ -591,6 +591,92 @@ def test_a_revoked_member_cannot_open_commands_and_its_beacons_stop_counting():
     assert at.node(C).routing.usable(D, at.w.engine.now) is False
 
 
+def test_a_node_epochs_behind_never_takes_the_newest_key_for_its_own():
+    """n2 misses the switch of a rekey the station made at its deadline, then
+    gets the next key: the authority rotates network key ids over the pool,
+    so the new id is not that of the key n2 still sends under — taking it
+    for its own, n2 would send under the newest key at once and switch its
+    neighbours and the station before the last ack (found by review)."""
+    a, (gs, n1, n2, r1, r2) = fleet_nodes(1, 0x21, 0x22, 0x23, 0x24)
+    ids = [gs.link.network_tx]
+    for victim in (0x23, 0x24):
+        for f in a.revoke(gs, victim, relayed=True):
+            if codec.decode(f)["dst"] == 0x21:
+                a.open_ack(gs, n1.receive(f)[0])
+        ids.append(a.network["key_id"])
+        assert a.switch_network(gs) and n1.accept(beacon_of(gs))[0] is not None
+    assert len(set(ids)) == 3 and n2.link.network_tx == ids[0]  # n2 heard nothing: still on the first key
+    frames = a.rekey_network(gs)
+    for f in [f for f in frames if codec.decode(f)["dst"] == 0x22]:
+        n2.receive(f)
+    assert a.network["key_id"] not in ids and n2.link.network_tx == ids[0]
+    assert n2.keys.pending_network == a.network["key_id"] and gs.link.network_tx == ids[2]
+
+
+def test_a_node_kept_from_every_frame_under_the_new_key_switches_at_its_own_deadline():
+    """A relay or jammer keeps every frame under the new key from n1: n1
+    switches by itself network_switch_s after the key came, so the revoked
+    node's old key is refused at n1 network_overlap_s later, not never."""
+    from protocol.security import SecurityError
+    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23, network_switch_s=3.0)
+    old_key = n1.link.network_tx
+    for f in a.revoke(gs, 0x23, relayed=True):
+        n1.receive(f)
+    n1.clock.t += 2.9
+    beacon_of(n1)
+    assert n1.link.network_tx == old_key and n1.keys.pending_network is not None
+    n1.clock.t += 0.2
+    sent = codec.decode(beacon_of(n1))  # sending 3.1 s after the key came: switched first
+    assert n1.link.network_tx != old_key and n1.keys.pending_network is None
+    assert sent["security"]["key_id"] == n1.link.network_tx
+    r.clock.t = n1.clock.t
+    assert n1.accept(beacon_of(r, src=0x24))[0] is not None  # inside the overlap
+    n1.clock.t += 1.0
+    r.clock.t = n1.clock.t
+    with pytest.raises(SecurityError, match="no key"):
+        n1.accept(beacon_of(r, src=0x24))
+
+
+def test_an_old_deliverys_ack_does_not_count_for_the_network_key():
+    """An ack names the low byte of the acknowledged counter only. n1 is
+    out of reach: a sealed frame to it (counter 0) is given up, another is
+    sent again 254 times (each time under a new counter). Replayed to n1
+    after the revocation, the first draws an ack with low byte 0: the
+    network key's delivery never shares that byte while the old frame
+    awaits its ack, so the ack does not switch the station (found by
+    review: the key's delivery took counter 256 and the ack switched it)."""
+    a, (gs, n1, n2, r) = fleet_nodes(1, 0x21, 0x22, 0x23)
+    given_up = a.seal(gs, 0x21, "handshake", {"session": 0, "message_no": 3, "message": b""})
+    again = a.seal(gs, 0x21, "group_key", a.network)
+    for _ in range(254):
+        again = a.resend(gs, again)
+    assert codec.decode(again)["security"]["counter"] == 255
+    frames = a.revoke(gs, 0x23, relayed=True)
+    for f in frames:
+        d = codec.decode(f)
+        assert d["dst"] != 0x21 or d["security"]["counter"] & 0xFF != 0
+        if d["dst"] == 0x22:
+            a.open_ack(gs, n2.receive(f)[0])
+    [ack] = n1.receive(given_up)
+    a.open_ack(gs, ack)
+    assert a.network_waiting == {0x21} and gs.keys.pending_network == a.network["key_id"]
+
+
+def test_a_later_revocation_does_not_push_back_the_deadline_of_an_earlier_one():
+    """19 off at 1.0 s, 18 revoked at 1.5 s, 17 revoked at 3.0 s: 19 never
+    acknowledges, and the station switches at the first revocation's
+    deadline (4.5 s) to the newest key, serving both (found by review: it
+    waited for the second's, 6.0 s)."""
+    sc = chain(duration_s=5.0, revocations=[{"at_s": 1.5, "node": C}, {"at_s": 3.0, "node": B}],
+               failures=[{"at_s": 1.0, "node": D}])
+    sc["traffic"] = [{"src": A, "dst": GS, "size_bytes": 32, "interval_ms": 50}]
+    r, w = run_world(sc)
+    assert r["keying"]["network_switch_ms"] == [{"after_ms": 3000.0, "by": "deadline"},
+                                                {"after_ms": 1500.0, "by": "deadline"}]
+    assert {w.nodes[w.index[x]].fleet.link.network_tx for x in (GS, A)} == {w.authority.network["key_id"]}
+    assert r["delivery_ratio"]["flows"] == [1.0]
+
+
 def test_a_revocation_before_the_mesh_is_keyed_does_not_cut_the_fleet_off():
     """19 revoked at 0.1 s, before any route is keyed: the next network key
     reaches 16, 17 and 18 only once routes exist (~0.8 s later). The station

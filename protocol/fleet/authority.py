@@ -68,7 +68,7 @@ class FleetAuthority:
         self._sealers: dict = {}  # station address -> SecureLink holding the delivery keys it seals under
         self._unacked: dict = {}  # (station, node, counter) -> (frame type, body) sealed and not acknowledged
         self.network: dict | None = None
-        self.network = self._network_body(1, self._key_id(None))  # the newest network key (a group_key body)
+        self.network = self._network_body(1, self._network_key_id())  # the newest network key (a group_key body)
         self.network_sent = self.network  # the one the station sends under (older than network until the switch)
         self.network_waiting: set = set()  # enrolled nodes that have not acknowledged the newest network key
 
@@ -107,7 +107,8 @@ class FleetAuthority:
         node.keys.set_delivery_key(self.delivery_keys[address])
         node.keys.install_network_key(self.network_sent, node.clock(), 0.0)
         if self.network is not self.network_sent:  # a rekey in progress: the new key too, pending
-            node.keys.install_network_key(self.network, node.clock(), node.limits.network_overlap_s)
+            node.keys.install_network_key(self.network, node.clock(), node.limits.network_overlap_s,
+                                          switch_after_s=node.limits.network_switch_s)
         return node
 
     def _station(self, station) -> Node:
@@ -128,6 +129,14 @@ class FleetAuthority:
         link = self._sealer(station)
         if link.key_for(dst) is None:
             link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[dst], SUITE_CIPHER[self.suite], LINK_MIC), dst)
+        # an ack names only the low byte of the counter it acknowledges: no two frames to dst that await their
+        # ack share one (else the ack of an old frame, replayed to dst, would count for the newer one)
+        waiting = sorted(k[2] for k in self._unacked if k[:2] == (station.address, dst))
+        if len(waiting) >= 256:  # the oldest is long given up: forget it
+            del self._unacked[(station.address, dst, waiting.pop(0))]
+        taken = {c & 0xFF for c in waiting}
+        while link.tx_counter[dst] & 0xFF in taken:
+            link.tx_counter[dst] += 1  # counters only grow: skipping some keeps every nonce fresh
         counter = link.tx_counter[dst]
         data = link.protect(station._frame(dst, ftype, body))
         self._unacked[(station.address, dst, counter)] = (ftype, body)
@@ -188,8 +197,9 @@ class FleetAuthority:
         (:meth:`open_ack`) or at :meth:`switch_network`, whichever comes
         first (at once if there is no other node)."""
         station = self._station(station)
-        self.network = self._network_body(self.network["epoch"] + 1, self._key_id(None))
-        station.keys.install_network_key(self.network, station.clock(), station.limits.network_overlap_s)
+        self.network = self._network_body(self.network["epoch"] + 1, self._network_key_id())
+        station.keys.install_network_key(self.network, station.clock(), station.limits.network_overlap_s)  # the
+        # station switches when this authority says (acks or switch_network), not on a deadline of its own
         self.network_waiting = {a for a in self.enrolled if a != station.address}
         frames = [self.seal(station, a, "group_key", self.network) for a in sorted(self.network_waiting)]
         if not self.network_waiting:
@@ -205,14 +215,32 @@ class FleetAuthority:
         self.network_sent = self.network
         return station.keys.switch_network(station.clock())
 
-    def _key_id(self, group: int | None) -> int:
+    def _used_key_ids(self) -> set:
         used = {r.charter.key_id for r in self.groups.values()}
-        if self.network is not None:  # nor the network key sent under, which a node that lags still sends under
+        if self.network is not None:  # and the network key sent under, which a node that lags still sends under
             used |= {self.network["key_id"], self.network_sent["key_id"]}
+        return used
+
+    def _key_id(self, group: int | None) -> int:
+        used = self._used_key_ids()
         free = [k for k in GROUP_KEY_IDS if k not in used]
         if not free:
             raise SecurityError(f"no free group key id: at most {len(GROUP_KEY_IDS) - 1} groups at once")
         return free[0]
+
+    def _network_key_id(self) -> int:
+        """The first free id after the newest network key's, cyclically over
+        the pool: an id comes back only after the whole pool has gone round,
+        so a node some epochs behind never meets the id of the key it still
+        sends under (it would take the new key for its own)."""
+        used = self._used_key_ids()
+        last = GROUP_KEY_IDS[-1] if self.network is None else self.network["key_id"]
+        n = len(GROUP_KEY_IDS)
+        for step in range(1, n + 1):
+            k = GROUP_KEY_IDS[(last - GROUP_KEY_IDS[0] + step) % n]
+            if k not in used:
+                return k
+        raise SecurityError(f"no free group key id: at most {n - 1} groups at once")
 
     def group_frames(self, station: Node, group: int, members, *, relayed: bool = False) -> list:
         """Open the next epoch of ``group`` for ``members``, with ``station``

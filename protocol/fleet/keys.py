@@ -42,8 +42,10 @@ Two keys come from the authority itself rather than from a neighbour:
   once, not yet sent under — until this node verifies a frame under it
   (whoever sent that frame holds the key from the authority and has
   switched: the authority's station switches once every node acknowledged
-  the key, or at its deadline) or :meth:`KeyManager.switch_network` is
-  called. From the switch the key sent under before is accepted
+  the key, or at its deadline), or :meth:`KeyManager.switch_network` is
+  called, or its own deadline passes (``switch_after_s`` after it came:
+  a node kept from every frame under the new key must not accept the old
+  one for ever). From the switch the key sent under before is accepted
   ``overlap_s`` longer, then goes. A node the new key reaches late thus
   keeps its links until the switch, where switching at once would cut it
   off from every node that had switched (a frame under a key it does not
@@ -108,7 +110,7 @@ class KeyManager:
         self.delivery: LinkKey | None = None  # shared with the authority alone
         self.network_epoch = 0
         self._retire: dict = {}  # network key id -> time (s) after which it is no longer accepted
-        self._pending: tuple | None = None  # (key id, overlap_s) of a network key accepted and not yet sent under
+        self._pending: tuple | None = None  # network key accepted, not yet sent under: (key id, overlap_s, deadline)
 
     # ------------------------------------------------------------ statements
     def accept_statement(self, data: bytes) -> str:
@@ -203,17 +205,22 @@ class KeyManager:
         key = argcheck.byteslike(key, "key", SecurityError, length=GROUP_KEY_BYTES)
         self.delivery = LinkKey(DELIVERY_KEY_ID, bytes(key), self.cipher, LINK_MIC)
 
-    def install_network_key(self, body: dict, now: float, overlap_s: float) -> None:
+    def install_network_key(self, body: dict, now: float, overlap_s: float, *,
+                            switch_after_s: float | None = None) -> None:
         """A network key (a group_key body for the broadcast address) from
         the authority, at ``now`` (s): installed if its epoch is above the
         one held. The first one is sent under at once; a later one is
-        pending (accepted, not sent under) until :meth:`switch_network`,
-        after which the key sent under before is accepted ``overlap_s``
-        longer. A pending key a newer one supersedes is dropped (no frame
-        was sent under it here)."""
+        pending (accepted, not sent under) until :meth:`switch_network` —
+        at the latest ``switch_after_s`` after ``now`` (None: no deadline),
+        so a node that never hears a frame under the new key does not
+        accept the old one for ever —, after which the key sent under
+        before is accepted ``overlap_s`` longer. A pending key a newer one
+        supersedes is dropped (no frame was sent under it here)."""
         group, epoch, key_id, key = self._key_body(body)
         now = argcheck.real(now, "now", SecurityError)
         overlap_s = argcheck.real(overlap_s, "overlap_s", SecurityError, lo=0)
+        if switch_after_s is not None:
+            switch_after_s = argcheck.real(switch_after_s, "switch_after_s", SecurityError, lo=0)
         if group != F.BROADCAST:
             raise SecurityError(f"a network key is for the broadcast address, not {group:#06x}")
         if epoch <= self.network_epoch:
@@ -223,18 +230,16 @@ class KeyManager:
         self.expire_network(now)
         if self._pending is not None:
             self._drop_network(self._pending[0])
-        # the id of the key sent under, reused by the authority: this node is epochs behind and that key
-        # is superseded, so the new one is sent under at once
-        send = self.link.network_tx is None or key_id == self.link.network_tx
-        if key_id in self.link.network:
+        if key_id in self.link.network:  # an id the authority used before (it rotates them over the pool)
             self._drop_network(key_id)
         while len(self.link.network) >= NETWORK_KEYS:  # the one being retired goes first
             oldest = min(self.link.network, key=lambda k: (k == self.link.network_tx, self._retire.get(k, 0)))
             self._drop_network(oldest)
+        send = self.link.network_tx is None
         self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC), send=send)
         self.network_epoch = epoch
         if not send:
-            self._pending = (key_id, overlap_s)
+            self._pending = (key_id, overlap_s, None if switch_after_s is None else now + switch_after_s)
 
     @property
     def pending_network(self) -> int | None:
@@ -248,7 +253,7 @@ class KeyManager:
         now = argcheck.real(now, "now", SecurityError)
         if self._pending is None:
             return False
-        key_id, overlap_s = self._pending
+        key_id, overlap_s, _ = self._pending
         previous = self.link.network_tx
         self.link.send_network(key_id)
         self._retire[previous] = now + overlap_s
@@ -266,10 +271,14 @@ class KeyManager:
         return self._pending is not None and key_id == self._pending[0] and self.switch_network(now)
 
     def expire_network(self, now: float) -> None:
-        """Drop the previous network key once its overlap has ended (``now`` in s)."""
+        """What time alone changes (``now`` in s): the previous network key
+        goes once its overlap has ended, and a pending one past its deadline
+        is switched to."""
         now = argcheck.real(now, "now", SecurityError)
         for k in [k for k, t in self._retire.items() if now >= t]:
             self._drop_network(k)
+        if self._pending is not None and self._pending[2] is not None and now >= self._pending[2]:
+            self.switch_network(now)
 
     def _drop_network(self, key_id: int) -> None:
         self.link.remove_network(key_id)

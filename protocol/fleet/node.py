@@ -143,6 +143,7 @@ class Node:
             raise SecurityError("frame options must be None or a list of option dicts")
         if self.link.network_tx is None:
             raise SecurityError("no network key: this node was not given one")
+        self.keys.expire_network(self.clock())  # a pending key past its deadline is sent under from now
         now = int(self.clock() * 1e6) & 0xFFFFFFFF
         opts = [o for o in options or () if o.get("type") != TIMESTAMP_OPTION]
         opts.append({"type": TIMESTAMP_OPTION, "value": now.to_bytes(4, "little")})
@@ -245,7 +246,8 @@ class Node:
     def _apply_delivery(self, src: int, f: dict) -> None:
         body = f["body"]
         if f["type"] == "group_key" and body["group"] == F.BROADCAST:
-            self.keys.install_network_key(body, self.clock(), self.limits.network_overlap_s)
+            self.keys.install_network_key(body, self.clock(), self.limits.network_overlap_s,
+                                          switch_after_s=self.limits.network_switch_s)
         elif f["type"] == "group_key":
             self.keys.install_group_key(src, body, from_authority=True)
         elif f["type"] == "handshake" and body["message_no"] == MSG_STATEMENT:

@@ -203,10 +203,11 @@ class World:
         self.engine.at(deadline, self._network_deadline, epoch)
 
     def _network_deadline(self, epoch: int) -> None:
-        """A rekey's deadline: the station switches to the key of ``epoch``
-        (if still the newest and not switched to) though some node did not
-        acknowledge it."""
-        if self.authority.network["epoch"] == epoch and self.authority.switch_network(self.station.fleet):
+        """A rekey's deadline: if the station still sends under a key older
+        than ``epoch``'s, it switches to the newest though some node did not
+        acknowledge it (a later revocation does not push the deadline of an
+        earlier one back)."""
+        if self.authority.network_sent["epoch"] < epoch and self.authority.switch_network(self.station.fleet):
             self.network_switched(self.station, "deadline")
 
     def network_switched(self, nd, by: str) -> None:
@@ -218,8 +219,10 @@ class World:
             return
         nd.network_key = key
         self.engine.log("net-key", nd.address, key)
-        if nd is self.station and self.network_switches and self.network_switches[-1]["switch_us"] is None:
-            self.network_switches[-1].update(switch_us=self.engine.now, by=by)
+        if nd is self.station:  # it sends under the newest key: every revocation before is served
+            for v in self.network_switches:
+                if v["switch_us"] is None:
+                    v.update(switch_us=self.engine.now, by=by)
         nd.hello_after_jitter()
 
     def frame_src(self, data: bytes) -> int:

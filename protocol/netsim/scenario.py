@@ -42,7 +42,8 @@ epochs and the next network key go from the station to every node, end
 to end. Nodes send under the next network key only once the station has
 switched to it: when every node acknowledged it, or ``network_switch_s``
 (3 s) after the revocation (``keying.network_switch_ms`` says when and
-why). Known limit: a node the key has not reached by then (out of range,
+why); a node that hears no frame under the new key switches 3 s after it
+got it. Known limit: a node the key has not reached by then (out of range,
 powered off) can no longer verify HELLOs or be verified, and stays cut off.
 
 Every time (``join_s``, ``at_s``, ``start_s``, ``stop_s``) lies in
