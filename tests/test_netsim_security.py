@@ -635,6 +635,13 @@ def test_a_node_kept_from_every_frame_under_the_new_key_switches_at_its_own_dead
     r.clock.t = n1.clock.t
     with pytest.raises(SecurityError, match="no key"):
         n1.accept(beacon_of(r, src=0x24))
+    # the same when n1 neither sends nor hears anything until long after: the switch counts from the deadline
+    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23, network_switch_s=3.0)
+    for f in a.revoke(gs, 0x23, relayed=True):
+        n1.receive(f)
+    n1.clock.t = r.clock.t = n1.clock.t + 1000.0
+    with pytest.raises(SecurityError, match="no key"):
+        n1.accept(beacon_of(r, src=0x24))
 
 
 def test_an_old_deliverys_ack_does_not_count_for_the_network_key():

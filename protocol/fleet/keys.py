@@ -275,10 +275,10 @@ class KeyManager:
         goes once its overlap has ended, and a pending one past its deadline
         is switched to."""
         now = argcheck.real(now, "now", SecurityError)
+        if self._pending is not None and self._pending[2] is not None and now >= self._pending[2]:
+            self.switch_network(self._pending[2])  # as of the deadline: the overlap may be over already
         for k in [k for k, t in self._retire.items() if now >= t]:
             self._drop_network(k)
-        if self._pending is not None and self._pending[2] is not None and now >= self._pending[2]:
-            self.switch_network(now)
 
     def _drop_network(self, key_id: int) -> None:
         self.link.remove_network(key_id)
