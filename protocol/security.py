@@ -35,7 +35,7 @@ HELLO and TC): one key the whole fleet holds, installed with
 :meth:`SecureLink.install_network` (never with :meth:`SecureLink.install`,
 which serves one address), found by its key id — at most
 :data:`NETWORK_KEYS` at once, so a rekey can overlap the old key and the new
-one — and sent under the one chosen (the last one installed, unless it was
+ones — and sent under the one chosen (the last one installed, unless it was
 installed with ``send=False`` to be switched to later with
 :meth:`SecureLink.send_network`). Its windows are per sender, as
 every key's; :meth:`SecureLink.forget_sender` drops one (safe only when the
@@ -59,7 +59,7 @@ MIC_LENS = (4, 8, 16)
 MAX_COUNTER = 2**32 - 1
 WINDOW = 64
 MAX_SENDERS = 256  # replay windows per key
-NETWORK_KEYS = 2  # network keys held at once (the current one and, during a rekey, the previous)
+NETWORK_KEYS = 3  # network keys held at once: the one sent under and, during rekeys, the previous and the next
 _NONCE = struct.Struct(">HHBIB3x")  # src, net, key id, counter, MIC length code, 3 zero bytes
 
 

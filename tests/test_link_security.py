@@ -493,6 +493,8 @@ def _sweep_entries():
         ("Node.protect_broadcast", n1.protect_broadcast, {"frame": _frame(dst=0xFFFF)},
          {"frame": ("dict", lambda v: isinstance(v, dict))}),
         ("Node.forget_neighbour", n1.forget_neighbour, {"address": 5}, {"address": INT}),
+        ("Node.install_network_key", lambda body: a.enrol(0x780 + len(a.enrolled)).install_network_key(body),
+         {"body": {"group": 0xFFFF, "epoch": 9, "key_id": 142, "wrapped_key": bytes(16)}}, {"body": NONE}),
         # protocol.fleet.authority
         ("FleetAuthority", authority.FleetAuthority, {"suite": 2, "method": 3, "net": 5},
          {"suite": INT, "method": INT, "net": INT}),

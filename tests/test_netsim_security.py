@@ -395,6 +395,7 @@ def test_only_a_frame_that_verifies_under_the_new_network_key_switches_a_node():
     old_key = gs.link.network_tx
     old_bytes = r.link.network[old_key].key
     before_switch = beacon_of(gs)
+    assert n1.accept(before_switch)[0] is not None
     frames = a.revoke(gs, 0x23, relayed=True)
     for f in frames:
         n1.receive(f)  # acks not returned: the station has not switched
@@ -408,16 +409,20 @@ def test_only_a_frame_that_verifies_under_the_new_network_key_switches_a_node():
     assert a.switch_network(gs) is True and a.switch_network(gs) is False  # the deadline; then nothing to do
     n1.accept(beacon_of(gs))
     assert n1.link.network_tx == new_key
-    n1.accept(before_switch)  # an old-key frame, inside the overlap
-    assert n1.link.network_tx == new_key and n1.keys.pending_network is None
+    with pytest.raises(SecurityError):
+        n1.accept(before_switch)  # an old-key frame replayed inside the overlap
+    fresh_old = beacon_of(r, src=0x24)  # the revoked node's fresh old-key beacon: accepted inside the overlap ...
+    assert n1.accept(fresh_old)[0] is not None
+    assert n1.link.network_tx == new_key and n1.keys.pending_network is None  # ... and moves nothing back
 
 
 def test_a_node_enrolled_during_a_rekey_gets_both_keys_and_two_rekeys_keep_the_fleet_together():
     """Enrolment while a new network key waits for its switch: the node
     sends under the key the station sends under and holds the new one
-    pending. A second rekey before the first switch supersedes the pending
-    key at every node (never sent under, dropped) and takes an id neither
-    key in use has."""
+    pending. A second rekey before the first switch takes an id neither
+    key in use has; the first pending key stays accepted beside it (the
+    station may have switched to it already: dropping it cut a node off,
+    found by review), and goes 1 s after the switch to the newest."""
     a, (gs, n1, r1, r2) = fleet_nodes(1, 0x21, 0x23, 0x24)
     sent = gs.link.network_tx
     first = [f for f in a.revoke(gs, 0x23, relayed=True) if codec.decode(f)["dst"] == 0x21]
@@ -429,11 +434,15 @@ def test_a_node_enrolled_during_a_rekey_gets_both_keys_and_two_rekeys_keep_the_f
     for f in second:
         [ack] = n1.receive(f)
         a.open_ack(gs, ack)
-    newest = a.network["key_id"]
-    assert n1.keys.network_epoch == 3 and n1.keys.pending_network == newest and newest != sent
-    assert sorted(n1.link.network) == sorted({sent, newest}) and gs.link.network_tx == sent  # 0x30 has not acked
+    newest, between = a.network["key_id"], late.keys.pending_network
+    assert n1.keys.network_epoch == 3 and n1.keys.pending_network == newest and len({sent, between, newest}) == 3
+    assert sorted(n1.link.network) == sorted({sent, between, newest}) and gs.link.network_tx == sent  # 0x30: no ack
     assert n1.accept(beacon_of(gs))[0] is not None and gs.accept(beacon_of(n1))[0] is not None
     assert a.switch_network(gs) and n1.accept(beacon_of(gs))[0] is not None and n1.link.network_tx == newest
+    for nd in (n1, gs):
+        nd.clock.t += 1.01
+    n1.accept(beacon_of(gs))
+    assert sorted(n1.link.network) == [newest]
 
 
 def test_delivery_key_frames_only_from_the_authority():
@@ -613,6 +622,49 @@ def test_a_node_epochs_behind_never_takes_the_newest_key_for_its_own():
     assert n2.keys.pending_network == a.network["key_id"] and gs.link.network_tx == ids[2]
 
 
+def test_a_second_rekey_soon_after_a_switch_cuts_no_node_off():
+    """The station switched to key 1 at the last ack; n2 heard it, n1 not
+    yet. 0.3 s later a second revocation brings key 2, and 0x22 does not
+    acknowledge it. n1 still sends under key 0 and holds keys 1 and 2
+    pending: the station and n2 accept key 0 (their overlap), and n1 keeps
+    key 1 — dropping it for the newer one (found by review) left n1 unable
+    to verify the station until key 2's switch."""
+    a, (gs, n1, n2, r1, r2) = fleet_nodes(1, 0x21, 0x22, 0x23, 0x24)
+    k0 = gs.link.network_tx
+    for f in a.revoke(gs, 0x23, relayed=True):
+        a.open_ack(gs, {0x21: n1, 0x22: n2, 0x24: r2}[codec.decode(f)["dst"]].receive(f)[0])
+    k1 = gs.link.network_tx
+    assert k1 != k0 and n2.accept(beacon_of(gs))[0] is not None and n2.link.network_tx == k1
+    for nd in (gs, n1, n2):
+        nd.clock.t += 0.3
+    for f in a.revoke(gs, 0x24, relayed=True):
+        if codec.decode(f)["dst"] == 0x21:
+            a.open_ack(gs, n1.receive(f)[0])
+        else:
+            n2.receive(f)  # no ack: the station stays on key 1
+    k2 = a.network["key_id"]
+    assert n1.link.network_tx == k0 and sorted(n1.link.network) == sorted({k0, k1, k2})
+    assert gs.accept(beacon_of(n1))[0] is not None and n2.accept(beacon_of(n1))[0] is not None
+    assert n1.accept(beacon_of(gs))[0] is not None  # under key 1: n1 switches to it ...
+    assert n1.link.network_tx == k1 and n1.keys.pending_network == k2  # ... and still waits for key 2
+
+
+def test_a_station_that_switched_by_itself_gives_new_nodes_its_key():
+    """No node acknowledges; the station switches at its own deadline (3 s)
+    when it next sends. A node enrolled then sends under the station's new
+    key, not the old one the station stops accepting 1 s later (found by
+    review), and the authority's explicit switch has nothing left to do."""
+    a, (gs, n1, r) = fleet_nodes(1, 0x21, 0x23)
+    a.revoke(gs, 0x23, relayed=True)
+    gs.clock.t += 3.1
+    beacon_of(gs)
+    assert gs.link.network_tx == a.network["key_id"]
+    late = a.enrol(0x30, clock=Clock())
+    late.clock.t = gs.clock.t = gs.clock.t + 1.1
+    assert late.link.network_tx == gs.link.network_tx and gs.accept(beacon_of(late))[0] is not None
+    assert a.switch_network(gs) is False
+
+
 def test_a_node_kept_from_every_frame_under_the_new_key_switches_at_its_own_deadline():
     """A relay or jammer keeps every frame under the new key from n1: n1
     switches by itself network_switch_s after the key came, so the revoked
@@ -709,6 +761,7 @@ def test_a_node_that_never_acknowledges_holds_the_switch_until_the_deadline_only
     (network_switch_s, 3 s) — that bounds how long 18's copy of the old key
     still opens HELLO and TC — and 16 and 17 follow it on its frames with
     no loss of the flow over them."""
+    from protocol.security import SecurityError
     sc = chain(duration_s=6.0, revocations=[{"at_s": 1.5, "node": C}], failures=[{"at_s": 1.0, "node": D}])
     sc["traffic"] = [{"src": B, "dst": GS, "size_bytes": 32, "interval_ms": 50}]
     r, w = run_world(sc)
@@ -716,6 +769,10 @@ def test_a_node_that_never_acknowledges_holds_the_switch_until_the_deadline_only
     assert r["delivery_ratio"]["flows"] == [1.0]
     assert {w.nodes[w.index[x]].fleet.link.network_tx for x in (GS, A, B)} == {w.authority.network["key_id"]}
     assert all(C not in link for link in r["links"])
+    spoof = beacon_of(w.nodes[w.index[C]].fleet, src=0x30)  # 18's old key at 6.0 s: past 4.5 + 1 s everywhere
+    for x in (GS, A, B):
+        with pytest.raises(SecurityError, match="no key"):
+            w.nodes[w.index[x]].fleet.accept(spoof)
 
 
 def test_insider_forged_tc_is_accepted_then_superseded_by_its_originator():

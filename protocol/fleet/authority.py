@@ -67,6 +67,7 @@ class FleetAuthority:
         self.delivery_keys: dict = {}  # enrolled address -> its delivery key
         self._sealers: dict = {}  # station address -> SecureLink holding the delivery keys it seals under
         self._unacked: dict = {}  # (station, node, counter) -> (frame type, body) sealed and not acknowledged
+        self._stations: dict = {}  # address -> the station Node this authority was given
         self.network: dict | None = None
         self.network = self._network_body(1, self._network_key_id())  # the newest network key (a group_key body)
         self.network_sent = self.network  # the one the station sends under (older than network until the switch)
@@ -105,15 +106,17 @@ class FleetAuthority:
             node.accept_statement(self.crl)
         self.delivery_keys[address] = secrets.token_bytes(16)
         node.keys.set_delivery_key(self.delivery_keys[address])
-        node.keys.install_network_key(self.network_sent, node.clock(), 0.0)
+        for station in self._stations.values():
+            self._sync_sent(station)
+        node.install_network_key(self.network_sent)
         if self.network is not self.network_sent:  # a rekey in progress: the new key too, pending
-            node.keys.install_network_key(self.network, node.clock(), node.limits.network_overlap_s,
-                                          switch_after_s=node.limits.network_switch_s)
+            node.install_network_key(self.network)
         return node
 
     def _station(self, station) -> Node:
         if not isinstance(station, Node) or station.address not in self.enrolled or station.anchor != self.anchor:
             raise SecurityError("station must be a node enrolled by this authority")
+        self._stations[station.address] = station
         return station
 
     # ------------------------------------------------------------ groups
@@ -126,6 +129,7 @@ class FleetAuthority:
         dst = argcheck.integer(dst, "dst", SecurityError, lo=0, hi=0xFFFF)
         if dst not in self.delivery_keys or dst == station.address:
             raise SecurityError(f"{dst:#06x} is not an enrolled node other than the station")
+        self._sync_sent(station)
         link = self._sealer(station)
         if link.key_for(dst) is None:
             link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[dst], SUITE_CIPHER[self.suite], LINK_MIC), dst)
@@ -166,6 +170,7 @@ class FleetAuthority:
         verified ack frame (its ``src`` the node, ``body["acked_seq"]`` the low
         byte of the acknowledged frame's counter); SecurityError otherwise."""
         station = self._station(station)
+        self._sync_sent(station)
         link = self._sealers.get(station.address)
         if link is None:
             raise SecurityError("this station sealed nothing")
@@ -198,8 +203,7 @@ class FleetAuthority:
         first (at once if there is no other node)."""
         station = self._station(station)
         self.network = self._network_body(self.network["epoch"] + 1, self._network_key_id())
-        station.keys.install_network_key(self.network, station.clock(), station.limits.network_overlap_s)  # the
-        # station switches when this authority says (acks or switch_network), not on a deadline of its own
+        station.install_network_key(self.network)  # switched to at the last ack, or network_switch_s from now
         self.network_waiting = {a for a in self.enrolled if a != station.address}
         frames = [self.seal(station, a, "group_key", self.network) for a in sorted(self.network_waiting)]
         if not self.network_waiting:
@@ -208,12 +212,19 @@ class FleetAuthority:
 
     def switch_network(self, station: Node) -> bool:
         """The station sends under the newest network key from now on (the
-        nodes that hold it switch as its frames reach them); the deadline of
-        a rekey, for nodes that did not acknowledge the key in time — they
-        are cut off until they get it. False if the station already does."""
+        nodes that hold it switch as its frames reach them), before the
+        deadline its key manager keeps (``network_switch_s`` after the
+        rekey) — nodes that did not acknowledge the key are cut off until
+        they get it. False if the station already does."""
         station = self._station(station)
         self.network_sent = self.network
         return station.keys.switch_network(station.clock())
+
+    def _sync_sent(self, station: Node) -> None:
+        """The station may have switched without this authority (its own
+        deadline, or a frame under the new key from a node that switched)."""
+        if station.link.network_tx == self.network["key_id"]:
+            self.network_sent = self.network
 
     def _used_key_ids(self) -> set:
         used = {r.charter.key_id for r in self.groups.values()}
@@ -230,9 +241,9 @@ class FleetAuthority:
 
     def _network_key_id(self) -> int:
         """The first free id after the newest network key's, cyclically over
-        the pool: an id comes back only after the whole pool has gone round,
-        so a node some epochs behind never meets the id of the key it still
-        sends under (it would take the new key for its own)."""
+        the pool: an id comes back only after the whole pool has gone round
+        (128 ids less the groups'), so a node fewer epochs behind than that
+        never meets the id of the key it still sends under."""
         used = self._used_key_ids()
         last = GROUP_KEY_IDS[-1] if self.network is None else self.network["key_id"]
         n = len(GROUP_KEY_IDS)
@@ -240,7 +251,7 @@ class FleetAuthority:
             k = GROUP_KEY_IDS[(last - GROUP_KEY_IDS[0] + step) % n]
             if k not in used:
                 return k
-        raise SecurityError(f"no free group key id: at most {n - 1} groups at once")
+        raise SecurityError(f"no free key id for the network key: {len(used)} of {n} in use")
 
     def group_frames(self, station: Node, group: int, members, *, relayed: bool = False) -> list:
         """Open the next epoch of ``group`` for ``members``, with ``station``

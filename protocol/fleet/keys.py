@@ -110,7 +110,7 @@ class KeyManager:
         self.delivery: LinkKey | None = None  # shared with the authority alone
         self.network_epoch = 0
         self._retire: dict = {}  # network key id -> time (s) after which it is no longer accepted
-        self._pending: tuple | None = None  # network key accepted, not yet sent under: (key id, overlap_s, deadline)
+        self._pending: dict = {}  # network keys accepted, not yet sent under, oldest first: id -> (overlap_s, deadline)
 
     # ------------------------------------------------------------ statements
     def accept_statement(self, data: bytes) -> str:
@@ -210,12 +210,15 @@ class KeyManager:
         """A network key (a group_key body for the broadcast address) from
         the authority, at ``now`` (s): installed if its epoch is above the
         one held. The first one is sent under at once; a later one is
-        pending (accepted, not sent under) until :meth:`switch_network` —
-        at the latest ``switch_after_s`` after ``now`` (None: no deadline),
-        so a node that never hears a frame under the new key does not
-        accept the old one for ever —, after which the key sent under
-        before is accepted ``overlap_s`` longer. A pending key a newer one
-        supersedes is dropped (no frame was sent under it here)."""
+        pending (accepted, not sent under) until this node switches to it
+        (:meth:`network_heard`, :meth:`switch_network`) — at the latest
+        ``switch_after_s`` after ``now`` (None: no deadline), so a node that
+        never hears a frame under it does not accept the old key for ever.
+        From a switch the key sent under before, and any older pending one
+        (a neighbour may have switched to it), are accepted ``overlap_s``
+        longer. At most :data:`~protocol.security.NETWORK_KEYS` are held:
+        room is made by dropping the key that retires first, else the
+        oldest pending one — never the key sent under."""
         group, epoch, key_id, key = self._key_body(body)
         now = argcheck.real(now, "now", SecurityError)
         overlap_s = argcheck.real(overlap_s, "overlap_s", SecurityError, lo=0)
@@ -228,63 +231,65 @@ class KeyManager:
         if not 128 <= key_id <= 255:
             raise SecurityError(f"network key id must be 128..255, got {key_id}")
         self.expire_network(now)
-        if self._pending is not None:
-            self._drop_network(self._pending[0])
         if key_id in self.link.network:  # an id the authority used before (it rotates them over the pool)
             self._drop_network(key_id)
-        while len(self.link.network) >= NETWORK_KEYS:  # the one being retired goes first
-            oldest = min(self.link.network, key=lambda k: (k == self.link.network_tx, self._retire.get(k, 0)))
-            self._drop_network(oldest)
+        while len(self.link.network) >= NETWORK_KEYS:
+            retiring = sorted(self._retire, key=self._retire.get)
+            self._drop_network(retiring[0] if retiring else next(iter(self._pending)))
         send = self.link.network_tx is None
         self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC), send=send)
         self.network_epoch = epoch
         if not send:
-            self._pending = (key_id, overlap_s, None if switch_after_s is None else now + switch_after_s)
+            self._pending[key_id] = (overlap_s, None if switch_after_s is None else now + switch_after_s)
 
     @property
     def pending_network(self) -> int | None:
-        """Key id of the network key accepted and not yet sent under (None: none)."""
-        return None if self._pending is None else self._pending[0]
+        """Key id of the newest network key accepted and not yet sent under (None: none)."""
+        return next(reversed(self._pending), None)
 
     def switch_network(self, now: float) -> bool:
-        """Send under the pending network key from ``now`` (s); the key sent
-        under before is accepted ``overlap_s`` (given with the new key)
-        longer. False, and nothing changes, if no key is pending."""
+        """Send under the newest pending network key from ``now`` (s); the
+        key sent under before and older pending ones are accepted
+        ``overlap_s`` (given with the new key) longer. False, and nothing
+        changes, if no key is pending."""
         now = argcheck.real(now, "now", SecurityError)
-        if self._pending is None:
-            return False
-        key_id, overlap_s, _ = self._pending
+        return bool(self._pending) and self._switch(now, next(reversed(self._pending)))
+
+    def _switch(self, now: float, key_id: int) -> bool:
+        order = list(self._pending)
+        overlap_s, _ = self._pending.pop(key_id)
         previous = self.link.network_tx
         self.link.send_network(key_id)
-        self._retire[previous] = now + overlap_s
-        self._pending = None
+        for k in [previous, *order[:order.index(key_id)]]:
+            self._pending.pop(k, None)
+            self._retire[k] = now + overlap_s
         return True
 
     def network_heard(self, key_id: int, now: float) -> bool:
         """A frame to the broadcast address verified under network key
-        ``key_id`` at ``now`` (s): if that is the pending key, its sender
+        ``key_id`` at ``now`` (s): if that is a pending key, its sender
         holds it from the authority and has switched, so this node switches
-        too (:meth:`switch_network`). Call only after the frame verified.
-        True if this node switched."""
+        to it too. Call only after the frame verified. True if this node
+        switched."""
         key_id = argcheck.integer(key_id, "key_id", SecurityError, lo=0, hi=255)
         now = argcheck.real(now, "now", SecurityError)
-        return self._pending is not None and key_id == self._pending[0] and self.switch_network(now)
+        return key_id in self._pending and self._switch(now, key_id)
 
     def expire_network(self, now: float) -> None:
-        """What time alone changes (``now`` in s): the previous network key
-        goes once its overlap has ended, and a pending one past its deadline
-        is switched to."""
+        """What time alone changes (``now`` in s): once a pending key's
+        deadline has passed this node sends under the newest pending key,
+        as of that deadline; a retiring key goes once its overlap has ended."""
         now = argcheck.real(now, "now", SecurityError)
-        if self._pending is not None and self._pending[2] is not None and now >= self._pending[2]:
-            self.switch_network(self._pending[2])  # as of the deadline: the overlap may be over already
+        due = [t for _, t in self._pending.values() if t is not None and now >= t]
+        if due:
+            self._switch(min(due), next(reversed(self._pending)))
         for k in [k for k, t in self._retire.items() if now >= t]:
             self._drop_network(k)
 
     def _drop_network(self, key_id: int) -> None:
         self.link.remove_network(key_id)
         self._retire.pop(key_id, None)
-        if self._pending is not None and self._pending[0] == key_id:
-            self._pending = None
+        self._pending.pop(key_id, None)
 
     @staticmethod
     def _key_body(body) -> tuple:

@@ -149,6 +149,15 @@ class Node:
         opts.append({"type": TIMESTAMP_OPTION, "value": now.to_bytes(4, "little")})
         return self.link.protect(dict(frame, options=opts))
 
+    def install_network_key(self, body: dict) -> None:
+        """A network key (a group_key body for the broadcast address) from
+        the authority, now: the first is sent under at once, a later one is
+        pending until this node switches to it, within ``network_switch_s``
+        at the latest, the key before accepted ``network_overlap_s`` longer
+        (:meth:`KeyManager.install_network_key`, with this node's limits)."""
+        self.keys.install_network_key(body, self.clock(), self.limits.network_overlap_s,
+                                      switch_after_s=self.limits.network_switch_s)
+
     def forget_neighbour(self, address: int) -> None:
         """A neighbour gone silent: drop its network-key replay windows (its
         old broadcasts are refused by their timestamps)."""
@@ -246,8 +255,7 @@ class Node:
     def _apply_delivery(self, src: int, f: dict) -> None:
         body = f["body"]
         if f["type"] == "group_key" and body["group"] == F.BROADCAST:
-            self.keys.install_network_key(body, self.clock(), self.limits.network_overlap_s,
-                                          switch_after_s=self.limits.network_switch_s)
+            self.install_network_key(body)
         elif f["type"] == "group_key":
             self.keys.install_group_key(src, body, from_authority=True)
         elif f["type"] == "handshake" and body["message_no"] == MSG_STATEMENT:

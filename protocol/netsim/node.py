@@ -196,6 +196,13 @@ class SimNode:
                 self.send_hello()
         self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), go)
 
+    def _protect_broadcast(self, frame: dict) -> bytes:
+        """``frame`` secured under the network key (which may be the next one
+        from now: a pending key past its deadline is switched to first)."""
+        data = self.fleet.protect_broadcast(frame)
+        self.w.network_switched(self)
+        return data
+
     def send_hello(self) -> None:
         now = self.w.engine.now
         self.last_hello = now
@@ -212,7 +219,7 @@ class SimNode:
         bad = self.w.medium.jammed_channels(self.i, H.BAD_FLOOR_DB)
         if bad:
             opts.append({"type": H.BAD_CHANNELS, "value": H.bad_bitmap(bad)})
-        data = self.fleet.protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
+        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
         self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello")
         self._maybe_tc()
         self._keying(now)
@@ -225,7 +232,7 @@ class SimNode:
         body = self.routing.tc_body(now)
         mesh = {"hop_limit": self.w.rparams.hop_limit, "originator": self.address, "final_dst": F.BROADCAST,
                 "mesh_seq": self.routing.tc_seq}
-        data = self.fleet.protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
+        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
         self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
         self.tc_next_allowed = now + self.w.rparams.tc_min_us
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
@@ -312,7 +319,7 @@ class SimNode:
             self.w.count(f"security: {type(exc).__name__}")
             return
         if broadcast:  # verified under the next network key: switched to it (protocol.fleet.keys)
-            self.w.network_switched(self, "frame")
+            self.w.network_switched(self)
         if f is None:  # a handshake (or statement) the fleet node consumed
             if keys_before is not None:
                 self._after_handshake(keys_before, replies)
@@ -376,7 +383,7 @@ class SimNode:
 
     def _forward_tc(self, f: dict, mesh: dict) -> None:
         if self.alive:
-            data = self.fleet.protect_broadcast(self._frame("beacon", F.BROADCAST, f["body"], mesh=mesh))
+            data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, f["body"], mesh=mesh))
             self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
 
     def handshake_sent(self, meta, ok: bool) -> None:
@@ -476,7 +483,7 @@ class SimNode:
                 self.w.count(f"delivery ack: {type(exc).__name__}")
                 return
             self.w.acked(ack["src"], ack["body"]["acked_seq"])
-            self.w.network_switched(self, "acks")  # the last ack of a network key switches the station
+            self.w.network_switched(self)  # the last ack of a network key switches the station
             return
         try:
             f, replies = self.fleet.accept(frame)

@@ -40,7 +40,9 @@ group keys, revocation lists, network keys), acknowledged, sent again;
 ``network_switch_ms`` — per revocation, when the station switched to the
 next network key after it (``after_ms``) and why (``by``: ``"acks"``, every
 node had acknowledged the key; ``"deadline"``, ``network_switch_s`` of
-:class:`protocol.fleet.Limits` had passed), or None if it had not.
+:class:`protocol.fleet.Limits` had passed; ``"frame"``, a frame under the
+new key from a node that had switched first — only an insider's or a
+node's own deadline can do that), or None if it had not.
 
 **Security of the simulated fleet.** Every node is enrolled by one
 :class:`~protocol.fleet.FleetAuthority` (its certificate, delivery key and
@@ -198,7 +200,7 @@ class World:
         self._deliver(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
         epoch = self.authority.network["epoch"]
         self.network_switches.append({"revoked": address, "at_us": self.engine.now, "switch_us": None, "by": None})
-        self.network_switched(self.station, "acks")  # no other node: switched at once
+        self.network_switched(self.station)  # no other node: switched at once
         deadline = self.engine.now + self.station.fleet.limits.network_switch_s * 1e6
         self.engine.at(deadline, self._network_deadline, epoch)
 
@@ -206,23 +208,28 @@ class World:
         """A rekey's deadline: if the station still sends under a key older
         than ``epoch``'s, it switches to the newest though some node did not
         acknowledge it (a later revocation does not push the deadline of an
-        earlier one back)."""
-        if self.authority.network_sent["epoch"] < epoch and self.authority.switch_network(self.station.fleet):
-            self.network_switched(self.station, "deadline")
+        earlier one back; the station's key manager keeps the same deadline,
+        this makes it happen on time rather than at its next frame)."""
+        if self.authority.network_sent["epoch"] < epoch:
+            self.authority.switch_network(self.station.fleet)
+        self.network_switched(self.station)
 
-    def network_switched(self, nd, by: str) -> None:
-        """``nd`` may have switched to the next network key (``by``: the
-        station's "acks" or "deadline", else a frame under the key): if so,
-        logged, the station's switch timed, and a HELLO soon."""
+    def network_switched(self, nd) -> None:
+        """``nd`` may have switched to the next network key: if so, logged,
+        the station's switch timed (why: every node's ack, the deadline,
+        or a frame under the new key from a node that switched first), and
+        a HELLO soon."""
         key = nd.fleet.link.network_tx
         if key == nd.network_key:
             return
         nd.network_key = key
         self.engine.log("net-key", nd.address, key)
         if nd is self.station:  # it sends under the newest key: every revocation before is served
-            for v in self.network_switches:
-                if v["switch_us"] is None:
-                    v.update(switch_us=self.engine.now, by=by)
+            now, open_ = self.engine.now, [v for v in self.network_switches if v["switch_us"] is None]
+            late = any(now - v["at_us"] >= self.station.fleet.limits.network_switch_s * 1e6 for v in open_)
+            by = "acks" if not self.authority.network_waiting else "deadline" if late else "frame"
+            for v in open_:
+                v.update(switch_us=now, by=by)
         nd.hello_after_jitter()
 
     def frame_src(self, data: bytes) -> int:
