@@ -614,3 +614,65 @@ def test_group_member_forging_sources_creates_no_windows(suite, method):
             n1.receive(n2.link.protect(f, key))
     assert len(n1.link.windows) == windows
     tally("insider group frames under non-member sources", len(srcs), len(srcs))
+
+
+# ---------------------------------------------------------------- rejoin after a missed rekey
+
+@pytest.mark.parametrize("suite,method", COMBOS)
+def test_rejoin_request_is_bound_to_its_node_and_gives_only_its_keys(suite, method):
+    """N2 was off while N3 was revoked: it missed the revocation list, the
+    group's next epoch and the next network key, and the station switched
+    without it. Its rejoin request travels through N1 (an enrolled relay).
+    Attacks first: N1 alters the request, N1 seals one under its own
+    delivery key in N2's name, the revoked N3 asks for itself, a request
+    names the revoked N3 as parent, N1 replays N2's request once answered —
+    each is refused with a typed error and seals nothing. Then the
+    defence: N2's own request is answered with frames only N2 opens (N1
+    cannot), after which N2 holds the revocation, the group's current key
+    and the key the station sends under, and verifies the station's HELLO."""
+    a = fleet.FleetAuthority(suite=suite, method=method)
+    gs, n1, n2, n3 = (a.enrol(x) for x in (GS, N1, N2, N3))
+    run([gs, n1, n2, n3], a.group_frames(gs, G1, [N1, N2, N3], relayed=True))
+    for f in a.revoke(gs, N3, relayed=True):  # N2 is off: only N1's frames arrive
+        if decode(f)["dst"] == N1:
+            for ack in n1.receive(f):
+                a.open_ack(gs, ack)
+    assert a.switch_network(gs)  # the deadline: the station sends under the new key, N2 still on the old one
+    assert n2.keys.network_epoch == 1 and N3 not in n2.revoked
+
+    def refit(frame: bytes, at: int, value: bytes) -> bytes:
+        """``frame`` with ``value`` written at byte ``at`` and its FCS made good again (what a relay can do)."""
+        body = bytearray(frame[:-4])
+        body[at:at + len(value)] = value
+        return bytes(body) + crc32(bytes(body)).to_bytes(4, "little")
+
+    sealed = len(a._unacked)
+    req = n2.rejoin_request(GS, N1)
+    flipped = refit(req, len(req) - 12, bytes([req[-12] ^ 1]))
+    in_n2s_name = refit(n1.rejoin_request(GS, GS), 7, N2.to_bytes(2, "little"))  # MacHeader: fc, seq, net, dst, src
+    attacks = {"altered by the relay": lambda: a.rejoin(gs, flipped),
+               "sealed by N1 in N2's name": lambda: a.rejoin(gs, in_n2s_name),
+               "from the revoked N3": lambda: a.rejoin(gs, n3.rejoin_request(GS, N1)),
+               "naming the revoked N3 as parent": lambda: a.rejoin(gs, n2.rejoin_request(GS, N3))}
+    for name, attack in attacks.items():
+        with pytest.raises(S.SecurityError):
+            attack()
+        assert len(a._unacked) == sealed, name
+    rejoin = a.rejoin(gs, req)
+    assert (rejoin.node, rejoin.parent) == (N2, N1) and {decode(f)["dst"] for f in rejoin.frames} == {N2}
+    with pytest.raises(S.ReplayError):
+        a.rejoin(gs, req)
+    sealed = len(a._unacked)
+    with pytest.raises(S.SecurityError):  # redirected to the relay: only N2's delivery key opens it
+        n1.receive(refit(rejoin.frames[0], 5, N1.to_bytes(2, "little")))
+    for f in rejoin.frames:
+        for ack in n2.receive(f):
+            assert a.open_ack(gs, ack)["src"] == N2
+    assert len(a._unacked) < sealed and n2.refused_deliveries == 0
+    assert N3 in n2.revoked and n2.keys.groups[G1].keyed and n2.keys.groups[G1].charter.epoch == 2
+    assert n2.keys.network_epoch == a.network["epoch"]
+    hello = gs.protect_broadcast({"type": "beacon", "version": 0, "seq": 1, "net": a.net, "dst": 0xFFFF, "src": GS,
+                                  "ack_req": False, "mesh": None, "options": None, "security": None,
+                                  "body": {"capabilities": 0, "neighbours": []}})
+    assert n2.accept(hello)[0]["src"] == GS and n2.link.network_tx == gs.link.network_tx
+    tally("rejoin request forged, replayed, redirected", len(attacks) + 2, len(attacks) + 2)

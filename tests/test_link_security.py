@@ -384,6 +384,9 @@ def _sweep_entries():
     def hs():
         return a.enrol(0x40 + len(a.enrolled)).handshakes
 
+    def rejoin_request():
+        return a.enrol(0x7B0 + len(a.enrolled)).rejoin_request(1, 0x10)
+
     return [
         ("check_key", S.check_key, {"key": key}, {"key": ("LinkKey", lambda v: False)}),
         ("nonce", S.nonce, {"src": 1, "net": 2, "key_id": 3, "counter": 4, "mic_len": 8},
@@ -512,6 +515,11 @@ def _sweep_entries():
         ("FleetAuthority.open_ack", a.open_ack, {"station": gs, "data": ack}, {"station": NONE, "data": BYTES}),
         ("FleetAuthority.rekey_network", a.rekey_network, {"station": gs}, {"station": NONE}),
         ("FleetAuthority.switch_network", a.switch_network, {"station": gs}, {"station": NONE}),
+        ("FleetAuthority.rejoin", a.rejoin, {"station": gs, "data": rejoin_request()},
+         {"station": NONE, "data": BYTES}),
+        ("Node.rejoin_request",
+         lambda station, parent: a.enrol(0x7C0 + len(a.enrolled)).rejoin_request(station, parent),
+         {"station": 1, "parent": 0x10}, {"station": INT, "parent": INT}),
         ("FleetAuthority.resend", a.resend, {"station": gs, "data": a.seal(gs, 0x10, "ack", {"acked_seq": 1})},
          {"station": NONE, "data": BYTES}),
     ]
@@ -531,6 +539,7 @@ FLEET_SWEEP_EXCLUDED = {
     "Group": "a record of a node's group state, made by KeyManager only",
     "Limits": "a record; check_limits checks it wherever one is taken",
     "Established": "a record returned by Handshakes, never taken",
+    "Rejoin": "a record returned by FleetAuthority.rejoin, never taken",
 }
 
 

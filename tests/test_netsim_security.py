@@ -799,3 +799,79 @@ def test_insider_forged_tc_is_accepted_then_superseded_by_its_originator():
     assert at.seen["forged"] == (held["seq"], {}), "the insider's forgery was accepted (the documented residual)"
     seq, links = at.seen["healed"]
     assert 0 < (seq - held["seq"]) & 0xFFFF < 0x8000 and set(links) == {B, D}
+
+
+# ---------------------------------------------------------------- rejoin after a missed rekey
+
+X = 0x30  # a drone beside the chain, revoked at 1 s; 19 powers on at 5 s, after the switch it missed
+
+
+def late_joiner(duration_s: float = 16.0, revoke: bool = True) -> dict:
+    sc = chain(duration_s=duration_s, revocations=[{"at_s": 1.0, "node": X}] if revoke else [])
+    sc["nodes"].append({"address": X, "position_m": [800, 300, 100]})
+    sc["groups"] = {str(GROUP): [B, C, D, X]}
+    for n in sc["nodes"]:
+        if n["address"] == D:
+            n["join_s"] = 5.0
+    sc["traffic"] = [{"src": D, "dst": GS, "size_bytes": 32, "interval_ms": 50}]
+    return sc
+
+
+def test_a_drone_that_missed_a_rekey_rejoins_through_a_neighbour():
+    """19 powers on at 5 s holding the network key of its enrolment; 0x30
+    was revoked at 1 s and the fleet switched keys without 19. Its
+    neighbours refuse its HELLOs and it cannot verify theirs (only the
+    revoked 0x30 still talks to it, under the old key): before the rejoin
+    path its flow delivered 0 % (measured). Now it hears a HELLO under a
+    newer key id, keys a pairwise link with that neighbour by EDHOC, and
+    sends the authority a rejoin request through it; the station's answer
+    (revocation list, the group's charter and key of the epoch without
+    0x30, network key), relayed back,
+    lets it verify the next HELLO. It then delivers like a drone that
+    joined with no revocation before it (all of the last 2 s: its route
+    waits for the periodic TCs, as any joiner's does), and holds the
+    revocation; the revoked drone's own attempts get it nothing."""
+    base, _ = run_world(late_joiner(revoke=False))
+    r, w = run_world(late_joiner())
+    [rejoin] = r["keying"]["rejoins_ms"]
+    assert rejoin["node"] == D and rejoin["parent"] in (B, C) and rejoin["after_ms"] < 2000, rejoin
+    d, x, gs = (w.nodes[w.index[a]].fleet for a in (D, X, GS))
+    assert d.link.network_tx == gs.link.network_tx and d.keys.network_epoch == 2 and X in d.revoked
+    assert d.keys.groups[GROUP].keyed and d.keys.groups[GROUP].charter.epoch == 2  # the epoch without 0x30
+    assert r["counts"]["rejoins answered"] == 1 and r["counts"]["rejoin frames relayed"] >= 4
+    tail = [v for t, v in r["delivery_over_time"] if t >= 14.0]
+    assert tail == [v for t, v in base["delivery_over_time"] if t >= 14.0] == [1.0] * 4, tail
+    assert x.keys.network_epoch == 1 and all(X not in link for link in r["links"])
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["newer-id", "older-id"])
+def test_frames_under_made_up_key_ids_make_a_healthy_drone_ask_rarely(rnd, ahead, monkeypatch):
+    """Outsider (A1): every 0.1 s from 3 s to 13 s, 17 (keyed, on the
+    current key) hears a HELLO under a random key whose id is one step
+    ahead of its own (or behind: what a neighbour that missed a rekey
+    sends), with a fresh timestamp, from each of its fleet's addresses in
+    turn. Ahead, it asks the authority for the keys it holds at 3, 5 and
+    9 s — the back-off doubles after each rejoin that brought no newer
+    key — and never more; behind, never. Its keys do not change, it
+    remembers at most REJOIN_CANDIDATES sources (set to 2 here, so that
+    four sources overflow it), and the flow through it is untouched."""
+    from protocol.netsim import node as N
+    monkeypatch.setattr(N, "REJOIN_CANDIDATES", 2)
+    at = Attack(chain(duration_s=14.0))
+    victim = at.node(B)
+
+    def spoof(src):
+        def go():
+            now = at.w.engine.now
+            key_id = 128 + (victim.fleet.link.network_tx - 128 + (1 if ahead else -1)) % 128
+            data = seal(beacon(src, tc_body([]), now), rnd.bytes(16), key_id, int(rnd.integers(0, 2**31)))
+            victim.on_frame(data, src, Meta("hello"), now)
+        return go
+    for k in range(101):
+        at.at(3.0 + 0.1 * k, spoof((GS, A, C, D)[k % 4]))
+    at.probe(2.9, "key", lambda: (victim.fleet.link.network_tx, victim.fleet.keys.network_epoch))
+    r = at.run()
+    assert r["counts"].get("rejoin attempts", 0) == (3 if ahead else 0), r["counts"]
+    assert (victim.fleet.link.network_tx, victim.fleet.keys.network_epoch) == at.seen["key"]
+    assert len(victim.rejoin_candidates) == (2 if ahead else 0) and r["keying"]["rejoins_ms"] == []
+    assert r["delivery_ratio"]["flows"][0] == 1.0

@@ -16,11 +16,12 @@ in handshake frames. One job per module:
 The threat model these defend against is docs/threat_model.md.
 """
 
-from protocol.fleet.authority import FleetAuthority
+from protocol.fleet.authority import FleetAuthority, Rejoin
 from protocol.fleet.handshake import EXPORT_LABEL_LINK, HandshakeError, Limits
 from protocol.fleet.keys import SUITE_CIPHER, KeyManager, pairwise_key_id
-from protocol.fleet.node import MSG_STATEMENT, Node
+from protocol.fleet.node import MSG_REJOIN, MSG_STATEMENT, Node
 from protocol.fleet.statements import Certificate, Charter, RevocationList, TrustAnchor
 
-__all__ = ["EXPORT_LABEL_LINK", "MSG_STATEMENT", "SUITE_CIPHER", "Certificate", "Charter", "FleetAuthority",
-           "HandshakeError", "KeyManager", "Limits", "Node", "RevocationList", "TrustAnchor", "pairwise_key_id"]
+__all__ = ["EXPORT_LABEL_LINK", "MSG_REJOIN", "MSG_STATEMENT", "SUITE_CIPHER", "Certificate", "Charter",
+           "FleetAuthority", "HandshakeError", "KeyManager", "Limits", "Node", "Rejoin", "RevocationList",
+           "TrustAnchor", "pairwise_key_id"]

@@ -41,7 +41,7 @@ from protocol.codec import decode
 from protocol.fleet import statements as st
 from protocol.fleet.handshake import DEFAULT_LIMITS, Limits
 from protocol.fleet.keys import DELIVERY_KEY_ID, LINK_MIC, SUITE_CIPHER
-from protocol.fleet.node import MSG_STATEMENT, Node
+from protocol.fleet.node import MSG_REJOIN, MSG_STATEMENT, Node
 from protocol.security import LinkKey, SecureLink, SecurityError, is_group, is_unicast
 
 GROUP_KEY_IDS = range(128, 256)
@@ -50,6 +50,17 @@ GROUP_KEY_IDS = range(128, 256)
 class _GroupRecord(NamedTuple):
     charter: st.Charter
     key: bytes
+    signed: bytes  # the charter as the authority signed it
+
+
+class Rejoin(NamedTuple):
+    """A verified rejoin request (:meth:`FleetAuthority.rejoin`): the node
+    that asked, the neighbour it named to relay for it, and the frames the
+    station sends it (each sealed under the node's delivery key)."""
+
+    node: int
+    parent: int
+    frames: list
 
 
 class FleetAuthority:
@@ -185,6 +196,49 @@ class FleetAuthority:
                     self.switch_network(station)  # every node holds the new key: nobody is cut off
         return f
 
+    def rejoin(self, station: Node, data: bytes) -> Rejoin:
+        """A node's rejoin request (:meth:`Node.rejoin_request`), received by
+        ``station``: verified under the delivery key of the node it names as
+        its source (so only that node, enrolled and not revoked, can have
+        sealed it; a replay is refused by the replay window and changes
+        nothing), and answered with what the node needs to take part again,
+        each sealed under its delivery key: the revocation list, the charter
+        and key of each current group it is a member of, the network key
+        the station sends under and the newest one if a rekey is under way.
+        The parent it names must be another enrolled, unrevoked node (the
+        station included). SecurityError otherwise."""
+        station = self._station(station)
+        f = decode(argcheck.byteslike(data, "data", SecurityError))
+        src = f["src"]
+        if f["dst"] != station.address or f["security"] is None or f["security"]["key_id"] != DELIVERY_KEY_ID:
+            raise SecurityError("a rejoin request is sealed under a delivery key, to the station")
+        if src not in self.delivery_keys or src == station.address:
+            raise SecurityError(f"{src:#06x} is not an enrolled node other than the station")
+        self._sync_sent(station)
+        link = self._sealer(station)
+        if link.key_for(src) is None:  # the authority's own key for an enrolled node: no state an outsider makes
+            link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[src], SUITE_CIPHER[self.suite], LINK_MIC), src)
+        req = link.unprotect(data, f)
+        body = req["body"]
+        if req["type"] != "handshake" or body["message_no"] != MSG_REJOIN or len(body["message"]) != 2:
+            raise SecurityError(f"a {req['type']} frame where a rejoin request was expected")
+        parent = int.from_bytes(body["message"], "little")
+        if parent == src or (parent not in self.enrolled and parent != station.address):
+            raise SecurityError(f"rejoin parent {parent:#06x} is not an enrolled, unrevoked node")
+        frames = []
+        if self.crl is not None:
+            frames.append(self._statement_frames(station, src, self.crl, True))
+        for group, record in sorted(self.groups.items()):
+            if src in record.charter.members:
+                c = record.charter
+                frames += [self._statement_frames(station, src, record.signed, True),
+                           self.seal(station, src, "group_key", {"group": group, "epoch": c.epoch,
+                                                                 "key_id": c.key_id, "wrapped_key": record.key})]
+        frames.append(self.seal(station, src, "group_key", self.network_sent))
+        if self.network is not self.network_sent:
+            frames.append(self.seal(station, src, "group_key", self.network))
+        return Rejoin(src, parent, frames)
+
     def _statement_frames(self, station: Node, dst: int, statement: bytes, relayed: bool) -> bytes:
         if relayed:
             return self.seal(station, dst, "handshake", {"session": 0, "message_no": MSG_STATEMENT,
@@ -286,7 +340,7 @@ class FleetAuthority:
                 raise SecurityError(f"station has no pairwise key with member {m:#06x}: run a handshake first")
         station.accept_statement(signed)
         station.keys.install_group_key(station.address, body)
-        self.groups[group] = _GroupRecord(charter, key)
+        self.groups[group] = _GroupRecord(charter, key, signed)
         for m in members:
             key_frame = self.seal(station, m, "group_key", body) if relayed else station.send(m, "group_key", body)
             frames += [self._statement_frames(station, m, signed, relayed), key_frame]

@@ -20,7 +20,12 @@ Everything else it learns from frames that verified:
   arrives; a delivery whose content is refused (stale, sent again) is
   acknowledged too and changes nothing but the window. An ``ack`` under a
   delivery key is for the authority (:meth:`FleetAuthority.open_ack`): a
-  node cannot check it and ignores it (``(None, [])``);
+  node cannot check it and ignores it (``(None, [])``). A node that lost
+  the network key (it missed a rekey: off, or out of reach) asks the
+  authority for the current keys with a **rejoin request**
+  (:meth:`Node.rejoin_request`: a ``handshake`` frame, ``message_no``
+  :data:`MSG_REJOIN`, under its delivery key, naming the neighbour that
+  relays for it; :meth:`FleetAuthority.rejoin` answers it);
 * **broadcast** frames (the mesh's HELLO and TC) are secured under the
   network key and carry the sender's clock (option ``timestamp_us``,
   :data:`TIMESTAMP_OPTION`: 4 bytes, little-endian, µs modulo 2^32); one
@@ -52,9 +57,10 @@ from protocol.codec import decode, encode
 from protocol.fleet import statements as st
 from protocol.fleet.handshake import DEFAULT_LIMITS, HandshakeError, Handshakes, Limits, check_limits
 from protocol.fleet.keys import DELIVERY_KEY_ID, KeyManager
-from protocol.security import SecureLink, SecurityError
+from protocol.security import SecureLink, SecurityError, is_unicast
 
 MSG_STATEMENT = 16  # handshake message_no of an authority statement
+MSG_REJOIN = 17  # handshake message_no of a rejoin request (a node to the authority, under its delivery key)
 TIMESTAMP_OPTION = 1  # protocol.frames.OPTION_TYPES: timestamp_us
 AUTHORITY_SOURCES = 4  # stations whose delivery-key frames a node keeps a window for
 
@@ -132,6 +138,25 @@ class Node:
         if dst in self.link.pairwise:
             return self.link.protect(self._frame(dst, "handshake", body))
         return encode(self._frame(dst, "handshake", body))
+
+    def rejoin_request(self, station: int, parent: int) -> bytes:
+        """A rejoin request to the authority behind ``station``, sealed under
+        this node's delivery key (so no relay can read, forge or redirect
+        it): the current keys, please, sent through neighbour ``parent``
+        (which holds a pairwise key with this node; ``station`` itself if it
+        is the neighbour). :meth:`FleetAuthority.rejoin` answers it."""
+        station = argcheck.integer(station, "station", SecurityError, lo=0, hi=0xFFFF)
+        parent = argcheck.integer(parent, "parent", SecurityError, lo=0, hi=0xFFFF)
+        if self.keys.delivery is None:
+            raise SecurityError("no delivery key: this node was not enrolled by an authority")
+        if not (is_unicast(station) and is_unicast(parent)) or self.address in (station, parent):
+            raise SecurityError(f"station {station:#06x} and parent {parent:#06x} must be other unicast nodes")
+        if station not in self.e2e.pairwise:
+            if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
+                raise SecurityError(f"delivery-key links with {AUTHORITY_SOURCES} stations already")
+            self.e2e.install(self.keys.delivery, station)
+        body = {"session": 0, "message_no": MSG_REJOIN, "message": parent.to_bytes(2, "little")}
+        return self.e2e.protect(self._frame(station, "handshake", body))
 
     def protect_broadcast(self, frame: dict) -> bytes:
         """``frame`` (to the broadcast address, unsecured form) with this

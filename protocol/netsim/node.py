@@ -38,6 +38,30 @@ route to it exists, and sends it again (sealed anew) after
 ``DELIVERY_RETRY_US`` doubling up to ``DELIVERY_RETRY_MAX_US`` until the
 node's ack comes back, at most ``DELIVERY_TRIES`` times.
 
+**Rejoin.** A node that missed a network rekey (off, or out of reach, when
+it was distributed and switched) cannot verify any HELLO or TC, nor can its
+neighbours verify its own: without help it stays cut off (a revoked node
+still on the old key may even be the only neighbour it verifies). When it
+hears a broadcast under a network key id newer than any it holds (the
+authority hands ids out in cyclic order), it takes that frame's source as
+its **rejoin parent**: it runs EDHOC
+with it (unsecured handshake frames need no network key; the parent's
+certificate is checked as always) and sends the authority a rejoin request
+(:meth:`protocol.fleet.Node.rejoin_request`, sealed under its delivery key,
+naming the parent) through it. The station answers with
+:meth:`protocol.fleet.FleetAuthority.rejoin`'s frames, each carried to the
+parent with the sealed frame for the node inside; the parent, holding a
+pairwise key with the node, hands it over; the node's acks go back through
+the parent. Once it holds the key the station sends under, the next
+broadcast it verifies switches it, and it is an ordinary neighbour again
+(``keying.rejoins_ms``). A broadcast that does not verify changes only a
+bounded list of candidates (``REJOIN_CANDIDATES`` sources, each tried at
+most once per ``REJOIN_RETRY_US``) and starts at most one rejoin per
+back-off period, which doubles (up to ``REJOIN_BACKOFF_MAX_US``) after
+each rejoin that brought no newer key: an outsider that sends frames under
+made-up key ids can make a node ask for the keys it holds, ever more
+rarely, through real nodes whose certificates are checked.
+
 Keying: a node sets up pairwise keys (EDHOC initiated by the lower address,
 or by the higher one if the lower has not started within
 ``KEYING_PATIENCE_US``) with every ground station it hears and with its best
@@ -47,6 +71,8 @@ the responder when message_3 verifies. Each EDHOC step costs
 ``EDHOC_STEP_US`` of processing before its reply leaves (an assumption for
 an SM2/P-256 accelerator class).
 """
+
+import math
 
 from protocol import codec
 from protocol import frames as F
@@ -64,8 +90,12 @@ EDHOC_STEP_US = 2000.0
 KEYING_PATIENCE_US = 400_000.0
 PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
 MIN_POWER_DBM = 0.0
+ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
 TX_POWER_OPTION = 2  # protocol.frames.OPTION_TYPES: tx_power_dbm
 LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
+REJOIN_RETRY_US = 2_000_000.0  # a rejoin not completed by then: another candidate (each tried once per period)
+REJOIN_BACKOFF_MAX_US = 64_000_000.0  # rejoins that brought no newer key back off (doubling) up to this
+REJOIN_CANDIDATES = 4  # sources of broadcasts under unknown network keys a node remembers
 
 
 class Meta:
@@ -86,10 +116,11 @@ class Meta:
 class Delivery:
     """One sealed frame the station must get to node ``dst`` (until its ack)."""
 
-    __slots__ = ("dst", "data", "tries", "next_us", "done")
+    __slots__ = ("dst", "data", "tries", "next_us", "done", "via")
 
-    def __init__(self, dst: int, data: bytes, now: float):
+    def __init__(self, dst: int, data: bytes, now: float, via: int | None = None):
         self.dst, self.data, self.tries, self.next_us, self.done = dst, data, 0, now, False
+        self.via = via  # a rejoining node's parent: the frame goes to it while dst has no route
 
 
 class SimNode:
@@ -125,6 +156,11 @@ class SimNode:
         self.opened = 0  # multicast commands this node opened (group key verified)
         self.failed = False  # a scenario failure switched it off for good
         self.network_key = fleet_node.link.network_tx  # the network key id it sends under, as last seen
+        self.rejoin_backoff = REJOIN_RETRY_US  # no new rejoin within this of the last one
+        self.rejoin_epoch = 0  # the network key epoch held when the rejoin under way began
+        self.rejoin_candidates: dict = {}  # source of a broadcast under an unknown network key -> last tried
+        self.rejoin_parent = None  # the neighbour relaying this node's rejoin, while it is under way
+        self.rejoin_since = -math.inf
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:
@@ -300,6 +336,70 @@ class SimNode:
         self.w.engine.log("keyed", self.address, peer)
         self.w.keyed(self, peer)
         self.routing_changed()
+        if peer == self.rejoin_parent:
+            self._send_rejoin()
+
+    # ------------------------------------------------------------ rejoin (module docstring)
+    def _newer_network_key(self, key_id: int) -> bool:
+        """Is ``key_id``, a network key id this node does not hold, newer
+        than the newest it holds? The authority hands network key ids out in
+        cyclic order over 128..255 (``FleetAuthority._network_key_id``), so
+        an id 1..63 steps ahead is newer, one behind is a key this node
+        dropped (a neighbour that missed a rekey: not this node's problem)."""
+        newest = self.fleet.keys.pending_network or self.fleet.link.network_tx
+        return newest is None or 1 <= (key_id - newest) % 128 <= 63
+
+    def _unknown_network_key(self, data: bytes, src: int) -> None:
+        """A broadcast from ``src`` refused: if it is under a network key
+        newer than any this node holds, this node missed a rekey and ``src``
+        may relay its rejoin (at most once per back-off period)."""
+        now = self.w.engine.now
+        try:
+            sec = self.w.decode_broadcast(data)["security"]
+        except FrameError:
+            return
+        if sec is None or sec["key_id"] in self.fleet.link.network or not self._newer_network_key(sec["key_id"]):
+            return
+        if src not in self.rejoin_candidates and src in self.w.index and src != self.address:
+            if len(self.rejoin_candidates) >= REJOIN_CANDIDATES:  # forget the one tried longest ago
+                del self.rejoin_candidates[min(self.rejoin_candidates, key=self.rejoin_candidates.get)]
+            self.rejoin_candidates[src] = -math.inf
+        if now - self.rejoin_since < self.rejoin_backoff:
+            return
+        fresh = [a for a, t in self.rejoin_candidates.items() if now - t >= REJOIN_RETRY_US]
+        if not fresh:
+            return
+        parent = min(fresh, key=lambda a: (self.rejoin_candidates[a], a))
+        self.rejoin_candidates[parent] = now
+        if self.rejoin_since > -math.inf:  # the last one brought no newer key: wait twice as long next time
+            self.rejoin_backoff = min(REJOIN_BACKOFF_MAX_US, 2 * self.rejoin_backoff)
+        self.rejoin_parent, self.rejoin_since, self.rejoin_epoch = parent, now, self.fleet.keys.network_epoch
+        self.w.count("rejoin attempts")
+        self.w.engine.log("rejoin", self.address, parent)
+        if self._keyed(parent):
+            self._send_rejoin()
+        elif parent not in self.pending:
+            self._start_handshake(parent)
+
+    def _send_rejoin(self) -> None:
+        try:
+            req = self.fleet.rejoin_request(self.w.station.address, self.rejoin_parent)
+        except FrameError as exc:
+            self.w.count(f"rejoin request: {type(exc).__name__}")
+            return
+        self.carry(self.w.station.address, req)
+
+    def _rejoined(self) -> None:
+        """A broadcast verified: a rejoin under way that brought a newer
+        network key is over, and the back-off starts again from its base
+        (one that did not — a frame under a made-up key id set it off, or
+        the parent never answered — doubled it when the next began)."""
+        if self.rejoin_parent is not None and self.fleet.keys.network_epoch > self.rejoin_epoch:
+            self.w.rejoined(self, self.rejoin_parent, self.rejoin_since)
+            self.rejoin_parent = None
+            self.rejoin_since = -math.inf
+            self.rejoin_candidates.clear()
+            self.rejoin_backoff = REJOIN_RETRY_US
 
     # ------------------------------------------------------------ receiving
     def on_frame(self, data: bytes, radio: int, meta, t: float) -> None:
@@ -317,9 +417,12 @@ class SimNode:
         except FrameError as exc:
             self.w.engine.log("sec-drop", self.address, radio, type(exc).__name__)
             self.w.count(f"security: {type(exc).__name__}")
+            if broadcast:
+                self._unknown_network_key(data, self.w.frame_src(data))
             return
         if broadcast:  # verified under the next network key: switched to it (protocol.fleet.keys)
             self.w.network_switched(self)
+            self._rejoined()
         if f is None:  # a handshake (or statement) the fleet node consumed
             if keys_before is not None:
                 self._after_handshake(keys_before, replies)
@@ -436,12 +539,13 @@ class SimNode:
         self.seen[key] = self.w.engine.now
         self._route(meta)
 
-    def deliver_later(self, frames: list) -> None:
+    def deliver_later(self, frames: list, via: int | None = None) -> None:
         """The station: sealed frames (each to the node its destination
-        names) to get through, sent again until acknowledged."""
+        names) to get through, sent again until acknowledged; ``via``: the
+        rejoin parent to carry them to while their node has no route."""
         now = self.w.engine.now
         for fr in frames:
-            self.deliveries.append(Delivery(int.from_bytes(fr[5:7], "little"), fr, now))
+            self.deliveries.append(Delivery(int.from_bytes(fr[5:7], "little"), fr, now, via))
         if frames:
             self.w.engine.at(now, self._deliveries_tick)
 
@@ -457,7 +561,8 @@ class SimNode:
                 d.done = True
                 self.w.count("delivery abandoned")
                 continue
-            if d.dst in self.w.index and self.routing.forward_to(d.dst, {self.address}, now) is not None:
+            to = self._delivery_hop(d, now)
+            if to is not None:
                 if d.tries:
                     again = self.w.authority.resend(self.fleet, d.data)
                     if again is None:  # acknowledged meanwhile
@@ -466,7 +571,7 @@ class SimNode:
                     self.w.resealed(d.data, again)
                     d.data = again
                     self.w.count("delivery retries")
-                self.carry(d.dst, d.data)
+                self.carry(to, d.data)
                 d.tries += 1
             d.next_us = now + min(DELIVERY_RETRY_MAX_US, DELIVERY_RETRY_US * 2 ** max(0, d.tries - 1))
             nxt = d.next_us if nxt is None else min(nxt, d.next_us)
@@ -474,16 +579,33 @@ class SimNode:
         if nxt is not None:
             self.w.engine.at(nxt, self._deliveries_tick)
 
+    def _delivery_hop(self, d: Delivery, now: float):
+        """Where the station hands delivery ``d`` to the mesh now: its node if
+        routed, else its rejoin parent (routed, or the node itself if the
+        station is the parent), else nowhere yet (None)."""
+        if d.dst not in self.w.index:
+            return None
+        if self.routing.forward_to(d.dst, {self.address}, now) is not None:
+            return d.dst
+        if d.via == self.address and self._keyed(d.dst):
+            return d.dst  # carried to the node directly (_route: a keyed peer)
+        if d.via is not None and self.routing.forward_to(d.via, {self.address}, now) is not None:
+            return d.via
+        return None
+
     def _open_carried(self, meta, frame: bytes, t: float) -> None:
         """A carried frame has reached this node (its destination, or a member of its group)."""
-        if self.w.station is self and frame[0] >> 2 & 0xF == F.FRAME_TYPE_CODES["ack"]:
-            try:
-                ack = self.w.authority.open_ack(self.fleet, frame)
-            except FrameError as exc:
-                self.w.count(f"delivery ack: {type(exc).__name__}")
-                return
-            self.w.acked(ack["src"], ack["body"]["acked_seq"])
-            self.w.network_switched(self)  # the last ack of a network key switches the station
+        inner = int.from_bytes(frame[5:7], "little")  # protocol.frames.MacHeader: fc, seq, net, dst
+        if meta.kind == "key" and inner != self.address and not F.MULTICAST_FIRST <= inner <= F.MULTICAST_LAST:
+            # the station's frame for a node whose rejoin this node relays: handed over on their pairwise key
+            if self._keyed(inner):
+                self.w.count("rejoin frames relayed")
+                self.carry(inner, frame)
+            else:
+                self.w.count("carried frame for a node not keyed here")
+            return
+        if self.w.station is self and frame[0] >> 2 & 0xF in ACK_OR_REJOIN:
+            self._authority_frame(frame)
             return
         try:
             f, replies = self.fleet.accept(frame)
@@ -496,6 +618,24 @@ class SimNode:
         if f is not None and meta.kind == "data" and f["type"] == "data":
             self.opened += 1
             self.w.delivered(meta, self.address, t)
+
+    def _authority_frame(self, frame: bytes) -> None:
+        """The station: a node's ack or rejoin request for the authority."""
+        try:
+            if frame[0] >> 2 & 0xF == F.FRAME_TYPE_CODES["ack"]:
+                ack = self.w.authority.open_ack(self.fleet, frame)
+                self.w.acked(ack["src"], ack["body"]["acked_seq"])
+                self.w.network_switched(self)  # the last ack of a network key switches the station
+                return
+            rejoin = self.w.authority.rejoin(self.fleet, frame)
+        except FrameError as exc:
+            self.w.count(f"authority: {type(exc).__name__}")
+            return
+        # one rejoin at a time per node: an earlier one's frames are superseded
+        self.deliveries = [d for d in self.deliveries if d.via is None or d.dst != rejoin.node]
+        self.w.count("rejoins answered")
+        self.w.deliveries["sent"] += len(rejoin.frames)
+        self.deliver_later(rejoin.frames, via=rejoin.parent)
 
     def _route(self, meta) -> None:
         now = self.w.engine.now
@@ -510,6 +650,12 @@ class SimNode:
                 self._send_data(meta if c == len(kids) - 1 else self.w.copy_meta(meta), kid)
             return
         nh = self.routing.forward_to(meta.final, visited, now)
+        if nh is None and meta.kind == "key":  # rejoin: the node and its parent are keyed, not routed
+            if self._keyed(meta.final) and meta.final not in visited:
+                nh = meta.final
+            elif self.rejoin_parent is not None and self._keyed(self.rejoin_parent) \
+                    and self.rejoin_parent not in visited:
+                nh = self.rejoin_parent
         if nh is None:
             self.w.dropped(meta, "no loop-free route", self.address)
             return

@@ -42,7 +42,10 @@ next network key after it (``after_ms``) and why (``by``: ``"acks"``, every
 node had acknowledged the key; ``"deadline"``, ``network_switch_s`` of
 :class:`protocol.fleet.Limits` had passed; ``"frame"``, a frame under the
 new key from a node that had switched first — only an insider's or a
-node's own deadline can do that), or None if it had not.
+node's own deadline can do that), or None if it had not; ``rejoins_ms`` —
+per rejoin of a node that had missed a network rekey (``node``, the
+``parent`` that relayed it), the time from its first request to the first
+broadcast it verified again (``after_ms``).
 
 **Security of the simulated fleet.** Every node is enrolled by one
 :class:`~protocol.fleet.FleetAuthority` (its certificate, delivery key and
@@ -133,7 +136,8 @@ class World:
         self.group_acks: dict = {}  # group -> (members, {member: time of its key's ack})
         self.deliveries = {"sent": 0, "acked": 0}
         self.failures = [{"at": f.at_s * 1e6, "spec": f, "converged": None, "purged": None} for f in sc.failures]
-        self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {}}
+        self.keying = {"started": 0, "done": 0, "connected_us": None, "complete_us": None, "joins": {},
+                       "rejoins": []}
         self.network_switches: list = []  # per revocation: when the station switched to the next network key
         self.control_bytes = 0
         self._check_scheduled = False
@@ -300,6 +304,12 @@ class World:
             self.keying["connected_us"] = now
         if now <= self.sc.warmup_s * 1e6:
             self.keying["complete_us"] = now  # the last key set up before traffic starts
+
+    def rejoined(self, node, parent: int, since: float) -> None:
+        """``node`` verified a broadcast again after a rejoin through ``parent`` begun at ``since`` (µs)."""
+        self.keying["rejoins"].append({"node": node.address, "parent": parent,
+                                       "after_ms": round((self.engine.now - since) / 1e3, 3)})
+        self.engine.log("rejoined", node.address, parent)
 
     def _keyed_connected(self) -> bool:
         alive = [nd for nd in self.nodes if nd.alive]
@@ -496,7 +506,8 @@ class World:
                        "deliveries": dict(self.deliveries, resent=m.counts.get("delivery retries", 0)),
                        "network_switch_ms": [None if v["switch_us"] is None else
                                              {"after_ms": round((v["switch_us"] - v["at_us"]) / 1e3, 3), "by": v["by"]}
-                                             for v in self.network_switches]},
+                                             for v in self.network_switches],
+                       "rejoins_ms": list(keyed["rejoins"])},
             "multicast": {"delivery": round(sum(m.got[k] for k in multicast) / mcast_expected, 6)
                           if mcast_expected else None,
                           "duplicates": sum(m.duplicates[k] for k in multicast)},
