@@ -676,3 +676,40 @@ def test_rejoin_request_is_bound_to_its_node_and_gives_only_its_keys(suite, meth
                                   "body": {"capabilities": 0, "neighbours": []}})
     assert n2.accept(hello)[0]["src"] == GS and n2.link.network_tx == gs.link.network_tx
     tally("rejoin request forged, replayed, redirected", len(attacks) + 2, len(attacks) + 2)
+
+
+def test_rejoin_answers_are_rate_limited_and_leave_out_what_the_node_holds():
+    """An insider (N1, enrolled, holding everything current) asks to rejoin
+    again and again: the first request is answered with only what a
+    current node cannot be told apart by — the network key the station
+    sends under (so it knows it was answered) and its group's charter and
+    key — not the revocation list or a network key it holds; a second
+    request within REJOIN_INTERVAL_S of the station's clock is refused and
+    seals nothing (a review measured 29x amplification: 1,000 requests of
+    32 bytes drew 9,000 sealed frames); after the interval it is answered
+    again."""
+    from protocol.fleet.authority import REJOIN_INTERVAL_S
+    clock = Clock()
+    a = fleet.FleetAuthority()
+    gs = a.enrol(GS, clock=clock)
+    n1, n3 = a.enrol(N1), a.enrol(N3)
+    run([gs, n1, n3], a.group_frames(gs, G1, [N1, N3], relayed=True))
+    for f in a.revoke(gs, N3, relayed=True):
+        for ack in n1.receive(f):
+            a.open_ack(gs, ack)
+    assert N3 in n1.revoked and n1.keys.network_epoch == a.network["epoch"] and a.network is a.network_sent
+    first = a.rejoin(gs, n1.rejoin_request(GS, GS))
+    kinds = [decode(f)["type"] for f in first.frames]
+    assert kinds == ["handshake", "group_key", "group_key"]  # G1's charter and key, the network key: no CRL
+    sealed = len(a._unacked)
+    clock.t += REJOIN_INTERVAL_S / 2
+    with pytest.raises(S.SecurityError, match="at most one"):
+        a.rejoin(gs, n1.rejoin_request(GS, GS))
+    assert len(a._unacked) == sealed
+    clock.t += REJOIN_INTERVAL_S
+    assert len(a.rejoin(gs, n1.rejoin_request(GS, GS)).frames) == len(first.frames)
+    before = n1.keys.network_epoch, n1.revoked, n1.link.network_tx
+    for f in first.frames:
+        for ack in n1.receive(f):
+            a.open_ack(gs, ack)
+    assert (n1.keys.network_epoch, n1.revoked, n1.link.network_tx) == before

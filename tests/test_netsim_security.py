@@ -23,6 +23,7 @@ from crypto.aead import CCMStar
 from mesh_phy.coding.crc import crc32
 from protocol import codec
 from protocol import frames as F
+from protocol.netsim import routing as R
 from protocol.netsim.node import Meta
 from protocol.netsim.run import World, run_world
 from protocol.netsim.scenario import validate
@@ -850,13 +851,14 @@ def test_frames_under_made_up_key_ids_make_a_healthy_drone_ask_rarely(rnd, ahead
     current key) hears a HELLO under a random key whose id is one step
     ahead of its own (or behind: what a neighbour that missed a rekey
     sends), with a fresh timestamp, from each of its fleet's addresses in
-    turn. Ahead, it asks the authority for the keys it holds at 3, 5 and
-    9 s — the back-off doubles after each rejoin that brought no newer
-    key — and never more; behind, never. Its keys do not change, it
-    remembers at most REJOIN_CANDIDATES sources (set to 2 here, so that
-    four sources overflow it), and the flow through it is untouched."""
-    from protocol.netsim import node as N
-    monkeypatch.setattr(N, "REJOIN_CANDIDATES", 2)
+    turn. Ahead, it asks the authority for the keys it holds through a
+    neighbour it is keyed with at 3, 7 and 13 s — after each answer that
+    brought no newer key it waits twice as long (2, 4, 8 s) — and never
+    more; behind, never. Its keys do not change, it remembers at most
+    rejoin.CANDIDATES sources (set to 2 here, so that four sources
+    overflow it), and the flow through it is untouched."""
+    from protocol.netsim import rejoin
+    monkeypatch.setattr(rejoin, "CANDIDATES", 2)
     at = Attack(chain(duration_s=14.0))
     victim = at.node(B)
 
@@ -867,11 +869,79 @@ def test_frames_under_made_up_key_ids_make_a_healthy_drone_ask_rarely(rnd, ahead
             data = seal(beacon(src, tc_body([]), now), rnd.bytes(16), key_id, int(rnd.integers(0, 2**31)))
             victim.on_frame(data, src, Meta("hello"), now)
         return go
+    starts = []
+    at.w.engine.log = lambda kind, *f, log=at.w.engine.log: (starts.append(at.w.engine.now / 1e6)
+                                                              if kind == "rejoin" else None, log(kind, *f))
     for k in range(101):
         at.at(3.0 + 0.1 * k, spoof((GS, A, C, D)[k % 4]))
     at.probe(2.9, "key", lambda: (victim.fleet.link.network_tx, victim.fleet.keys.network_epoch))
     r = at.run()
-    assert r["counts"].get("rejoin attempts", 0) == (3 if ahead else 0), r["counts"]
+    assert [round(t, 1) for t in starts] == ([3.0, 7.0, 13.0] if ahead else []), starts
+    assert r["counts"].get("rejoins answered", 0) == len(starts)
     assert (victim.fleet.link.network_tx, victim.fleet.keys.network_epoch) == at.seen["key"]
-    assert len(victim.rejoin_candidates) == (2 if ahead else 0) and r["keying"]["rejoins_ms"] == []
+    assert (0 < len(victim.rejoin.candidates) <= 2 if ahead else victim.rejoin.candidates == [])
+    assert r["keying"]["rejoins_ms"] == []
     assert r["delivery_ratio"]["flows"][0] == 1.0
+
+
+def test_a_lure_of_made_up_sources_delays_a_rejoin_but_cannot_stop_it(rnd):
+    """Outsider (A1), found by a review of the first rejoin: from 19's
+    power-on at 5 s, 20 HELLOs a second under a made-up newer key id, with
+    the addresses of seven fleet radios 19 cannot reach (the station and
+    six drones parked beside it). The first version tried the lowest
+    address first, evicted untried honest neighbours from its candidates
+    and doubled its back-off after every failed handshake: 19 never
+    rejoined (0 % of its flow in 60 s). Now candidates are a uniform sample
+    of distinct sources, a handshake nobody answers is dropped at once
+    with no back-off, and 19 rejoins through a real neighbour (7.8 s after
+    its first attempt, against 0.7 s unattacked), then delivers all of its
+    flow; its handshakes stay few (one per candidate tried, 2 s apart at
+    most once the gap has grown)."""
+    def run_it(attack: bool):
+        sc = late_joiner(duration_s=24.0)
+        for k, a in enumerate(range(2, 8)):
+            sc["nodes"].append({"address": a, "position_m": [0, 60.0 * (k + 1), 100]})
+        at = Attack(sc)
+        victim = at.node(D)
+        sources = [*range(2, 8), GS]
+
+        def spoof(src):
+            def go():
+                now = at.w.engine.now
+                key_id = 128 + (victim.fleet.link.network_tx - 128 + 1) % 128
+                data = seal(beacon(src, tc_body([]), now), rnd.bytes(16), key_id, int(rnd.integers(0, 2**31)))
+                victim.on_frame(data, src, Meta("hello"), now)
+            return go
+        if attack:
+            for k in range(380):
+                at.at(5.0 + 0.05 * k, spoof(sources[k % len(sources)]))
+        return at.run(), victim
+
+    calm, _ = run_it(False)
+    r, victim = run_it(True)
+    [first] = calm["keying"]["rejoins_ms"]
+    [rejoin] = r["keying"]["rejoins_ms"]
+    assert first["after_ms"] < 1000 and rejoin["node"] == D and rejoin["parent"] in (B, C), rejoin
+    assert rejoin["after_ms"] < 12_000, rejoin
+    assert victim.fleet.keys.network_epoch == 2 and X in victim.fleet.revoked
+    assert [v for t, v in r["delivery_over_time"] if t >= 22.0] == [1.0] * 4
+    assert r["counts"]["rejoin attempts"] < 60, r["counts"]  # 19's (and the revoked 0x30's) handshakes
+
+
+def test_an_insiders_short_carried_frame_to_the_station_is_counted_not_a_crash():
+    """Insider (A2), found by a review: a data frame with the CARRIED option
+    and a payload too short to hold a frame, sent to the station under the
+    sender's pairwise key, raised IndexError in the simulator (any enrolled
+    node could stop it). Now each is counted and dropped."""
+    at = Attack(chain(duration_s=3.0))
+
+    def go():
+        a, gs = at.node(A), at.node(GS)
+        for k, payload in enumerate((b"", b"\x01", bytes(8))):
+            mesh = {"hop_limit": 4, "originator": A, "final_dst": GS, "mesh_seq": 900 + k}
+            f = a._frame("data", GS, {"proto": "raw", "payload": payload}, mesh=mesh,
+                         options=[{"type": R.CARRIED, "value": b""}])
+            gs.on_frame(a.fleet.link.protect(f), A, Meta("data", key=(A, 900 + k)), at.w.engine.now)
+    at.at(2.5, go)
+    r = at.run()
+    assert r["counts"]["carried frame too short"] == 3

@@ -45,6 +45,7 @@ from protocol.fleet.node import MSG_REJOIN, MSG_STATEMENT, Node
 from protocol.security import LinkKey, SecureLink, SecurityError, is_group, is_unicast
 
 GROUP_KEY_IDS = range(128, 256)
+REJOIN_INTERVAL_S = 1.0  # a node's rejoin requests are answered at most once per interval (station clock)
 
 
 class _GroupRecord(NamedTuple):
@@ -79,6 +80,7 @@ class FleetAuthority:
         self._sealers: dict = {}  # station address -> SecureLink holding the delivery keys it seals under
         self._unacked: dict = {}  # (station, node, counter) -> (frame type, body) sealed and not acknowledged
         self._stations: dict = {}  # address -> the station Node this authority was given
+        self._rejoined_at: dict = {}  # enrolled address -> station clock (s) of its last rejoin answered
         self.network: dict | None = None
         self.network = self._network_body(1, self._network_key_id())  # the newest network key (a group_key body)
         self.network_sent = self.network  # the one the station sends under (older than network until the switch)
@@ -202,11 +204,15 @@ class FleetAuthority:
         its source (so only that node, enrolled and not revoked, can have
         sealed it; a replay is refused by the replay window and changes
         nothing), and answered with what the node needs to take part again,
-        each sealed under its delivery key: the revocation list, the charter
-        and key of each current group it is a member of, the network key
-        the station sends under and the newest one if a rekey is under way.
-        The parent it names must be another enrolled, unrevoked node (the
-        station included). SecurityError otherwise."""
+        each sealed under its delivery key: the revocation list (unless the
+        node says it holds it), the charter and key of each current group it
+        is a member of, the network key the station sends under (always:
+        the node learns its request was answered) and the newest one if a
+        rekey is under way and the node does not hold it. The parent it
+        names must be another enrolled, unrevoked node (the station
+        included). At most one answer per node per ``REJOIN_INTERVAL_S`` of
+        the station's clock: an insider cannot make the station send more.
+        SecurityError otherwise (nothing sealed)."""
         station = self._station(station)
         f = decode(argcheck.byteslike(data, "data", SecurityError))
         src = f["src"]
@@ -220,13 +226,20 @@ class FleetAuthority:
             link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[src], SUITE_CIPHER[self.suite], LINK_MIC), src)
         req = link.unprotect(data, f)
         body = req["body"]
-        if req["type"] != "handshake" or body["message_no"] != MSG_REJOIN or len(body["message"]) != 2:
+        if req["type"] != "handshake" or body["message_no"] != MSG_REJOIN or len(body["message"]) != 10:
             raise SecurityError(f"a {req['type']} frame where a rejoin request was expected")
-        parent = int.from_bytes(body["message"], "little")
+        m = body["message"]
+        parent, epoch, serial = (int.from_bytes(m[a:b], "little") for a, b in ((0, 2), (2, 6), (6, 10)))
         if parent == src or (parent not in self.enrolled and parent != station.address):
             raise SecurityError(f"rejoin parent {parent:#06x} is not an enrolled, unrevoked node")
+        now = station.clock()
+        last = self._rejoined_at.get(src)
+        if last is not None and now - last < REJOIN_INTERVAL_S:
+            raise SecurityError(f"rejoin request from {src:#06x} {now - last:.3f} s after the last answered one "
+                                f"(at most one per {REJOIN_INTERVAL_S} s)")
+        self._rejoined_at[src] = now
         frames = []
-        if self.crl is not None:
+        if self.crl is not None and serial < self.crl_serial:
             frames.append(self._statement_frames(station, src, self.crl, True))
         for group, record in sorted(self.groups.items()):
             if src in record.charter.members:
@@ -235,7 +248,7 @@ class FleetAuthority:
                            self.seal(station, src, "group_key", {"group": group, "epoch": c.epoch,
                                                                  "key_id": c.key_id, "wrapped_key": record.key})]
         frames.append(self.seal(station, src, "group_key", self.network_sent))
-        if self.network is not self.network_sent:
+        if self.network is not self.network_sent and epoch < self.network["epoch"]:
             frames.append(self.seal(station, src, "group_key", self.network))
         return Rejoin(src, parent, frames)
 
@@ -369,6 +382,7 @@ class FleetAuthority:
             raise SecurityError(f"cannot revoke {address:#06x}: not an enrolled node other than the station")
         del self.enrolled[address]
         del self.delivery_keys[address]
+        self._rejoined_at.pop(address, None)
         for link in self._sealers.values():
             link.remove(address)
         self._unacked = {k: v for k, v in self._unacked.items() if k[1] != address}

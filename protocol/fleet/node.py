@@ -144,7 +144,11 @@ class Node:
         this node's delivery key (so no relay can read, forge or redirect
         it): the current keys, please, sent through neighbour ``parent``
         (which holds a pairwise key with this node; ``station`` itself if it
-        is the neighbour). :meth:`FleetAuthority.rejoin` answers it."""
+        is the neighbour). It states what this node holds — its network key
+        epoch and revocation-list serial — so the answer leaves out what it
+        need not send. :meth:`FleetAuthority.rejoin` answers it. Message
+        layout: parent (2 bytes), network epoch (4), CRL serial (4), all
+        little-endian."""
         station = argcheck.integer(station, "station", SecurityError, lo=0, hi=0xFFFF)
         parent = argcheck.integer(parent, "parent", SecurityError, lo=0, hi=0xFFFF)
         if self.keys.delivery is None:
@@ -155,7 +159,8 @@ class Node:
             if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
                 raise SecurityError(f"delivery-key links with {AUTHORITY_SOURCES} stations already")
             self.e2e.install(self.keys.delivery, station)
-        body = {"session": 0, "message_no": MSG_REJOIN, "message": parent.to_bytes(2, "little")}
+        held = self.keys.network_epoch.to_bytes(4, "little") + self.keys.crl_serial.to_bytes(4, "little")
+        body = {"session": 0, "message_no": MSG_REJOIN, "message": parent.to_bytes(2, "little") + held}
         return self.e2e.protect(self._frame(station, "handshake", body))
 
     def protect_broadcast(self, frame: dict) -> bytes:

@@ -43,24 +43,20 @@ it was distributed and switched) cannot verify any HELLO or TC, nor can its
 neighbours verify its own: without help it stays cut off (a revoked node
 still on the old key may even be the only neighbour it verifies). When it
 hears a broadcast under a network key id newer than any it holds (the
-authority hands ids out in cyclic order), it takes that frame's source as
-its **rejoin parent**: it runs EDHOC
-with it (unsecured handshake frames need no network key; the parent's
-certificate is checked as always) and sends the authority a rejoin request
-(:meth:`protocol.fleet.Node.rejoin_request`, sealed under its delivery key,
-naming the parent) through it. The station answers with
+authority hands ids out in cyclic order), it takes a source of such frames
+as its **rejoin parent** (:mod:`protocol.netsim.rejoin`: which one, and
+when to try another): it runs EDHOC with it (unsecured handshake frames
+need no network key; the parent's certificate is checked as always) and
+sends the authority a rejoin request (:meth:`protocol.fleet.Node.rejoin_request`,
+sealed under its delivery key, naming the parent and the network epoch and
+revocation-list serial it holds) through it. The station answers with
 :meth:`protocol.fleet.FleetAuthority.rejoin`'s frames, each carried to the
 parent with the sealed frame for the node inside; the parent, holding a
 pairwise key with the node, hands it over; the node's acks go back through
 the parent. Once it holds the key the station sends under, the next
 broadcast it verifies switches it, and it is an ordinary neighbour again
-(``keying.rejoins_ms``). A broadcast that does not verify changes only a
-bounded list of candidates (``REJOIN_CANDIDATES`` sources, each tried at
-most once per ``REJOIN_RETRY_US``) and starts at most one rejoin per
-back-off period, which doubles (up to ``REJOIN_BACKOFF_MAX_US``) after
-each rejoin that brought no newer key: an outsider that sends frames under
-made-up key ids can make a node ask for the keys it holds, ever more
-rarely, through real nodes whose certificates are checked.
+(``keying.rejoins_ms``). A broadcast that does not verify changes only the
+bounded rejoin state of :mod:`protocol.netsim.rejoin`.
 
 Keying: a node sets up pairwise keys (EDHOC initiated by the lower address,
 or by the higher one if the lower has not started within
@@ -72,16 +68,16 @@ the responder when message_3 verifies. Each EDHOC step costs
 an SM2/P-256 accelerator class).
 """
 
-import math
-
 from protocol import codec
 from protocol import frames as F
 from protocol.errors import FrameError
 from protocol.netsim import hopping as H
+from protocol.netsim import rejoin as RJ
 from protocol.netsim import routing as R
 from protocol.netsim import slots as S
 from protocol.netsim.mac import Mac
 from protocol.netsim.routing import LinkState
+from protocol.security import is_unicast
 
 DELIVERY_RETRY_US = 200_000.0
 DELIVERY_RETRY_MAX_US = 1_600_000.0
@@ -93,9 +89,6 @@ MIN_POWER_DBM = 0.0
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
 TX_POWER_OPTION = 2  # protocol.frames.OPTION_TYPES: tx_power_dbm
 LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
-REJOIN_RETRY_US = 2_000_000.0  # a rejoin not completed by then: another candidate (each tried once per period)
-REJOIN_BACKOFF_MAX_US = 64_000_000.0  # rejoins that brought no newer key back off (doubling) up to this
-REJOIN_CANDIDATES = 4  # sources of broadcasts under unknown network keys a node remembers
 
 
 class Meta:
@@ -156,11 +149,7 @@ class SimNode:
         self.opened = 0  # multicast commands this node opened (group key verified)
         self.failed = False  # a scenario failure switched it off for good
         self.network_key = fleet_node.link.network_tx  # the network key id it sends under, as last seen
-        self.rejoin_backoff = REJOIN_RETRY_US  # no new rejoin within this of the last one
-        self.rejoin_epoch = 0  # the network key epoch held when the rejoin under way began
-        self.rejoin_candidates: dict = {}  # source of a broadcast under an unknown network key -> last tried
-        self.rejoin_parent = None  # the neighbour relaying this node's rejoin, while it is under way
-        self.rejoin_since = -math.inf
+        self.rejoin = RJ.RejoinState(world.engine.rng(f"rejoin/{self.address}"))
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:
@@ -336,46 +325,34 @@ class SimNode:
         self.w.engine.log("keyed", self.address, peer)
         self.w.keyed(self, peer)
         self.routing_changed()
-        if peer == self.rejoin_parent:
+        if peer == self.rejoin.parent:
             self._send_rejoin()
 
-    # ------------------------------------------------------------ rejoin (module docstring)
-    def _newer_network_key(self, key_id: int) -> bool:
-        """Is ``key_id``, a network key id this node does not hold, newer
-        than the newest it holds? The authority hands network key ids out in
-        cyclic order over 128..255 (``FleetAuthority._network_key_id``), so
-        an id 1..63 steps ahead is newer, one behind is a key this node
-        dropped (a neighbour that missed a rekey: not this node's problem)."""
-        newest = self.fleet.keys.pending_network or self.fleet.link.network_tx
-        return newest is None or 1 <= (key_id - newest) % 128 <= 63
-
+    # ------------------------------------------------------------ rejoin (protocol.netsim.rejoin)
     def _unknown_network_key(self, data: bytes, src: int) -> None:
         """A broadcast from ``src`` refused: if it is under a network key
         newer than any this node holds, this node missed a rekey and ``src``
-        may relay its rejoin (at most once per back-off period)."""
-        now = self.w.engine.now
+        is a candidate to relay its rejoin."""
         try:
             sec = self.w.decode_broadcast(data)["security"]
         except FrameError:
             return
-        if sec is None or sec["key_id"] in self.fleet.link.network or not self._newer_network_key(sec["key_id"]):
+        newest = self.fleet.keys.pending_network or self.fleet.link.network_tx
+        if sec is None or sec["key_id"] in self.fleet.link.network or not RJ.newer(sec["key_id"], newest):
             return
-        if src not in self.rejoin_candidates and src in self.w.index and src != self.address:
-            if len(self.rejoin_candidates) >= REJOIN_CANDIDATES:  # forget the one tried longest ago
-                del self.rejoin_candidates[min(self.rejoin_candidates, key=self.rejoin_candidates.get)]
-            self.rejoin_candidates[src] = -math.inf
-        if now - self.rejoin_since < self.rejoin_backoff:
+        if src in self.w.index and src != self.address:  # (no radio at an address: no EDHOC could answer)
+            self.rejoin.heard(src)
+        self._rejoin_try()
+
+    def _rejoin_try(self) -> None:
+        """Start a rejoin attempt if one may start now."""
+        now = self.w.engine.now
+        parent = self.rejoin.start(now, self.fleet.keys.network_epoch, self.keyed_peers)
+        if parent is None:
             return
-        fresh = [a for a, t in self.rejoin_candidates.items() if now - t >= REJOIN_RETRY_US]
-        if not fresh:
-            return
-        parent = min(fresh, key=lambda a: (self.rejoin_candidates[a], a))
-        self.rejoin_candidates[parent] = now
-        if self.rejoin_since > -math.inf:  # the last one brought no newer key: wait twice as long next time
-            self.rejoin_backoff = min(REJOIN_BACKOFF_MAX_US, 2 * self.rejoin_backoff)
-        self.rejoin_parent, self.rejoin_since, self.rejoin_epoch = parent, now, self.fleet.keys.network_epoch
         self.w.count("rejoin attempts")
         self.w.engine.log("rejoin", self.address, parent)
+        self.w.engine.at(now + RJ.RETRY_US, self._rejoin_expire, now)
         if self._keyed(parent):
             self._send_rejoin()
         elif parent not in self.pending:
@@ -383,23 +360,22 @@ class SimNode:
 
     def _send_rejoin(self) -> None:
         try:
-            req = self.fleet.rejoin_request(self.w.station.address, self.rejoin_parent)
+            req = self.fleet.rejoin_request(self.w.station.address, self.rejoin.parent)
         except FrameError as exc:
             self.w.count(f"rejoin request: {type(exc).__name__}")
             return
         self.carry(self.w.station.address, req)
 
+    def _rejoin_expire(self, since: float) -> None:
+        if self.rejoin.since == since and self.rejoin.expire(self.w.engine.now, self.fleet.keys.network_epoch):
+            self.w.count("rejoin attempts abandoned")
+            self._rejoin_try()
+
     def _rejoined(self) -> None:
-        """A broadcast verified: a rejoin under way that brought a newer
-        network key is over, and the back-off starts again from its base
-        (one that did not — a frame under a made-up key id set it off, or
-        the parent never answered — doubled it when the next began)."""
-        if self.rejoin_parent is not None and self.fleet.keys.network_epoch > self.rejoin_epoch:
-            self.w.rejoined(self, self.rejoin_parent, self.rejoin_since)
-            self.rejoin_parent = None
-            self.rejoin_since = -math.inf
-            self.rejoin_candidates.clear()
-            self.rejoin_backoff = REJOIN_RETRY_US
+        """A broadcast verified: the end of a rejoin that brought a newer key."""
+        parent, first = self.rejoin.parent, self.rejoin.first
+        if self.rejoin.done(self.fleet.keys.network_epoch):
+            self.w.rejoined(self, parent, first)
 
     # ------------------------------------------------------------ receiving
     def on_frame(self, data: bytes, radio: int, meta, t: float) -> None:
@@ -495,6 +471,9 @@ class SimNode:
         elif not ok:
             self.pending.pop(meta.peer, None)
             self.wanted_since.pop(meta.peer, None)
+            if meta.peer == self.rejoin.parent and self.rejoin.abandon():
+                self.w.count("rejoin attempts abandoned")  # nobody answered the handshake: the next candidate
+                self._rejoin_try()
 
     # ------------------------------------------------------------ data
     def tx_power_to(self, addr: int) -> float:
@@ -595,9 +574,13 @@ class SimNode:
 
     def _open_carried(self, meta, frame: bytes, t: float) -> None:
         """A carried frame has reached this node (its destination, or a member of its group)."""
-        inner = int.from_bytes(frame[5:7], "little")  # protocol.frames.MacHeader: fc, seq, net, dst
-        if meta.kind == "key" and inner != self.address and not F.MULTICAST_FIRST <= inner <= F.MULTICAST_LAST:
-            # the station's frame for a node whose rejoin this node relays: handed over on their pairwise key
+        if len(frame) < 9:  # not even a MAC header (protocol.frames.MacHeader: fc, seq, net, dst, src)
+            self.w.count("carried frame too short")
+            return
+        inner = int.from_bytes(frame[5:7], "little")
+        if inner != self.address and is_unicast(inner):
+            # a frame for another node: the station's answer to a rejoin this node relays, handed on only
+            # to a node it holds a pairwise key with (an insider gains nothing: it could carry it there itself)
             if self._keyed(inner):
                 self.w.count("rejoin frames relayed")
                 self.carry(inner, frame)
@@ -613,6 +596,8 @@ class SimNode:
             self.w.engine.log("e2e-drop", self.address, *meta.key, type(exc).__name__)
             self.w.count(f"end to end: {type(exc).__name__}")
             return
+        if self.rejoin.parent is not None and int.from_bytes(frame[7:9], "little") == self.w.station.address:
+            self.rejoin.answered = True  # the station's frame opened: the rejoin under way was answered
         for r in replies:
             self.carry(int.from_bytes(r[5:7], "little"), r)
         if f is not None and meta.kind == "data" and f["type"] == "data":
@@ -653,9 +638,9 @@ class SimNode:
         if nh is None and meta.kind == "key":  # rejoin: the node and its parent are keyed, not routed
             if self._keyed(meta.final) and meta.final not in visited:
                 nh = meta.final
-            elif self.rejoin_parent is not None and self._keyed(self.rejoin_parent) \
-                    and self.rejoin_parent not in visited:
-                nh = self.rejoin_parent
+            elif self.rejoin.parent is not None and self._keyed(self.rejoin.parent) \
+                    and self.rejoin.parent not in visited:
+                nh = self.rejoin.parent
         if nh is None:
             self.w.dropped(meta, "no loop-free route", self.address)
             return

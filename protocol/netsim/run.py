@@ -44,8 +44,9 @@ node had acknowledged the key; ``"deadline"``, ``network_switch_s`` of
 new key from a node that had switched first — only an insider's or a
 node's own deadline can do that), or None if it had not; ``rejoins_ms`` —
 per rejoin of a node that had missed a network rekey (``node``, the
-``parent`` that relayed it), the time from its first request to the first
-broadcast it verified again (``after_ms``).
+``parent`` that relayed it), the time from its first attempt (the first
+handshake or request towards a parent: earlier candidates may have failed)
+to the first broadcast it verified again (``after_ms``).
 
 **Security of the simulated fleet.** Every node is enrolled by one
 :class:`~protocol.fleet.FleetAuthority` (its certificate, delivery key and
@@ -306,7 +307,7 @@ class World:
             self.keying["complete_us"] = now  # the last key set up before traffic starts
 
     def rejoined(self, node, parent: int, since: float) -> None:
-        """``node`` verified a broadcast again after a rejoin through ``parent`` begun at ``since`` (µs)."""
+        """``node`` verified a broadcast again after a rejoin through ``parent``, attempts begun at ``since`` (µs)."""
         self.keying["rejoins"].append({"node": node.address, "parent": parent,
                                        "after_ms": round((self.engine.now - since) / 1e3, 3)})
         self.engine.log("rejoined", node.address, parent)
