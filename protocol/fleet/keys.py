@@ -234,8 +234,7 @@ class KeyManager:
         if key_id in self.link.network:  # an id the authority used before (it rotates them over the pool)
             self._drop_network(key_id)
         while len(self.link.network) >= NETWORK_KEYS:
-            retiring = sorted(self._retire, key=self._retire.get)
-            self._drop_network(retiring[0] if retiring else next(iter(self._pending)))
+            self._drop_network(min(self._retire, key=self._retire.get) if self._retire else next(iter(self._pending)))
         send = self.link.network_tx is None
         self.link.install_network(LinkKey(key_id, key, self.cipher, LINK_MIC), send=send)
         self.network_epoch = epoch
