@@ -945,3 +945,61 @@ def test_an_insiders_short_carried_frame_to_the_station_is_counted_not_a_crash()
     at.at(2.5, go)
     r = at.run()
     assert r["counts"]["carried frame too short"] == 3
+
+
+def test_an_insider_parent_that_drops_part_of_the_answer_is_not_picked_again():
+    """Insider (A2), found by a second review: 18 (enrolled, not revoked)
+    keys itself with 19 by EDHOC as 19 powers on (19 answers any valid
+    certificate), then passes on only the station's statements of 19's
+    rejoin answer and drops its keys. The version before took any opened
+    station frame as an answer (so it backed off, 2 s doubling) and picked
+    a keyed candidate first (18, every time): 19 never rejoined in 60 s.
+    Now only the answer's network key counts as an answer, and a parent
+    whose attempt failed loses its preference: 19's second attempt goes
+    through another neighbour and it rejoins 2.3 s after its first."""
+    from protocol import frames as F
+    E = 0x20  # an honest drone 19 also hears
+    sc = late_joiner(duration_s=20.0)
+    sc["seed"] = 3
+    sc["nodes"].append({"address": E, "position_m": [1400, 300, 100]})
+    at = Attack(sc)
+    insider = at.node(C)
+    honest = insider._open_carried
+
+    def drop_keys(meta, frame, t, origin=None):
+        if len(frame) >= 9 and int.from_bytes(frame[5:7], "little") == D \
+                and frame[0] >> 2 & 0xF != F.FRAME_TYPE_CODES["handshake"]:
+            return
+        honest(meta, frame, t, origin)
+    insider._open_carried = drop_keys
+    at.at(5.05, lambda: insider._start_handshake(D))
+    parents = []
+    at.w.engine.log = lambda kind, *f, log=at.w.engine.log: (parents.append(f[1]) if kind == "rejoin" and f[0] == D
+                                                              else None, log(kind, *f))
+    r = at.run()
+    [rejoin] = [x for x in r["keying"]["rejoins_ms"] if x["node"] == D]
+    assert parents[0] == C and C not in parents[1:] and rejoin["parent"] != C, (parents, rejoin)
+    assert rejoin["after_ms"] < 3500 and at.node(D).fleet.keys.network_epoch == 2
+    assert [v for t, v in r["delivery_over_time"] if t >= 18.0] == [1.0] * 4
+
+
+def test_a_carried_frame_for_another_node_is_handed_on_only_from_the_station():
+    """A rejoin parent hands the station's sealed frame for a node on to it.
+    A second review noted that any carried frame for a keyed neighbour was
+    handed on — one multicast from an insider, carrying a frame for node T,
+    made every member keyed with T send T a copy. Now only a frame the
+    station sent to this node itself is handed on: at 17 (keyed with 16 and
+    18), a station's sealed frame for 18 that arrives as a group's copy or
+    from the insider 16 is refused; from the station, handed on once."""
+    at = Attack(chain(duration_s=3.0))
+
+    def go():
+        relay, gs = at.node(B), at.node(GS)
+        assert relay._keyed(C)
+        frame = at.w.authority.seal(gs.fleet, C, "group_key", at.w.authority.network)
+        for k, origin in enumerate((None, A, GS)):
+            relay._open_carried(Meta("key", key=(origin or 0, 700 + k), path=[]), frame, at.w.engine.now, origin)
+    at.at(2.5, go)
+    r = at.run()
+    assert r["counts"]["carried frame for another node refused"] == 2
+    assert r["counts"]["rejoin frames relayed"] == 1

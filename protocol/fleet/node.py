@@ -89,6 +89,7 @@ class Node:
         self.e2e = SecureLink(self.address, max_senders=1)  # the delivery key, per station that sent under it
         self.delivered: list = []  # verified frames handed to the application
         self.refused_deliveries = 0  # authority frames that verified but whose content was refused
+        self.network_deliveries = 0  # network keys the authority delivered (verified; installed or stale)
         self.seq = 0
 
     # ---- what the node knows (read-only views for callers and tests)
@@ -276,6 +277,8 @@ class Node:
             if new:
                 self.e2e.remove(src)  # nothing of a refused frame stays
             raise
+        if f["type"] == "group_key" and f["body"]["group"] == F.BROADCAST:
+            self.network_deliveries += 1
         try:
             self._apply_delivery(src, f)
         except SecurityError:

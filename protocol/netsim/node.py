@@ -572,32 +572,35 @@ class SimNode:
             return d.via
         return None
 
-    def _open_carried(self, meta, frame: bytes, t: float) -> None:
-        """A carried frame has reached this node (its destination, or a member of its group)."""
+    def _open_carried(self, meta, frame: bytes, t: float, origin: int | None = None) -> None:
+        """A carried frame has reached this node: its destination (``origin``:
+        the mesh originator), or a member of its group (``origin`` None)."""
         if len(frame) < 9:  # not even a MAC header (protocol.frames.MacHeader: fc, seq, net, dst, src)
             self.w.count("carried frame too short")
             return
         inner = int.from_bytes(frame[5:7], "little")
         if inner != self.address and is_unicast(inner):
-            # a frame for another node: the station's answer to a rejoin this node relays, handed on only
-            # to a node it holds a pairwise key with (an insider gains nothing: it could carry it there itself)
-            if self._keyed(inner):
+            # a frame for another node: the station's answer to a rejoin this node relays, handed on only if
+            # the station sent it here (not a group's copy: k members would make k) and to a node it holds a
+            # pairwise key with
+            if origin == self.w.station.address and self._keyed(inner):
                 self.w.count("rejoin frames relayed")
                 self.carry(inner, frame)
             else:
-                self.w.count("carried frame for a node not keyed here")
+                self.w.count("carried frame for another node refused")
             return
         if self.w.station is self and frame[0] >> 2 & 0xF in ACK_OR_REJOIN:
             self._authority_frame(frame)
             return
+        offered = self.fleet.network_deliveries
         try:
             f, replies = self.fleet.accept(frame)
         except FrameError as exc:
             self.w.engine.log("e2e-drop", self.address, *meta.key, type(exc).__name__)
             self.w.count(f"end to end: {type(exc).__name__}")
             return
-        if self.rejoin.parent is not None and int.from_bytes(frame[7:9], "little") == self.w.station.address:
-            self.rejoin.answered = True  # the station's frame opened: the rejoin under way was answered
+        if self.rejoin.parent is not None and self.fleet.network_deliveries > offered:
+            self.rejoin.answered = True  # the station's network key opened (its answer's last frame): answered
         for r in replies:
             self.carry(int.from_bytes(r[5:7], "little"), r)
         if f is not None and meta.kind == "data" and f["type"] == "data":
@@ -720,7 +723,7 @@ class SimNode:
         group = F.MULTICAST_FIRST <= final <= F.MULTICAST_LAST
         if final == self.address or (group and self.address in self.w.groups.get(final, ())):
             if carried:
-                self._open_carried(meta, f["body"]["payload"], t)
+                self._open_carried(meta, f["body"]["payload"], t, None if group else m["originator"])
             elif group:
                 self.w.count("multicast not under the group key")
             else:

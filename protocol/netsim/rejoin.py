@@ -16,10 +16,14 @@ request):
   uniform sample over distinct arrivals (reservoir sampling, Vitter's
   algorithm R): a source counts once however many frames it sends, and no
   order of arrival (or address) decides. Each attempt picks one at random
-  — among those the node already holds a pairwise key with, if any — and
-  removes it.
-* **When.** An attempt not answered within :data:`RETRY_US` (no frame from
-  the station opened: the parent was absent, a liar, or out of range) is
+  — among those the node already holds a pairwise key with and has not
+  seen fail, if any — and removes it. A parent whose attempt failed is
+  remembered (the last :data:`CANDIDATES`) and loses that preference: an
+  insider that keys itself with the node, then drops the station's
+  answer, is not picked first again.
+* **When.** An attempt not answered within :data:`RETRY_US` (no network
+  key from the station opened — its answer always ends with one: the
+  parent was absent, a liar that dropped some of it, or out of range) is
   abandoned, and so is one whose handshake nobody answered (the MAC gave
   up on the parent: a made-up or absent source costs milliseconds). The
   next may start :data:`GAP_US` after the abandoned one began, the gap
@@ -64,6 +68,7 @@ class RejoinState:
         self.parent = None  # the neighbour relaying the attempt under way
         self.since = -math.inf  # when it began
         self.first = None  # when the first attempt since the last rejoin that brought a newer key began
+        self.failed: list = []  # parents of the last attempts that failed (at most CANDIDATES)
         self.epoch = 0  # the network key epoch the node held then
         self.answered = False  # a frame from the station was opened since
         self.backoff = RETRY_US
@@ -90,7 +95,8 @@ class RejoinState:
             return None
         if now - self.next_at > BACKOFF_MAX_US:  # quiet for long: back to the first back-off
             self.backoff, self.gap = RETRY_US, GAP_US
-        pool = [k for k, a in enumerate(self.candidates) if a in keyed] or range(len(self.candidates))
+        pool = [k for k, a in enumerate(self.candidates) if a in keyed and a not in self.failed] \
+            or range(len(self.candidates))
         parent = self.candidates.pop(pool[int(self.rng.integers(0, len(pool)))])
         self.arrivals = len(self.candidates)
         self.parent, self.since, self.epoch, self.answered = parent, now, epoch, False
@@ -120,6 +126,7 @@ class RejoinState:
             return False
         self.next_at = self.since + self.gap
         self.gap = min(RETRY_US, 2 * self.gap)
+        self.failed = [*self.failed, self.parent][-CANDIDATES:]
         self.parent = None
         return True
 
@@ -128,6 +135,6 @@ class RejoinState:
         under way brought a newer network key."""
         if self.parent is None or epoch <= self.epoch:
             return False
-        self.parent, self.candidates, self.arrivals, self.first = None, [], 0, None
+        self.parent, self.candidates, self.arrivals, self.first, self.failed = None, [], 0, None, []
         self.backoff, self.gap, self.next_at = RETRY_US, GAP_US, -math.inf
         return True
