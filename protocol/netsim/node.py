@@ -638,12 +638,14 @@ class SimNode:
                 self._send_data(meta if c == len(kids) - 1 else self.w.copy_meta(meta), kid)
             return
         nh = self.routing.forward_to(meta.final, visited, now)
-        if nh is None and meta.kind == "key":  # rejoin: the node and its parent are keyed, not routed
-            if self._keyed(meta.final) and meta.final not in visited:
+        if nh is None and meta.kind == "key":  # rejoin: the node and its parent are keyed, not neighbours
+            if self._keyed(meta.final) and meta.final not in self.routing.nbs and meta.final not in visited:
                 nh = meta.final
             elif self.rejoin.parent is not None and self._keyed(self.rejoin.parent) \
                     and self.rejoin.parent not in visited:
                 nh = self.rejoin.parent
+            if nh is not None:
+                self.w.count("rejoin hops off the routes")
         if nh is None:
             self.w.dropped(meta, "no loop-free route", self.address)
             return
