@@ -50,7 +50,7 @@ REJOIN_INTERVAL_S = 1.0  # a node's rejoin requests are answered at most once pe
 
 class _GroupRecord(NamedTuple):
     charter: st.Charter
-    key: bytes
+    body: dict  # the group_key body of the epoch (its key inside)
     signed: bytes  # the charter as the authority signed it
 
 
@@ -143,9 +143,7 @@ class FleetAuthority:
         if dst not in self.delivery_keys or dst == station.address:
             raise SecurityError(f"{dst:#06x} is not an enrolled node other than the station")
         self._sync_sent(station)
-        link = self._sealer(station)
-        if link.key_for(dst) is None:
-            link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[dst], SUITE_CIPHER[self.suite], LINK_MIC), dst)
+        link = self._sealer(station, dst)
         # an ack names only the low byte of the counter it acknowledges: no two frames to dst that await their
         # ack share one (else the ack of an old frame, replayed to dst, would count for the newer one)
         waiting = sorted(k[2] for k in self._unacked if k[:2] == (station.address, dst))
@@ -172,10 +170,15 @@ class FleetAuthority:
             return None
         return self.seal(station, f["dst"], *item)
 
-    def _sealer(self, station: Node) -> SecureLink:
+    def _sealer(self, station: Node, node: int | None = None) -> SecureLink:
+        """The link ``station`` seals under, with enrolled ``node``'s delivery
+        key installed if one is given (the authority's own key: no state an
+        outsider makes)."""
         link = self._sealers.get(station.address)
         if link is None:
             link = self._sealers[station.address] = SecureLink(station.address, max_senders=1)
+        if node is not None and link.key_for(node) is None:
+            link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[node], SUITE_CIPHER[self.suite], LINK_MIC), node)
         return link
 
     def open_ack(self, station: Node, data: bytes) -> dict:
@@ -221,10 +224,7 @@ class FleetAuthority:
         if src not in self.delivery_keys or src == station.address:
             raise SecurityError(f"{src:#06x} is not an enrolled node other than the station")
         self._sync_sent(station)
-        link = self._sealer(station)
-        if link.key_for(src) is None:  # the authority's own key for an enrolled node: no state an outsider makes
-            link.install(LinkKey(DELIVERY_KEY_ID, self.delivery_keys[src], SUITE_CIPHER[self.suite], LINK_MIC), src)
-        req = link.unprotect(data, f)
+        req = self._sealer(station, src).unprotect(data, f)
         body = req["body"]
         if req["type"] != "handshake" or body["message_no"] != MSG_REJOIN or len(body["message"]) != 10:
             raise SecurityError(f"a {req['type']} frame where a rejoin request was expected")
@@ -241,12 +241,10 @@ class FleetAuthority:
         frames = []
         if self.crl is not None and serial < self.crl_serial:
             frames.append(self._statement_frames(station, src, self.crl, True))
-        for group, record in sorted(self.groups.items()):
+        for _, record in sorted(self.groups.items()):  # in group order
             if src in record.charter.members:
-                c = record.charter
                 frames += [self._statement_frames(station, src, record.signed, True),
-                           self.seal(station, src, "group_key", {"group": group, "epoch": c.epoch,
-                                                                 "key_id": c.key_id, "wrapped_key": record.key})]
+                           self.seal(station, src, "group_key", record.body)]
         frames.append(self.seal(station, src, "group_key", self.network_sent))
         if self.network is not self.network_sent and epoch < self.network["epoch"]:
             frames.append(self.seal(station, src, "group_key", self.network))
@@ -353,7 +351,7 @@ class FleetAuthority:
                 raise SecurityError(f"station has no pairwise key with member {m:#06x}: run a handshake first")
         station.accept_statement(signed)
         station.keys.install_group_key(station.address, body)
-        self.groups[group] = _GroupRecord(charter, key, signed)
+        self.groups[group] = _GroupRecord(charter, body, signed)
         for m in members:
             key_frame = self.seal(station, m, "group_key", body) if relayed else station.send(m, "group_key", body)
             frames += [self._statement_frames(station, m, signed, relayed), key_frame]

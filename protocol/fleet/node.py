@@ -156,10 +156,7 @@ class Node:
             raise SecurityError("no delivery key: this node was not enrolled by an authority")
         if not (is_unicast(station) and is_unicast(parent)) or self.address in (station, parent):
             raise SecurityError(f"station {station:#06x} and parent {parent:#06x} must be other unicast nodes")
-        if station not in self.e2e.pairwise:
-            if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
-                raise SecurityError(f"delivery-key links with {AUTHORITY_SOURCES} stations already")
-            self.e2e.install(self.keys.delivery, station)
+        self._e2e_with(station)
         held = self.keys.network_epoch.to_bytes(4, "little") + self.keys.crl_serial.to_bytes(4, "little")
         body = {"session": 0, "message_no": MSG_REJOIN, "message": parent.to_bytes(2, "little") + held}
         return self.e2e.protect(self._frame(station, "handshake", body))
@@ -262,15 +259,21 @@ class Node:
             return f, []
         return None, []
 
+    def _e2e_with(self, station: int) -> bool:
+        """The delivery key installed for ``station`` (at most
+        ``AUTHORITY_SOURCES`` stations); True if it was new."""
+        if station in self.e2e.pairwise:
+            return False
+        if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
+            raise SecurityError(f"delivery-key frames from {AUTHORITY_SOURCES} stations already")
+        self.e2e.install(self.keys.delivery, station)
+        return True
+
     def _on_delivery(self, src: int, data: bytes, frame: dict) -> list:
         """A frame under this node's delivery key, from the authority's station ``src``."""
         if self.keys.delivery is None:
             raise SecurityError("a frame under a delivery key, and this node holds none")
-        new = src not in self.e2e.pairwise
-        if new:
-            if len(self.e2e.pairwise) >= AUTHORITY_SOURCES:
-                raise SecurityError(f"delivery-key frames from {AUTHORITY_SOURCES} stations already")
-            self.e2e.install(self.keys.delivery, src)
+        new = self._e2e_with(src)
         try:
             f = self.e2e.unprotect(data, frame)
         except SecurityError:

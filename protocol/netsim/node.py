@@ -622,8 +622,7 @@ class SimNode:
         # one rejoin at a time per node: an earlier one's frames are superseded
         self.deliveries = [d for d in self.deliveries if d.via is None or d.dst != rejoin.node]
         self.w.count("rejoins answered")
-        self.w.deliveries["sent"] += len(rejoin.frames)
-        self.deliver_later(rejoin.frames, via=rejoin.parent)
+        self.w.send_sealed(rejoin.frames, via=rejoin.parent)
 
     def _route(self, meta) -> None:
         now = self.w.engine.now

@@ -178,11 +178,12 @@ class World:
             for fr in frames[1::2]:  # the key frames: their acks say the member holds the key
                 f = codec.decode(fr)
                 self._pending_acks[(f["dst"], f["security"]["counter"] & 0xFF)] = g
-            self._deliver(frames)
+            self.send_sealed(frames)
 
-    def _deliver(self, frames: list) -> None:
+    def send_sealed(self, frames: list, via: int | None = None) -> None:
+        """The station's sealed frames to get through (counted in ``keying.deliveries``; ``via``: a rejoin parent)."""
         self.deliveries["sent"] += len(frames)
-        self.station.deliver_later(frames)
+        self.station.deliver_later(frames, via)
 
     def resealed(self, old: bytes, new: bytes) -> None:
         """The station sealed a delivery again (a new counter): its ack will name the new one."""
@@ -202,7 +203,7 @@ class World:
         nd = self.nodes[self.index[address]]
         self.engine.log("revoke", address)
         self.groups = {g: tuple(m for m in ms if m != address) for g, ms in self.groups.items()}  # trees skip it
-        self._deliver(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
+        self.send_sealed(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
         epoch = self.authority.network["epoch"]
         self.network_switches.append({"revoked": address, "at_us": self.engine.now, "switch_us": None, "by": None})
         self.network_switched(self.station)  # no other node: switched at once
