@@ -62,6 +62,13 @@ Keying: a node sets up pairwise keys (EDHOC initiated by the lower address,
 or by the higher one if the lower has not started within
 ``KEYING_PATIENCE_US``) with every ground station it hears and with its best
 neighbours up to ``max_peers``; ground stations take every usable neighbour.
+It chooses at its own HELLOs during start-up (every ``hello_fast_us``, so it
+hears more neighbours before it spends ``max_peers``) and, once settled, at
+the HELLO that makes a new neighbour a candidate (a joiner does not wait up
+to ``hello_us`` for it). A new neighbour, a link newly keyed and a TC naming
+nodes whose TCs it lacks each bring a HELLO forward (at most one every
+``hello_fast_us``), so symmetry, the keyed bit and the node's wants (TC
+repair, :mod:`protocol.netsim.routing`) travel at once.
 A link is keyed at the initiator when the ACK of message_3 comes back and at
 the responder when message_3 verifies. Each EDHOC step costs
 ``EDHOC_STEP_US`` of processing before its reply leaves (an assumption for
@@ -89,6 +96,9 @@ MIN_POWER_DBM = 0.0
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
 TX_POWER_OPTION = 2  # protocol.frames.OPTION_TYPES: tx_power_dbm
 LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
+WANT = 0xC3  # netsim HELLO option: u16 addresses of originators whose TC the sender lacks
+MAX_WANTS = 4
+REPAIR_US = 1_000_000.0  # a held TC is re-sent for neighbours' wants at most this often
 
 
 class Meta:
@@ -144,6 +154,9 @@ class SimNode:
         self.grant_list: list = []  # a ground station's slot grants, as its last HELLO announced them
         self.hello_soon = False
         self.last_hello = -1e18
+        self.last_tc = -1e18
+        self.resent: dict = {}  # originator held -> the last time this node re-sent its TC for a want
+        self.relayed_wants: dict = {}  # usable neighbour whose TC a neighbour wants and this node lacks -> when
         self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
         self.deliveries: list = []  # the station's sealed frames not yet acknowledged
         self.opened = 0  # multicast commands this node opened (group key verified)
@@ -202,14 +215,17 @@ class SimNode:
                 "security": None, "body": body}
 
     def _hello_soon(self) -> None:
-        """A new neighbour: answer with a HELLO within U(0, jitter) (at most one
-        pending, none within ``hello_fast_us`` of the last), so it learns the
-        link is symmetric without waiting a HELLO period."""
-        if self.w.engine.now - self.last_hello >= self.w.rparams.hello_fast_us:
-            self.hello_after_jitter()
+        """A new neighbour, or a link newly keyed: a HELLO, so the neighbour
+        learns the link is symmetric (keyed) without waiting a HELLO period
+        (a HELLO also carries this node's wants, :meth:`_wants`): within U(0, jitter), or, if
+        this node sent one less than ``hello_fast_us`` ago, that long after it
+        (at most one pending; none if another HELLO went out meanwhile)."""
+        fast = self.w.rparams.hello_fast_us
+        self.hello_after_jitter(max(0.0, self.last_hello + fast - self.w.engine.now), fast)
 
-    def hello_after_jitter(self) -> None:
-        """A HELLO after a jitter of U(0, jitter_us) (one at a time)."""
+    def hello_after_jitter(self, delay_us: float = 0.0, unless_within_us: float = 0.0) -> None:
+        """A HELLO after ``delay_us`` and a jitter of U(0, jitter_us) (one at a
+        time), skipped if another HELLO went out less than ``unless_within_us`` before."""
         now = self.w.engine.now
         if self.hello_soon:
             return
@@ -217,9 +233,9 @@ class SimNode:
 
         def go():
             self.hello_soon = False
-            if self.alive:
+            if self.alive and self.w.engine.now - self.last_hello >= unless_within_us:
                 self.send_hello()
-        self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), go)
+        self.w.engine.at(now + delay_us + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), go)
 
     def _protect_broadcast(self, frame: dict) -> bytes:
         """``frame`` secured under the network key (which may be the next one
@@ -244,6 +260,9 @@ class SimNode:
         bad = self.w.medium.jammed_channels(self.i, H.BAD_FLOOR_DB)
         if bad:
             opts.append({"type": H.BAD_CHANNELS, "value": H.bad_bitmap(bad)})
+        wants = self._wants(now)
+        if wants:
+            opts.append({"type": WANT, "value": b"".join(o.to_bytes(2, "little") for o in wants)})
         data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
         self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello")
         self._maybe_tc()
@@ -260,7 +279,62 @@ class SimNode:
         data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
         self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
         self.tc_next_allowed = now + self.w.rparams.tc_min_us
+        self.last_tc = now
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
+
+    # ------------------------------------------------------------ TC repair
+    def _wants(self, now: float) -> list:
+        """The originators whose TC this node asks its neighbours for (HELLO
+        option :data:`WANT`, at most :data:`MAX_WANTS`): those it lacks
+        (:meth:`LinkState.missing`: a TC flooded while the two were not yet
+        connected, or lost on the way — broadcasts have no ACK — reaches
+        nobody until the originator's next periodic TC, up to ``tc_us``
+        later), then wants of its neighbours it relays toward the
+        originator, a neighbour of this node whose TC it lacks too."""
+        for o in [o for o, t in self.relayed_wants.items() if now - t > REPAIR_US or o in self.routing.lsdb]:
+            del self.relayed_wants[o]
+        own = self.routing.missing(now)
+        return (own + [o for o in sorted(self.relayed_wants) if o not in own])[:MAX_WANTS]
+
+    def _on_wants(self, src: int, value: bytes | None) -> None:
+        """A verified HELLO from ``src`` that wants TCs. This node's own TC
+        is sent again (flooded, as a triggered TC) if its last one left at
+        least ``REPAIR_US`` ago (lost, not still on its way); a held one is
+        re-sent with hop limit 1 after a jitter, unless a copy arrives
+        meanwhile (another neighbour answered), at most every ``REPAIR_US``;
+        one of a neighbour of this node that it lacks too is relayed in its
+        next HELLO. An insider asking for everything gets each TC once a
+        second from each neighbour: the order of the TC floods it can start
+        anyway. State: one time per originator held and per usable neighbour."""
+        now, this = self.w.engine.now, self.address
+        if not value:
+            return
+        for k in range(0, min(len(value) - len(value) % 2, 2 * MAX_WANTS), 2):
+            o = int.from_bytes(value[k:k + 2], "little")
+            if o == this:  # a flood to the whole network: only if its last TC is REPAIR_US old (lost, not late)
+                if not self.tc_pending and now - self.last_tc >= REPAIR_US and self.routing.usable_links(now):
+                    self.w.count("own TCs sent again for wants")
+                    self.routing.changed = True
+                    self._maybe_tc()
+            elif o in self.routing.tc_bodies:
+                if now - self.resent.get(o, -1e18) >= REPAIR_US:
+                    self.resent[o] = now
+                    self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), self._resend_tc, o,
+                                     now)
+            elif o in self.routing.nbs and self.routing.usable(o, now) and o not in self.relayed_wants:
+                self.relayed_wants[o] = now
+                self._hello_soon()
+        if len(self.resent) > R.MAX_ORIGINATORS:
+            self.resent = {o: t for o, t in self.resent.items() if now - t < REPAIR_US}
+
+    def _resend_tc(self, orig: int, asked: float) -> None:
+        held = self.routing.lsdb.get(orig)
+        if not self.alive or held is None or held[1] > asked:  # gone, or a copy came meanwhile: answered
+            return
+        self.w.count("TCs re-sent for wants")
+        mesh = {"hop_limit": 1, "originator": orig, "final_dst": F.BROADCAST, "mesh_seq": held[0]}
+        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, self.routing.tc_bodies[orig], mesh=mesh))
+        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
 
     def _maybe_tc(self) -> None:
         """A triggered TC when this node's usable links changed: after a jitter
@@ -290,12 +364,16 @@ class SimNode:
                  and a not in self.pending and self.w.nodes[self.w.index[a]].alive]
         ground = [a for a in cands if self.w.is_ground(a)]
         others = sorted((a for a in cands if not self.w.is_ground(a)), key=lambda a: (-nbs[a].rssi, a))
-        budget = len(others) if self.ground else max(0, self.max_peers - len(self.keyed_peers) - len(self.pending)
-                                                      + sum(1 for a in self.keyed_peers if self.w.is_ground(a)))
+        budget = len(others) if self.ground else self._drone_budget()
         for a in ground + others[:budget]:
             since = self.wanted_since.setdefault(a, now)
             if self.address < a or now - since >= KEYING_PATIENCE_US:
                 self._start_handshake(a)
+
+    def _drone_budget(self) -> int:
+        """Drone peers this drone may still start keying (``max_peers``; ground stations do not count)."""
+        return max(0, self.max_peers - len(self.keyed_peers) - len(self.pending)
+                   + sum(1 for a in self.keyed_peers if self.w.is_ground(a)))
 
     def _start_handshake(self, peer: int) -> None:
         try:
@@ -325,6 +403,7 @@ class SimNode:
         self.w.engine.log("keyed", self.address, peer)
         self.w.keyed(self, peer)
         self.routing_changed()
+        self._hello_soon()  # the peer learns the link is keyed (usable) now, not at the next HELLO
         if peer == self.rejoin.parent:
             self._send_rejoin()
 
@@ -442,18 +521,29 @@ class SimNode:
                 self.w.count("neighbour table full")
                 return
             self.slots.on_hello(src, opts.get(S.OPTION), view.order)
+            self._on_wants(src, opts.get(WANT))
             bad = opts.get(H.BAD_CHANNELS)
             src_i = self.w.index.get(src)
             if src_i is not None:
                 self.mac.blacklist.advertised[src_i] = H.parse_bad(bad) if bad else frozenset()
             if self.routing.version != before:
                 self.routing_changed()
+            nb = self.routing.nbs.get(src)
+            if (nb is not None and nb.q >= 0 and nb.their_q >= 0 and src not in self.keyed_peers
+                    and now - self.on_since >= self.w.rparams.fast_for_us
+                    and (self.ground or self.w.is_ground(src) or self._drone_budget() > 0)):
+                # a new candidate once this node has settled (a joiner): key now, not at this node's next
+                # HELLO, up to hello_us away; during start-up the next HELLO is at most hello_fast_us away,
+                # and choosing at HELLOs lets a node hear more neighbours before it spends its max_peers
+                self._keying(now)
             return
         m = f["mesh"]
         before = self.routing.version
         fwd = self.routing.on_tc(m["originator"], m["mesh_seq"], f["body"], src, now)
         if self.routing.version != before:
             self.w.route_event()
+            if not self.hello_soon and self.routing.missing(now):  # it names nodes whose TCs this node lacks: ask soon
+                self._hello_soon()
         if self.routing.changed:  # e.g. a TC in this node's name with a number ahead of its own
             self._maybe_tc()
         if fwd and m["hop_limit"] > 1:

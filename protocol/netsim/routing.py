@@ -46,6 +46,17 @@ before a restart) makes it jump past that number and send a TC at once,
 so a forged number locks its real TCs out for one flood, not for 32,768
 TCs.
 
+**TC repair** (where we beat OLSRv2, which waits for the next periodic
+TC): a TC flooded before two parts of the network were connected, or lost
+on the way (broadcasts have no ACK), reaches nobody until its originator's
+next periodic TC, up to ``tc_us`` later — a drone powered on at the end of
+a settled chain waited 3.5 s for its route. A node that lacks the TC of a
+node a held TC lists, or of a usable neighbour (:meth:`LinkState.missing`),
+names it in its HELLO (option ``WANT`` of :mod:`protocol.netsim.node`); a
+neighbour holding it re-sends it with hop limit 1, the originator sends
+its own again, and a neighbour of the originator that lacks it too passes
+the want on in its own HELLO.
+
 **MPR** (RFC 7181 §18, greedy): the fewest symmetric neighbours covering
 every strict two-hop neighbour. A TC is forwarded by a node only if it came
 first (new sequence number) from a neighbour that selected it as MPR.
@@ -151,6 +162,7 @@ class LinkState:
         self.nbs: dict = {}
         self.mpr: set = set()
         self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost}); written only through _store / _drop
+        self.tc_bodies: dict = {}  # originator -> the body of its newest TC, as received (re-sent for wants)
         self._remote: dict = {}  # {a: {b: cost}} the links between TC originators that both advertise (see _graph)
         self.tc_seq = 0
         self.version = 0
@@ -336,6 +348,7 @@ class LinkState:
             if diff == 0 or diff >= 0x8000:
                 return False
         links = {e["addr"]: cost_of(e["link_quality"] & Q_MAX) for e in body["neighbours"]}
+        self.tc_bodies[orig] = body
         if held is None or held[2] != links:
             self.version += 1
             self._store(orig, (seq, now, links))
@@ -343,6 +356,15 @@ class LinkState:
             self.lsdb[orig] = (seq, now, held[2])
         nb = self.nbs.get(from_nb)
         return nb is not None and nb.selects_me
+
+    def missing(self, now: float) -> list:
+        """Originators whose TC this node lacks although it should hold one:
+        a node a held TC lists, or a usable neighbour (either has usable links,
+        so it sends TCs), not this node; sorted."""
+        held = self.lsdb
+        out = {b for _, _, links in held.values() for b in links}
+        out.update(a for a in self.nbs if self.usable(a, now))
+        return sorted(o for o in out if o not in held and o != self.me)
 
     # ------------------------------------------------------------ shortest paths
     def _store(self, orig: int, entry: tuple) -> None:
@@ -353,6 +375,7 @@ class LinkState:
 
     def _drop(self, orig: int) -> None:
         old = self.lsdb.pop(orig)
+        self.tc_bodies.pop(orig, None)
         self._relink(orig, set(old[2]))
 
     def _relink(self, o: int, others) -> None:
