@@ -241,3 +241,40 @@ def test_with_every_channel_blacklisted_the_mac_skips_the_slot_search_and_choose
                        "start_s": 2.5, "stop_s": 3.5}]}
     run(sc)
     assert len(checked) > 100
+
+
+def test_a_broadcast_older_than_the_beacon_window_is_dropped_not_sent():
+    """A HELLO sealed 0.96 s ago still in the queue (the control channel backs
+    up after a swarm's power-on) would be refused by every receiver (its
+    timestamp is outside the 1 s beacon window by the time it leaves): the MAC
+    drops it instead of spending a control slot on it. A fresh one queued at
+    the same moment goes out."""
+    from test_netsim_security import Attack, B, beacon, chain
+
+    from protocol.netsim.node import Meta
+
+    at = Attack(chain(duration_s=2.5))
+    nd = at.node(B)
+    sent = []
+    transmit = at.w.medium.transmit
+
+    def watch(src, dst, ch, start, air, power, nbytes, kind):
+        if src == nd.i and kind == "hello" and start >= 2.0e6:
+            sent.append(nbytes)
+        return transmit(src, dst, ch, start, air, power, nbytes, kind)
+    at.w.medium.transmit = watch
+
+    def queue():
+        now = at.w.engine.now
+        old = nd.fleet.protect_broadcast(beacon(B, {"capabilities": 0, "neighbours": []}, now - 0.96e6, seq=1))
+        fresh = nd.fleet.protect_broadcast(beacon(B, {"capabilities": 0, "neighbours": [{"addr": 1, "link_quality": 70,
+                                                                                       "rssi_dbm": -60}]}, now, seq=2))
+        nd.mac.broadcast(old, Meta("hello"), power_dbm=nd.power, kind="hello")
+        nd.mac.bqueue[-1].t_enq = now - 0.96e6  # sealed (and queued) 0.96 s ago
+        nd.mac.broadcast(fresh, Meta("hello"), power_dbm=nd.power, kind="hello")
+        at.seen["lens"] = (len(old), len(fresh))
+    at.at(2.0, queue)
+    r = at.run()
+    assert r["counts"]["broadcasts older than the beacon window dropped"] == 1
+    old_len, fresh_len = at.seen["lens"]
+    assert fresh_len in sent and old_len not in sent

@@ -119,6 +119,7 @@ from protocol.netsim.propagation import C_M_S
 from protocol.netsim.scenario import ScenarioError
 
 RELAY_MEMORY_US = 200_000.0  # a node that received a drone's unicast data frame this recently counts as a relay
+BROADCAST_MARGIN_US = 50_000.0  # a broadcast dropped this long before it would leave the beacon window
 SEQ_OFFSET = 2  # the MAC header's seq byte (protocol.frames.MacHeader: fc 2 bytes, then seq): read as the radio does
 
 
@@ -248,6 +249,7 @@ class Mac:
         self.queues: dict = {}  # dst index -> deque of _Item
         self.n_queued = 0
         self.bqueue: deque = deque()
+        self.broadcast_max_age_us = 1_000_000.0  # the node's beacon window (SimNode sets it from its fleet limits)
         self.away_slot = -1  # data slot in which this radio is tuned to another node's channel
         self.lock_until = -1.0  # receiving a frame until then, on lock_channel
         self.lock_channel = -1
@@ -380,8 +382,15 @@ class Mac:
 
     def _drop_stale(self, c: _Chain) -> None:
         """Drop frames older than ``max_queue_us``, except the head of a queue another transmit chain
-        holds (it is being sent: its chain drops it, if stale, when it chooses again)."""
+        holds (it is being sent: its chain drops it, if stale, when it chooses again); and broadcasts
+        that would reach their receivers sealed longer ago than ``broadcast_max_age_us`` (the fleet's
+        beacon window: every receiver would refuse them, so they would only take air time)."""
         now = self.env.now
+        if c.k == 0:
+            while self.bqueue and now - self.bqueue[0].t_enq > self.broadcast_max_age_us - BROADCAST_MARGIN_US:
+                self.bqueue.popleft()
+                self.stats["stale"] += 1
+                self.w.count("broadcasts older than the beacon window dropped")
         held = self._held(c)[1] if len(self.tx_chains) > 1 else ()
         for dst, q in self.queues.items():
             keep = 1 if dst in held else 0

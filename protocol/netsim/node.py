@@ -143,6 +143,7 @@ class SimNode:
         self.routing = LinkState(self.address, world.index, world.rparams, self._keyed, world.snr_min_db,
                                  world.medium.noise_dbm, self.ground)
         self.mac = Mac(world, index, self.address, world.mac_params, world.timing, self.slots)
+        self.mac.broadcast_max_age_us = fleet_node.limits.beacon_window_s * 1e6
         self.alive = False
         self.on_since = None
         self.on_us = 0.0
