@@ -829,8 +829,8 @@ def test_a_drone_that_missed_a_rekey_rejoins_through_a_neighbour():
     (revocation list, the group's charter and key of the epoch without
     0x30, network key), relayed back,
     lets it verify the next HELLO. It then delivers like a drone that
-    joined with no revocation before it (all of the last 2 s: its route
-    waits for the periodic TCs, as any joiner's does), and holds the
+    joined with no revocation before it (all of the last 2 s; its routes
+    come from the TCs it asks for, as any joiner's do), and holds the
     revocation; the revoked drone's own attempts get it nothing."""
     base, _ = run_world(late_joiner(revoke=False))
     r, w = run_world(late_joiner())
@@ -894,7 +894,7 @@ def test_a_lure_of_made_up_sources_delays_a_rejoin_but_cannot_stop_it(rnd):
     rejoined (0 % of its flow in 60 s). Now candidates are a uniform sample
     of distinct sources, a handshake nobody answers is dropped at once
     with no back-off, and 19 rejoins through a real neighbour (7.8 s after
-    its first attempt, against 0.7 s unattacked), then delivers all of its
+    its first attempt, against 0.26 s unattacked), then delivers all of its
     flow; its handshakes stay few (one per candidate tried, 2 s apart at
     most once the gap has grown)."""
     def run_it(attack: bool):
@@ -956,7 +956,7 @@ def test_an_insider_parent_that_drops_part_of_the_answer_is_not_picked_again():
     a keyed candidate first (18, every time): 19 never rejoined in 60 s.
     Now only the answer's network key counts as an answer, and a parent
     whose attempt failed loses its preference: 19's second attempt goes
-    through another neighbour and it rejoins 2.3 s after its first."""
+    through another neighbour and it rejoins 2.1 s after its first."""
     from protocol import frames as F
     E = 0x20  # an honest drone 19 also hears
     sc = late_joiner(duration_s=20.0)
