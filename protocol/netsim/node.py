@@ -157,7 +157,10 @@ class SimNode:
         self.last_hello = -1e18
         self.last_tc = -1e18
         self.resent: dict = {}  # originator held -> the last time this node re-sent its TC for a want
-        self.relayed_wants: dict = {}  # usable neighbour whose TC a neighbour wants and this node lacks -> when
+        self.answered: dict = {}  # keyed neighbour -> [start of its hello_fast_us window, wants answered in it]
+        self.want_turn = 0  # rotation of the wants when more than MAX_WANTS are missing
+        self.missing_seen: set = set()  # what was missing at the last check (a new entry brings a HELLO forward)
+        self.keyed_at_once = -1e18  # the last time a HELLO made this settled node start keying
         self.lost_in_row: dict = {}  # neighbour -> frames in a row that exhausted their retransmissions
         self.deliveries: list = []  # the station's sealed frames not yet acknowledged
         self.opened = 0  # multicast commands this node opened (group key verified)
@@ -286,47 +289,61 @@ class SimNode:
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float) -> list:
         """The originators whose TC this node asks its neighbours for (HELLO
-        option :data:`WANT`, at most :data:`MAX_WANTS`): those it lacks
-        (:meth:`LinkState.missing`: a TC flooded while the two were not yet
-        connected, or lost on the way — broadcasts have no ACK — reaches
-        nobody until the originator's next periodic TC, up to ``tc_us``
-        later), then wants of its neighbours it relays toward the
-        originator, a neighbour of this node whose TC it lacks too."""
-        for o in [o for o, t in self.relayed_wants.items() if now - t > REPAIR_US or o in self.routing.lsdb]:
-            del self.relayed_wants[o]
-        own = self.routing.missing(now)
-        return (own + [o for o in sorted(self.relayed_wants) if o not in own])[:MAX_WANTS]
+        option :data:`WANT`): those it lacks (:meth:`LinkState.missing`: a TC
+        flooded while the two were not yet connected, or lost on the way —
+        broadcasts have no ACK — reaches nobody until the originator's next
+        periodic TC, up to ``tc_us`` later), :data:`MAX_WANTS` at a time:
+        usable neighbours first, then the others in turn (so no entry, made
+        up by an insider or real, keeps the rest from being asked for)."""
+        nbs, others = self.routing.missing(now)
+        room = MAX_WANTS - len(nbs)
+        if room > 0 and len(others) > room:
+            self.want_turn = (self.want_turn + room) % len(others)
+            others = others[self.want_turn:] + others[:self.want_turn]
+        return (nbs + others)[:MAX_WANTS]
 
     def _on_wants(self, src: int, value: bytes | None) -> None:
-        """A verified HELLO from ``src`` that wants TCs. This node's own TC
-        is sent again (flooded, as a triggered TC) if its last one left at
-        least ``REPAIR_US`` ago (lost, not still on its way); a held one is
-        re-sent with hop limit 1 after a jitter, unless a copy arrives
-        meanwhile (another neighbour answered), at most every ``REPAIR_US``;
-        one of a neighbour of this node that it lacks too is relayed in its
-        next HELLO. An insider asking for everything gets each TC once a
-        second from each neighbour: the order of the TC floods it can start
-        anyway. State: one time per originator held and per usable neighbour."""
-        now, this = self.w.engine.now, self.address
-        if not value:
+        """A verified HELLO from ``src``, a keyed neighbour, that wants TCs.
+        This node's own TC is sent again (flooded, as a triggered TC) if its
+        last one left at least ``REPAIR_US`` ago (lost, not still on its
+        way); a held TC of an originator this node reaches is re-sent with
+        hop limit 1 after a jitter, unless a copy arrives meanwhile (another
+        neighbour answered), at most every ``REPAIR_US``; a usable neighbour
+        whose TC this node lacks too is in its own wants, and its next HELLO
+        comes forward. At most :data:`MAX_WANTS` answers per requester per
+        ``hello_fast_us`` (one HELLO's worth): an insider cycling its wants
+        through many originators gets at most 16 TCs a second re-sent by each
+        neighbour, each at most once a second, and TCs it forged for made-up
+        originators (unreachable) none. State: a time per originator held and
+        per keyed neighbour."""
+        if not value or not self._keyed(src):
             return
+        now, this = self.w.engine.now, self.address
+        window = self.answered.get(src)
+        if window is None or now - window[0] >= self.w.rparams.hello_fast_us:
+            window = self.answered[src] = [now, 0]
         for k in range(0, min(len(value) - len(value) % 2, 2 * MAX_WANTS), 2):
+            if window[1] >= MAX_WANTS:
+                break
             o = int.from_bytes(value[k:k + 2], "little")
             if o == this:  # a flood to the whole network: only if its last TC is REPAIR_US old (lost, not late)
                 if not self.tc_pending and now - self.last_tc >= REPAIR_US and self.routing.usable_links(now):
+                    window[1] += 1
                     self.w.count("own TCs sent again for wants")
                     self.routing.changed = True
                     self._maybe_tc()
-            elif o in self.routing.tc_bodies:
+            elif o in self.routing.tc_bodies and self.routing.reaches(o):
                 if now - self.resent.get(o, -1e18) >= REPAIR_US:
+                    window[1] += 1
                     self.resent[o] = now
                     self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), self._resend_tc, o,
                                      now)
-            elif o in self.routing.nbs and self.routing.usable(o, now) and o not in self.relayed_wants:
-                self.relayed_wants[o] = now
+            elif o in self.routing.nbs and self.routing.usable(o, now):
                 self._hello_soon()
         if len(self.resent) > R.MAX_ORIGINATORS:
             self.resent = {o: t for o, t in self.resent.items() if now - t < REPAIR_US}
+        if len(self.answered) > R.MAX_NEIGHBOURS:
+            self.answered = {a: w for a, w in self.answered.items() if now - w[0] < self.w.rparams.hello_fast_us}
 
     def _resend_tc(self, orig: int, asked: float) -> None:
         held = self.routing.lsdb.get(orig)
@@ -362,7 +379,7 @@ class SimNode:
         """Start handshakes with the neighbours this node wants keys with."""
         nbs = self.routing.nbs
         cands = [a for a, nb in nbs.items() if nb.q >= 0 and nb.their_q >= 0 and a not in self.keyed_peers
-                 and a not in self.pending and self.w.nodes[self.w.index[a]].alive]
+                 and a not in self.pending and a in self.w.index and self.w.nodes[self.w.index[a]].alive]
         ground = [a for a in cands if self.w.is_ground(a)]
         others = sorted((a for a in cands if not self.w.is_ground(a)), key=lambda a: (-nbs[a].rssi, a))
         budget = len(others) if self.ground else self._drone_budget()
@@ -532,10 +549,13 @@ class SimNode:
             nb = self.routing.nbs.get(src)
             if (nb is not None and nb.q >= 0 and nb.their_q >= 0 and src not in self.keyed_peers
                     and now - self.on_since >= self.w.rparams.fast_for_us
+                    and now - self.keyed_at_once >= self.w.rparams.hello_fast_us
                     and (self.ground or self.w.is_ground(src) or self._drone_budget() > 0)):
                 # a new candidate once this node has settled (a joiner): key now, not at this node's next
                 # HELLO, up to hello_us away; during start-up the next HELLO is at most hello_fast_us away,
-                # and choosing at HELLOs lets a node hear more neighbours before it spends its max_peers
+                # and choosing at HELLOs lets a node hear more neighbours before it spends its max_peers; at
+                # most every hello_fast_us (an insider's HELLOs in other nodes' names would restart handshakes)
+                self.keyed_at_once = now
                 self._keying(now)
             return
         m = f["mesh"]
@@ -543,8 +563,11 @@ class SimNode:
         fwd = self.routing.on_tc(m["originator"], m["mesh_seq"], f["body"], src, now)
         if self.routing.version != before:
             self.w.route_event()
-            if not self.hello_soon and self.routing.missing(now):  # it names nodes whose TCs this node lacks: ask soon
-                self._hello_soon()
+            if not self.hello_soon:  # a TC that names nodes whose TCs this node lacks: ask soon
+                missing = set().union(*self.routing.missing(now))
+                if missing - self.missing_seen:
+                    self._hello_soon()
+                self.missing_seen = missing
         if self.routing.changed:  # e.g. a TC in this node's name with a number ahead of its own
             self._maybe_tc()
         if fwd and m["hop_limit"] > 1:

@@ -357,14 +357,18 @@ class LinkState:
         nb = self.nbs.get(from_nb)
         return nb is not None and nb.selects_me
 
-    def missing(self, now: float) -> list:
-        """Originators whose TC this node lacks although it should hold one:
-        a node a held TC lists, or a usable neighbour (either has usable links,
-        so it sends TCs), not this node; sorted."""
+    def missing(self, now: float) -> tuple:
+        """Nodes whose TC this node lacks although it should hold one:
+        (usable neighbours — either has usable links, so it sends TCs —,
+        the other nodes held TCs list), each sorted."""
         held = self.lsdb
-        out = {b for _, _, links in held.values() for b in links}
-        out.update(a for a in self.nbs if self.usable(a, now))
-        return sorted(o for o in out if o not in held and o != self.me)
+        nbs = sorted(a for a in self.nbs if a not in held and self.usable(a, now))
+        listed = {b for _, _, links in held.values() for b in links}
+        return nbs, sorted(b for b in listed if b not in held and b != self.me and b not in nbs)
+
+    def reaches(self, orig: int) -> bool:
+        """Did this node's last route computation reach ``orig``?"""
+        return orig in self._dist
 
     # ------------------------------------------------------------ shortest paths
     def _store(self, orig: int, entry: tuple) -> None:
