@@ -29,6 +29,22 @@ def test_a_joiner_gets_its_routes_from_wants_not_from_the_periodic_tcs():
     assert r["counts"]["TCs re-sent for wants"] >= 3  # 17's, 16's and the station's TCs, by 18, 17, 16
 
 
+def lose_tcs_of(at, orig: int, until_s: float) -> None:
+    """Every other node misses ``orig``'s TCs until ``until_s``, and ``orig``
+    sends no periodic TC (so only the repair can bring one)."""
+    for a in (GS, A, B, C, D):
+        if a == orig:
+            continue
+        nd = at.node(a)
+
+        def deaf(f, radio, data, nd=nd, on_beacon=nd._on_beacon):
+            if f["mesh"] is not None and f["mesh"]["originator"] == orig and at.w.engine.now < until_s * 1e6:
+                return
+            on_beacon(f, radio, data)
+        nd._on_beacon = deaf
+    at.node(orig)._tc_periodic = lambda: None
+
+
 def test_a_tc_lost_everywhere_is_sent_again_by_its_originator():
     """Every drone misses the station's TCs of the first 1.2 s (broadcasts
     have no ACK) and the station sends no periodic TC (switched off here, so
@@ -36,15 +52,7 @@ def test_a_tc_lost_everywhere_is_sent_again_by_its_originator():
     station's neighbour, wants it, and the station sends its TC again once
     its last is REPAIR_US old; every drone holds it by 4 s."""
     at = Attack(chain(duration_s=4.5))
-    for a in (A, B, C, D):
-        nd = at.node(a)
-
-        def deaf(f, radio, data, nd=nd, on_beacon=nd._on_beacon):
-            if f["mesh"] is not None and f["mesh"]["originator"] == GS and at.w.engine.now < 1.2e6:
-                return
-            on_beacon(f, radio, data)
-        nd._on_beacon = deaf
-    at.node(GS)._tc_periodic = lambda: None
+    lose_tcs_of(at, GS, until_s=1.2)
     at.probe(1.2, "early", lambda: ([GS in at.node(a).routing.lsdb for a in (A, B, C, D)],
                                     at.w.metrics.counts.get("own TCs sent again for wants", 0)))
     at.probe(4.0, "late", lambda: [GS in at.node(a).routing.lsdb for a in (A, B, C, D)])
@@ -205,15 +213,7 @@ def test_junk_wants_from_a_made_up_originator_do_not_starve_the_repair():
     missing: 17's TC, lost everywhere before 1.2 s with its periodic TCs
     off, is held everywhere by 3 s."""
     at = Attack(chain(duration_s=3.5))
-    for a in (GS, A, C, D):
-        nd = at.node(a)
-
-        def deaf(f, radio, data, nd=nd, on_beacon=nd._on_beacon):
-            if f["mesh"] is not None and f["mesh"]["originator"] == B and at.w.engine.now < 1.2e6:
-                return
-            on_beacon(f, radio, data)
-        nd._on_beacon = deaf
-    at.node(B)._tc_periodic = lambda: None
+    lose_tcs_of(at, B, until_s=1.2)
 
     def junk():
         data = forged_tc(at, A, 0x0050, 7, [2, 3, 4, 5])
