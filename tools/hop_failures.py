@@ -47,6 +47,7 @@ class Census:
         self.hops: list = []
         self._why: dict = {}  # Tx uid -> cause
         self._item = None
+        self._last_deaf = None  # why the receiver of the attempt being made was not listening (None: it was)
         for m in world.macs:
             m._send_unicast = self._wrap_send(m, m._send_unicast)
             m.listening = self._wrap_listening(m, m.listening)

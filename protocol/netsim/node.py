@@ -280,11 +280,15 @@ class SimNode:
         body = self.routing.tc_body(now)
         mesh = {"hop_limit": self.w.rparams.hop_limit, "originator": self.address, "final_dst": F.BROADCAST,
                 "mesh_seq": self.routing.tc_seq}
-        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
-        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+        self._broadcast_tc(body, mesh)
         self.tc_next_allowed = now + self.w.rparams.tc_min_us
         self.last_tc = now
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
+
+    def _broadcast_tc(self, body: dict, mesh: dict) -> None:
+        """A TC beacon (this node's own, forwarded or re-sent), sealed under the network key now and queued."""
+        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
+        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
 
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float) -> list:
@@ -351,8 +355,7 @@ class SimNode:
             return
         self.w.count("TCs re-sent for wants")
         mesh = {"hop_limit": 1, "originator": orig, "final_dst": F.BROADCAST, "mesh_seq": held[0]}
-        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, self.routing.tc_bodies[orig], mesh=mesh))
-        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+        self._broadcast_tc(self.routing.tc_bodies[orig], mesh)
 
     def _maybe_tc(self) -> None:
         """A triggered TC when this node's usable links changed: after a jitter
@@ -576,8 +579,7 @@ class SimNode:
 
     def _forward_tc(self, f: dict, mesh: dict) -> None:
         if self.alive:
-            data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, f["body"], mesh=mesh))
-            self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+            self._broadcast_tc(f["body"], mesh)
 
     def handshake_sent(self, meta, ok: bool) -> None:
         if meta.kind == "hs3" and ok:
