@@ -382,7 +382,7 @@ class SimNode:
         """Start handshakes with the neighbours this node wants keys with."""
         nbs = self.routing.nbs
         cands = [a for a, nb in nbs.items() if nb.q >= 0 and nb.their_q >= 0 and a not in self.keyed_peers
-                 and a not in self.pending and a in self.w.index and self.w.nodes[self.w.index[a]].alive]
+                 and a not in self.pending and a in self.w.index]
         ground = [a for a in cands if self.w.is_ground(a)]
         others = sorted((a for a in cands if not self.w.is_ground(a)), key=lambda a: (-nbs[a].rssi, a))
         budget = len(others) if self.ground else self._drone_budget()
