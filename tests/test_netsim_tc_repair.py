@@ -223,3 +223,52 @@ def test_junk_wants_from_a_made_up_originator_do_not_starve_the_repair():
     at.probe(3.0, "held", lambda: [B in at.node(a).routing.lsdb for a in (GS, A, C, D)])
     at.run()
     assert at.seen["held"] == [True] * 4
+
+
+def test_a_re_sent_tc_keeps_its_age_so_it_expires_with_the_original():
+    """A TC re-sent for wants carries how long the sender has held it
+    (option tc_age_ms; RFC 7181 §12.1 carries a validity time in the message
+    for the same reason). Before, every receiver dated it at the re-send: 19,
+    powering on at 5 s, held 17's TC as 93 ms old at 6 s while the nodes that
+    got the flood held it as 2,057 ms old, and the re-send refreshed 16's and
+    17's copies too — a TC of a node gone silent would have lived on while
+    holders re-sent it to one another. Now every holder dates each TC within
+    a flood's spread of the others."""
+    at = Attack(late_joiner(revoke=False))
+
+    def ages():
+        now = at.w.engine.now
+        out: dict = {}
+        for a in (GS, A, B, C, D):
+            for o, (seq, t, _) in at.node(a).routing.lsdb.items():
+                out.setdefault((o, seq), []).append(now - t)
+        return out
+    at.probe(6.5, "ages", ages)
+    r = at.run()
+    assert r["counts"]["TCs re-sent for wants"] >= 3
+    seen = at.seen["ages"]
+    assert len(seen[(B, max(s for o, s in seen if o == B))]) == 4  # 17's TC: every other node holds it
+    for (o, _), held in seen.items():
+        assert max(held) - min(held) < 100e3, (o, held)
+
+
+def test_link_state_dates_a_tc_by_the_age_it_carries():
+    """LinkState.on_tc: an entry received with an age is dated that much
+    earlier and expires a hold time after that; a later copy of the same TC
+    never makes it older, and makes it fresher only by what it says."""
+    from protocol.netsim import routing as R
+    p = R.RoutingParams()
+    ls = R.LinkState(5, {5: 0, 6: 1, 7: 2}, p, lambda a: True, 0.0, -95.0, False)
+    body = {"capabilities": 0, "neighbours": [{"addr": 6, "link_quality": 0x40 | 30, "rssi_dbm": 0}]}
+    ls.on_tc(7, 3, body, 6, now=20e6, age_us=4e6)
+    assert ls.lsdb[7][1] == 16e6 and ls.tc_heard[7] == 20e6
+    ls.on_tc(7, 3, body, 6, now=21e6, age_us=9e6)  # an older copy: the entry keeps its date
+    assert ls.lsdb[7][1] == 16e6 and ls.tc_heard[7] == 21e6
+    ls.on_tc(7, 3, body, 6, now=22e6, age_us=1e6)  # a fresher copy
+    assert ls.lsdb[7][1] == 21e6
+    ls.on_tc(7, 3, body, 6, now=23e6, age_us=-5e6)  # a negative age dates it no later than its arrival
+    assert ls.lsdb[7][1] == 23e6
+    ls.expire(23e6 + p.tc_hold_us - 1)
+    assert 7 in ls.lsdb
+    ls.expire(23e6 + p.tc_hold_us + 1)
+    assert 7 not in ls.lsdb and 7 not in ls.tc_heard

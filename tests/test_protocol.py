@@ -80,6 +80,24 @@ def test_vectors_cover_every_type_and_option():
     assert any(o["type"] not in (1, 2) for d, _ in VECTORS for o in d["options"] or [])
 
 
+def test_option_types_are_one_table_the_network_model_and_the_tools_read():
+    """Every option type the network model sends is named in
+    protocol.frames.OPTION_TYPES, once (0xC2 was used twice, by the
+    forwarding and the jammed-channel options), and the CLI and dissector
+    name it from there."""
+    from protocol.cli import describe
+    from protocol.netsim import hopping, node, routing, slots
+    assert len(set(F.OPTION_TYPES.values())) == len(F.OPTION_TYPES)
+    used = {slots.OPTION, routing.VISITED, routing.CARRIED, node.WANT, node.TC_AGE, hopping.BAD_CHANNELS,
+            node.TX_POWER_OPTION}
+    assert len(used) == 7 and used <= set(F.OPTION_TYPES)
+    f = {"type": "beacon", "version": 0, "seq": 1, "net": 1, "dst": F.BROADCAST, "src": 16, "ack_req": False,
+         "mesh": None, "options": [{"type": node.WANT, "value": b"\x11\x00"}], "security": None,
+         "body": {"capabilities": 0, "neighbours": []}}
+    assert f"option {node.WANT} (want_tc)" in describe(protocol.decode(protocol.encode(f)))
+    assert '[195] = "want_tc"' in dissector.generate()
+
+
 def test_mavlink2_messages_ride_unchanged():
     from pymavlink.dialects.v20 import common as mav
 

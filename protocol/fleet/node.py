@@ -61,7 +61,7 @@ from protocol.security import SecureLink, SecurityError, is_unicast
 
 MSG_STATEMENT = 16  # handshake message_no of an authority statement
 MSG_REJOIN = 17  # handshake message_no of a rejoin request (a node to the authority, under its delivery key)
-TIMESTAMP_OPTION = 1  # protocol.frames.OPTION_TYPES: timestamp_us
+TIMESTAMP_OPTION = F.OPTION_CODES["timestamp_us"]
 AUTHORITY_SOURCES = 4  # stations whose delivery-key frames a node keeps a window for
 
 

@@ -42,8 +42,10 @@ that receiver from the next HELLO on, before losing a frame there.
 
 import numpy as np
 
+from protocol.frames import OPTION_CODES
+
 N_PERMUTATIONS = 64
-BAD_CHANNELS = 0xC2  # netsim HELLO option: bitmap of channels jammed at the sender
+BAD_CHANNELS = OPTION_CODES["bad_channels"]  # HELLO option: bitmap of channels jammed at the sender
 BAD_FLOOR_DB = 6.0
 
 

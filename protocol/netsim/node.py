@@ -94,9 +94,10 @@ KEYING_PATIENCE_US = 400_000.0
 PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
 MIN_POWER_DBM = 0.0
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
-TX_POWER_OPTION = 2  # protocol.frames.OPTION_TYPES: tx_power_dbm
+TC_AGE = F.OPTION_CODES["tc_age_ms"]  # TC option (u32 LE, ms): how long the node re-sending it for wants held it
+TX_POWER_OPTION = F.OPTION_CODES["tx_power_dbm"]
 LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
-WANT = 0xC3  # netsim HELLO option: u16 addresses of originators whose TC the sender lacks
+WANT = F.OPTION_CODES["want_tc"]  # HELLO option: u16 addresses of originators whose TC the sender lacks
 MAX_WANTS = 4
 REPAIR_US = 1_000_000.0  # a held TC is re-sent for neighbours' wants at most this often
 
@@ -285,9 +286,9 @@ class SimNode:
         self.last_tc = now
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
 
-    def _broadcast_tc(self, body: dict, mesh: dict) -> None:
+    def _broadcast_tc(self, body: dict, mesh: dict, options=None) -> None:
         """A TC beacon (this node's own, forwarded or re-sent), sealed under the network key now and queued."""
-        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh))
+        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh, options=options))
         self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
 
     # ------------------------------------------------------------ TC repair
@@ -351,11 +352,13 @@ class SimNode:
 
     def _resend_tc(self, orig: int, asked: float) -> None:
         held = self.routing.lsdb.get(orig)
-        if not self.alive or held is None or held[1] > asked:  # gone, or a copy came meanwhile: answered
+        if not self.alive or held is None or self.routing.tc_heard[orig] > asked:  # gone, or a copy came: answered
             return
         self.w.count("TCs re-sent for wants")
         mesh = {"hop_limit": 1, "originator": orig, "final_dst": F.BROADCAST, "mesh_seq": held[0]}
-        self._broadcast_tc(self.routing.tc_bodies[orig], mesh)
+        age_ms = min(int((self.w.engine.now - held[1]) // 1000), 0xFFFFFFFF)
+        age = [{"type": TC_AGE, "value": age_ms.to_bytes(4, "little")}]
+        self._broadcast_tc(self.routing.tc_bodies[orig], mesh, age)
 
     def _maybe_tc(self) -> None:
         """A triggered TC when this node's usable links changed: after a jitter
@@ -563,7 +566,9 @@ class SimNode:
             return
         m = f["mesh"]
         before = self.routing.version
-        fwd = self.routing.on_tc(m["originator"], m["mesh_seq"], f["body"], src, now)
+        age = next((o["value"] for o in f["options"] or () if o["type"] == TC_AGE), None)
+        age_us = 1000.0 * int.from_bytes(age[:4], "little") if age else 0.0
+        fwd = self.routing.on_tc(m["originator"], m["mesh_seq"], f["body"], src, now, age_us)
         if self.routing.version != before:
             self.w.route_event()
             if not self.hello_soon:  # a TC that names nodes whose TCs this node lacks: ask soon

@@ -82,8 +82,10 @@ suppressed by (originator, mesh_seq) at every node.
 import heapq
 from typing import NamedTuple
 
-VISITED = 0xC1  # netsim option type: earlier forwarders (u16 little-endian each)
-CARRIED = 0xC2  # netsim option type (empty): the payload is a frame for the destination's fleet node
+from protocol.frames import OPTION_CODES
+
+VISITED = OPTION_CODES["visited"]  # earlier forwarders (u16 little-endian each)
+CARRIED = OPTION_CODES["carried"]  # (empty) the payload is a frame for the destination's fleet node
 HELLO_LIST = 32
 MAX_NEIGHBOURS = 256  # neighbour entries a node keeps (beyond: new neighbours refused, never evicted)
 MAX_ORIGINATORS = 1024  # TC originators a node keeps (the largest scenario)
@@ -163,6 +165,7 @@ class LinkState:
         self.mpr: set = set()
         self.lsdb: dict = {}  # originator -> (seq, t, {addr: cost}); written only through _store / _drop
         self.tc_bodies: dict = {}  # originator -> the body of its newest TC, as received (re-sent for wants)
+        self.tc_heard: dict = {}  # originator held -> when a copy of one of its TCs last arrived
         self._remote: dict = {}  # {a: {b: cost}} the links between TC originators that both advertise (see _graph)
         self.tc_seq = 0
         self.version = 0
@@ -331,8 +334,14 @@ class LinkState:
                 "neighbours": [{"addr": a, "link_quality": max(0, self.nbs[a].q) | KEYED, "rssi_dbm": 0}
                                for a in sorted(links)]}
 
-    def on_tc(self, orig: int, seq: int, body: dict, from_nb: int, now: float) -> bool:
-        """Store a TC; True if this node must forward it (new, from an MPR selector)."""
+    def on_tc(self, orig: int, seq: int, body: dict, from_nb: int, now: float, age_us: float = 0.0) -> bool:
+        """Store a TC; True if this node must forward it (new, from an MPR selector).
+        ``age_us``: how long the sender has held it (a TC re-sent for wants,
+        :data:`TC_AGE`): the entry is dated that much earlier, so it expires
+        when the sender's does (OLSR carries the validity time in the message,
+        RFC 7181 §12.1), not a full hold time after the re-send — a dead
+        originator's TC would otherwise live on while re-sent among holders."""
+        t = now - max(0.0, age_us)
         if orig == self.me:
             if 0 < (seq - self.tc_seq) & 0xFFFF < 0x8000:  # ahead of this node's own number: reclaim it
                 self.tc_seq = seq
@@ -344,16 +353,19 @@ class LinkState:
         if held is not None:
             diff = (seq - held[0]) & 0xFFFF
             if diff == 0:
-                self.lsdb[orig] = (seq, now, held[2])
+                self.tc_heard[orig] = now
+                if t > held[1]:
+                    self.lsdb[orig] = (seq, t, held[2])
             if diff == 0 or diff >= 0x8000:
                 return False
+        self.tc_heard[orig] = now
         links = {e["addr"]: cost_of(e["link_quality"] & Q_MAX) for e in body["neighbours"]}
         self.tc_bodies[orig] = body
         if held is None or held[2] != links:
             self.version += 1
-            self._store(orig, (seq, now, links))
+            self._store(orig, (seq, t, links))
         else:
-            self.lsdb[orig] = (seq, now, held[2])
+            self.lsdb[orig] = (seq, t, held[2])
         nb = self.nbs.get(from_nb)
         return nb is not None and nb.selects_me
 
@@ -380,6 +392,7 @@ class LinkState:
     def _drop(self, orig: int) -> None:
         old = self.lsdb.pop(orig)
         self.tc_bodies.pop(orig, None)
+        self.tc_heard.pop(orig, None)
         self._relink(orig, set(old[2]))
 
     def _relink(self, o: int, others) -> None:

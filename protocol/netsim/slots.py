@@ -24,7 +24,9 @@ then one slot per listed neighbour in the HELLO's neighbour order
 (:data:`NONE` = unknown).
 """
 
-OPTION = 0xC0  # netsim option type: MAC slot claims (unknown types are skipped by decoders)
+from protocol.frames import OPTION_CODES
+
+OPTION = OPTION_CODES["slot_claims"]
 NONE = 0xFF
 MAX_SLOT = 254
 
