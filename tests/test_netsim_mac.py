@@ -278,3 +278,53 @@ def test_a_broadcast_older_than_the_beacon_window_is_dropped_not_sent():
     assert r["counts"]["broadcasts older than the beacon window dropped"] == 1
     old_len, fresh_len = at.seen["lens"]
     assert fresh_len in sent and old_len not in sent
+
+
+def test_a_newer_beacon_replaces_the_queued_one_under_its_key_in_its_place():
+    """A HELLO or TC still queued when a newer one under the same key is
+    queued (this node's next HELLO; a newer TC of the same originator, own,
+    forwarded or re-sent) is replaced in its place: the newer carries what
+    the older did, so sending both only lengthened the control queue (101
+    drones, 8 s, seed 1: broadcasts dropped as older than the beacon window
+    926 → 52, the start-up backlog 4.0 → 2.5 s). Other keys keep their
+    places; nothing is left under a key once its beacon is sent."""
+    from test_netsim_security import Attack, B, beacon, chain
+
+    from protocol.netsim.node import Meta
+
+    at = Attack(chain(duration_s=2.5))
+    nd = at.node(B)
+    sent = []
+    transmit = at.w.medium.transmit
+
+    def watch(src, dst, ch, start, air, power, nbytes, kind):
+        if src == nd.i and start >= 2.0e6:
+            sent.append((kind, nbytes))
+        return transmit(src, dst, ch, start, air, power, nbytes, kind)
+    at.w.medium.transmit = watch
+
+    def frame(n_listed: int, seq: int) -> bytes:
+        body = {"capabilities": 0, "neighbours": [{"addr": 100 + k, "link_quality": 70, "rssi_dbm": -60}
+                                                  for k in range(n_listed)]}
+        return nd.fleet.protect_broadcast(beacon(B, body, at.w.engine.now, seq=seq))
+
+    def queue():
+        mac = nd.mac
+        before = len(mac.bqueue)
+        frames = {"hello1": frame(1, 1), "x1": frame(2, 2), "y": frame(3, 3), "hello2": frame(4, 4), "x2": frame(5, 5)}
+        for name, key in (("hello1", "hello"), ("x1", 77), ("y", 78), ("hello2", "hello"), ("x2", 77)):
+            mac.broadcast(frames[name], Meta(name), power_dbm=nd.power, kind="hello" if key == "hello" else "tc",
+                          supersedes=key)
+        at.seen["queued"] = [it.meta.kind for it in list(mac.bqueue)[before:]]
+        at.seen["lens"] = {k: len(v) for k, v in frames.items()}
+    at.at(2.0, queue)
+    at.probe(2.4, "keys", lambda: (dict(nd.mac.bkeys), len(nd.mac.bqueue)))
+    r = at.run()
+    assert at.seen["queued"] == ["hello2", "x2", "y"]
+    lens = at.seen["lens"]
+    for name, kind in (("hello2", "hello"), ("x2", "tc"), ("y", "tc")):
+        assert (kind, lens[name]) in sent, name
+    assert ("hello", lens["hello1"]) not in sent and ("tc", lens["x1"]) not in sent
+    assert r["mac"]["superseded"] >= 2
+    keys, queued = at.seen["keys"]
+    assert len(keys) <= queued and all(it in nd.mac.bqueue for it in keys.values())

@@ -269,7 +269,7 @@ class SimNode:
         if wants:
             opts.append({"type": WANT, "value": b"".join(o.to_bytes(2, "little") for o in wants)})
         data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
-        self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello")
+        self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello", supersedes="hello")
         self._maybe_tc()
         self._keying(now)
 
@@ -289,7 +289,7 @@ class SimNode:
     def _broadcast_tc(self, body: dict, mesh: dict, options=None) -> None:
         """A TC beacon (this node's own, forwarded or re-sent), sealed under the network key now and queued."""
         data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh, options=options))
-        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc")
+        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc", supersedes=mesh["originator"])
 
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float) -> list:
