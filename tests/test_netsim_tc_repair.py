@@ -272,3 +272,27 @@ def test_link_state_dates_a_tc_by_the_age_it_carries():
     assert 7 in ls.lsdb
     ls.expire(23e6 + p.tc_hold_us + 1)
     assert 7 not in ls.lsdb and 7 not in ls.tc_heard
+
+
+def test_a_re_send_for_wants_never_replaces_a_queued_forward_of_the_same_tc():
+    """A newer beacon under the same key replaces a queued one (mac.broadcast
+    supersedes): a re-send for wants (hop limit 1) queued behind a forward of
+    the same TC (hop limit 15) would have cut the flood at this node. The
+    queued copy answers the want; no re-send is queued."""
+    from protocol.netsim.node import Meta
+
+    at = Attack(chain(duration_s=2.2))
+
+    def go():
+        nd, now = at.node(B), at.w.engine.now
+        assert GS in nd.routing.lsdb
+        forward = object()
+        nd.mac.broadcast(b"forwarded TC of the station", Meta("tc", key=forward), power_dbm=nd.power, kind="tc",
+                         supersedes=GS)
+        before = at.w.metrics.counts.get("TCs re-sent for wants", 0)
+        nd._resend_tc(GS, now)
+        at.seen["after"] = (at.w.metrics.counts.get("TCs re-sent for wants", 0) - before,
+                            nd.mac.bkeys[GS].meta.key is forward)
+    at.at(2.0, go)
+    at.run()
+    assert at.seen["after"] == (0, True)

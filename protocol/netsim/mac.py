@@ -317,6 +317,10 @@ class Mac:
         self.bqueue.append(item)
         self._kick()
 
+    def queued(self, key) -> bool:
+        """Is a broadcast under supersede key ``key`` waiting in the queue?"""
+        return key in self.bkeys
+
     def power_off(self) -> None:
         self.off = True
         self.queues.clear()

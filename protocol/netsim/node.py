@@ -354,6 +354,8 @@ class SimNode:
         held = self.routing.lsdb.get(orig)
         if not self.alive or held is None or self.routing.tc_heard[orig] > asked:  # gone, or a copy came: answered
             return
+        if self.mac.queued(orig):  # a copy is queued here (a forward: it must not become a hop-limit-1 copy)
+            return
         self.w.count("TCs re-sent for wants")
         mesh = {"hop_limit": 1, "originator": orig, "final_dst": F.BROADCAST, "mesh_seq": held[0]}
         age_ms = min(int((self.w.engine.now - held[1]) // 1000), 0xFFFFFFFF)
