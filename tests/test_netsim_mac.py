@@ -328,3 +328,64 @@ def test_a_newer_beacon_replaces_the_queued_one_under_its_key_in_its_place():
     assert r["mac"]["superseded"] >= 2
     keys, queued = at.seen["keys"]
     assert len(keys) <= queued and all(it in nd.mac.bqueue for it in keys.values())
+
+
+@pytest.fixture(scope="module")
+def idle_mac():
+    """A MAC of a built, not yet running, world (its queue is driven by hand)."""
+    from test_netsim_security import B, chain
+
+    from protocol.netsim.run import World
+    from protocol.netsim.scenario import validate
+    w = World(validate(chain()))
+    return w.macs[w.index[B]]
+
+
+def _ops():
+    from hypothesis import strategies as st
+    return st.lists(st.one_of(st.tuples(st.just("queue"), st.sampled_from([None, "hello", 16, 17, 65535])),
+                              st.tuples(st.just("send"), st.none()), st.tuples(st.just("stale"), st.none()),
+                              st.tuples(st.just("off"), st.none())), max_size=40)
+
+
+def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
+    """Mac.broadcast(supersedes=key) against a reference list (a newer
+    beacon takes the older one's place under the same key, else joins the
+    tail), through sends, drops of stale beacons and power-off: the queue
+    holds the reference's beacons in its order, at most one per key, and the
+    key index names exactly the queued ones."""
+    from hypothesis import given, settings
+
+    from protocol.netsim.node import Meta
+
+    @settings(max_examples=300, deadline=None)
+    @given(_ops())
+    def check(ops):
+        mac = idle_mac
+        mac.power_off()
+        mac.off = False
+        model: list = []
+        for n, (op, key) in enumerate(ops):
+            if op == "queue":
+                data = n.to_bytes(2, "little")
+                mac.broadcast(data, Meta("tc"), power_dbm=0.0, kind="tc", supersedes=key)
+                at = next((k for k, (mk, _) in enumerate(model) if key is not None and mk == key), None)
+                if at is None:
+                    model.append((key, data))
+                else:
+                    model[at] = (key, data)
+            elif op == "send" and model:
+                assert mac._pop_broadcast().data == model.pop(0)[1]
+            elif op == "stale" and model:
+                mac.bqueue[0].t_enq = mac.env.now - 2 * mac.broadcast_max_age_us
+                mac._drop_stale(mac.tx_chains[0])
+                model.pop(0)
+            elif op == "off":
+                mac.power_off()
+                mac.off = False
+                model.clear()
+            assert [it.data for it in mac.bqueue] == [d for _, d in model]
+            keyed = [it for it in mac.bqueue if it.key is not None]
+            assert len({it.key for it in keyed}) == len(keyed)
+            assert mac.bkeys == {it.key: it for it in keyed}
+    check()
