@@ -280,54 +280,43 @@ def test_a_broadcast_older_than_the_beacon_window_is_dropped_not_sent():
     assert fresh_len in sent and old_len not in sent
 
 
-def test_a_newer_beacon_replaces_the_queued_one_under_its_key_in_its_place():
+def test_a_newer_beacon_drops_the_queued_one_under_its_key_and_joins_the_tail():
     """A HELLO or TC still queued when a newer one under the same key is
-    queued (this node's next HELLO; a newer TC of the same originator, own,
-    forwarded or re-sent) is replaced in its place: the newer carries what
-    the older did, so sending both only lengthened the control queue (101
-    drones, 8 s, seed 1: broadcasts dropped as older than the beacon window
-    926 → 52, the start-up backlog 4.0 → 2.5 s). Other keys keep their
-    places; nothing is left under a key once its beacon is sent."""
-    from test_netsim_security import Attack, B, beacon, chain
+    queued (this node's next HELLO; a newer TC of the same originator) is
+    dropped: the newer carries what the older did, so sending both only
+    lengthened the control queue (101 drones, 8 s, seed 1: broadcasts
+    dropped as older than the beacon window 926 → 36, the start-up backlog
+    4.0 → 3.0 s). The newer joins the tail: beacons are sealed when queued,
+    and a review found that putting it in the older one's place sent 17's
+    70th HELLO ahead of a TC forward sealed 70 counters earlier, which both
+    neighbours' 64-frame replay windows then refused. Now the queue leaves
+    in sealing order and nothing is refused."""
+    from test_netsim_security import GS, Attack, B, chain
 
-    from protocol.netsim.node import Meta
+    from protocol import frames as F
+    from protocol.codec import decode
 
-    at = Attack(chain(duration_s=2.5))
+    at = Attack(chain(duration_s=2.4))
     nd = at.node(B)
-    sent = []
-    transmit = at.w.medium.transmit
 
-    def watch(src, dst, ch, start, air, power, nbytes, kind):
-        if src == nd.i and start >= 2.0e6:
-            sent.append((kind, nbytes))
-        return transmit(src, dst, ch, start, air, power, nbytes, kind)
-    at.w.medium.transmit = watch
-
-    def frame(n_listed: int, seq: int) -> bytes:
-        body = {"capabilities": 0, "neighbours": [{"addr": 100 + k, "link_quality": 70, "rssi_dbm": -60}
-                                                  for k in range(n_listed)]}
-        return nd.fleet.protect_broadcast(beacon(B, body, at.w.engine.now, seq=seq))
-
-    def queue():
-        mac = nd.mac
-        before = len(mac.bqueue)
-        frames = {"hello1": frame(1, 1), "x1": frame(2, 2), "y": frame(3, 3), "hello2": frame(4, 4), "x2": frame(5, 5)}
-        for name, key in (("hello1", "hello"), ("x1", 77), ("y", 78), ("hello2", "hello"), ("x2", 77)):
-            mac.broadcast(frames[name], Meta(name), power_dbm=nd.power, kind="hello" if key == "hello" else "tc",
-                          supersedes=key)
-        at.seen["queued"] = [it.meta.kind for it in list(mac.bqueue)[before:]]
-        at.seen["lens"] = {k: len(v) for k, v in frames.items()}
-    at.at(2.0, queue)
-    at.probe(2.4, "keys", lambda: (dict(nd.mac.bkeys), len(nd.mac.bqueue)))
+    def go():
+        nd.send_hello()
+        mesh = {"hop_limit": 15, "originator": GS, "final_dst": F.BROADCAST, "mesh_seq": nd.routing.lsdb[GS][0]}
+        nd._broadcast_tc(nd.routing.tc_bodies[GS], mesh)
+        for _ in range(70):
+            nd.send_hello()
+        at.seen["queue"] = [(it.kind, decode(it.data)["security"]["counter"]) for it in nd.mac.bqueue]
+    at.at(2.0, go)
+    at.probe(2.35, "keys", lambda: (dict(nd.mac.bkeys), list(nd.mac.bqueue)))
     r = at.run()
-    assert at.seen["queued"] == ["hello2", "x2", "y"]
-    lens = at.seen["lens"]
-    for name, kind in (("hello2", "hello"), ("x2", "tc"), ("y", "tc")):
-        assert (kind, lens[name]) in sent, name
-    assert ("hello", lens["hello1"]) not in sent and ("tc", lens["x1"]) not in sent
-    assert r["mac"]["superseded"] >= 2
+    kinds = [k for k, _ in at.seen["queue"]]
+    counters = [c for _, c in at.seen["queue"]]
+    assert kinds[-2:] == ["tc", "hello"] and kinds.count("hello") == 1 and counters == sorted(counters)
+    assert counters[-1] - counters[-2] == 70
+    assert r["mac"]["superseded"] >= 70
+    assert not any(k.startswith("security") for k in r["counts"]), r["counts"]
     keys, queued = at.seen["keys"]
-    assert len(keys) <= queued and all(it in nd.mac.bqueue for it in keys.values())
+    assert all(it in queued for it in keys.values())
 
 
 @pytest.fixture(scope="module")
@@ -350,10 +339,11 @@ def _ops():
 
 def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
     """Mac.broadcast(supersedes=key) against a reference list (a newer
-    beacon takes the older one's place under the same key, else joins the
-    tail), through sends, drops of stale beacons and power-off: the queue
-    holds the reference's beacons in its order, at most one per key, and the
-    key index names exactly the queued ones."""
+    beacon drops the queued one under the same key and joins the tail),
+    through sends, drops of stale beacons and power-off: the queue holds the
+    reference's beacons in its order — the order they were sealed in, so
+    frame counters leave rising —, at most one per key, and the key index
+    names exactly the queued ones."""
     from hypothesis import given, settings
 
     from protocol.netsim.node import Meta
@@ -369,11 +359,7 @@ def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
             if op == "queue":
                 data = n.to_bytes(2, "little")
                 mac.broadcast(data, Meta("tc"), power_dbm=0.0, kind="tc", supersedes=key)
-                at = next((k for k, (mk, _) in enumerate(model) if key is not None and mk == key), None)
-                if at is None:
-                    model.append((key, data))
-                else:
-                    model[at] = (key, data)
+                model = [(mk, d) for mk, d in model if key is None or mk != key] + [(key, data)]
             elif op == "send" and model:
                 assert mac._pop_broadcast().data == model.pop(0)[1]
             elif op == "stale" and model:
@@ -385,6 +371,8 @@ def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
                 mac.off = False
                 model.clear()
             assert [it.data for it in mac.bqueue] == [d for _, d in model]
+            sealed = [int.from_bytes(it.data, "little") for it in mac.bqueue]
+            assert sealed == sorted(sealed)  # queued (sealed) order is send order
             keyed = [it for it in mac.bqueue if it.key is not None]
             assert len({it.key for it in keyed}) == len(keyed)
             assert mac.bkeys == {it.key: it for it in keyed}

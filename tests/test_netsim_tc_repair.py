@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_netsim_security import GS, A, Attack, B, C, D, beacon, chain, late_joiner, ts_option
 
+from protocol import codec
 from protocol.netsim import node as N
 from protocol.netsim.run import run_world
 
@@ -296,3 +297,68 @@ def test_a_re_send_for_wants_never_replaces_a_queued_forward_of_the_same_tc():
     at.at(2.0, go)
     at.run()
     assert at.seen["after"] == (0, True)
+
+
+def test_a_forward_due_after_a_newer_tc_came_is_not_queued():
+    """A TC's forward waits a jitter of up to 20 ms; a newer TC of the same
+    originator arriving meanwhile is forwarded in turn. The older forward,
+    queued later, replaced the newer one in the MAC's queue (mac.broadcast
+    supersedes; found by a review: 17 sent 18's TC 3, never 4). Now a
+    forward whose TC is no longer the newest held is not queued."""
+    from test_netsim_security import tc_body
+
+    from protocol import frames as F
+    from protocol.netsim.node import Meta
+
+    at = Attack(chain(duration_s=2.3))
+
+    def go():
+        nd, d = at.node(B), at.node(D)
+        now = at.w.engine.now
+        seq = at.node(B).routing.lsdb[C][0]
+        frames = {}
+        for s in (seq + 1, seq + 2):
+            mesh = {"hop_limit": 14, "originator": C, "final_dst": F.BROADCAST, "mesh_seq": s}
+            frames[s] = (from_d := beacon(D, tc_body([B, D]), now, mesh, seq=s & 0xFF)), mesh
+            nd.on_frame(d.fleet.protect_broadcast(from_d), D, Meta("tc"), now)
+        assert nd.routing.lsdb[C][0] == seq + 2
+        before = nd.mac.stats["superseded"], len(nd.mac.bqueue)
+        nd._forward_tc(frames[seq + 1][0], dict(frames[seq + 1][1], hop_limit=13))  # the older one's jitter ends
+        at.seen["after"] = (nd.mac.stats["superseded"], len(nd.mac.bqueue)) == before
+        nd._forward_tc(frames[seq + 2][0], dict(frames[seq + 2][1], hop_limit=13))  # the newer one's does
+        at.seen["newer"] = nd.mac.bkeys[C].meta.kind
+    at.at(2.2, go)
+    at.run()
+    assert at.seen["after"] and at.seen["newer"] == "tc"
+
+
+def test_a_hello_that_replaces_a_queued_one_asks_for_what_it_would_have():
+    """Wants rotate through the missing TCs, MAX_WANTS per HELLO. A HELLO
+    that replaces a queued one (never sent) asks for the same originators,
+    so a backlog that keeps replacing HELLOs cannot skip part of the
+    rotation (a review's concern); once a HELLO has left, the turn moves."""
+    at = Attack(chain(duration_s=2.3))
+
+    def go():
+        nd = at.node(B)
+        missing = list(range(0x100, 0x10C))  # twelve made-up originators
+        nd.routing.missing = lambda now: ([], missing)
+        got = []
+
+        def asked() -> list:
+            [hello] = [it for it in nd.mac.bqueue if it.kind == "hello"]
+            value = next(o["value"] for o in codec.decode(hello.data)["options"] if o["type"] == N.WANT)
+            return [int.from_bytes(value[k:k + 2], "little") for k in range(0, len(value), 2)]
+        for _ in range(3):
+            nd.send_hello()
+            got.append(asked())
+        while nd.mac.bqueue:  # the queued HELLO (and whatever is ahead of it) leaves
+            nd.mac._pop_broadcast()
+        nd.send_hello()
+        got.append(asked())
+        at.seen["got"] = got
+    at.at(2.2, go)
+    at.run()
+    got = at.seen["got"]
+    assert got[0] == got[1] == got[2] and len(got[0]) == N.MAX_WANTS
+    assert got[3] != got[0] and not set(got[3]) & set(got[0])

@@ -88,12 +88,12 @@ Every ``control_every``-th slot is a control slot on the common channel:
 broadcasts (HELLO, TC) contend there with a counter from
 0..control_positions−1, no ACK, skipping control slots whose channel a
 neighbour reported jammed (:mod:`protocol.netsim.hopping`) unless every
-channel is. A queued broadcast is replaced in its place by a newer one
-under the same key (the node's next HELLO, a newer TC of the same
-originator), and dropped unsent once it would reach its receivers outside
+channel is. A queued broadcast is dropped when a newer one under the
+same key (the node's next HELLO, a newer TC of the same originator) joins
+the queue, and dropped unsent once it would reach its receivers outside
 the beacon window: after a 101-drone swarm's power-on the control channel
 backed up for 4 s, and 926 beacons were dropped as too old; with the
-replacement, 2.5 s and 52 (8 s, seed 1).
+replacement, 3 s and 36 (8 s, seed 1).
 
 The node of a slot's receiver listens on its own channel unless it is
 transmitting (half duplex: tuned to another node's channel for the whole
@@ -299,11 +299,14 @@ class Mac:
     def broadcast(self, data: bytes, meta, *, power_dbm: float, kind: str, supersedes=None) -> None:
         """Queue a broadcast for the control slots. ``supersedes``: a key
         (e.g. a TC's originator); a queued broadcast under the same key not
-        yet sent is replaced in its place in the queue — the newer beacon
-        (this node's next HELLO, an originator's newer TC) carries what the
-        older one did, and more recent, so sending both would only lengthen
-        the control channel's queue (at 101 nodes, start-up backs it up for
-        seconds)."""
+        yet sent is dropped — the newer beacon (this node's next HELLO, an
+        originator's newer TC) carries what the older one did, and more
+        recent, so sending both would only lengthen the control channel's
+        queue (at 101 nodes, start-up backs it up for seconds). The newer one
+        joins the tail, not the older one's place: beacons are sealed when
+        queued, and leaving in sealing order keeps their frame counters
+        rising (a receiver's replay window refuses a counter 64 below the
+        newest it has seen)."""
         if self.off:
             return
         item = _Item(data, -1, meta, self.env.now, power_dbm, kind, key=supersedes)
@@ -311,9 +314,8 @@ class Mac:
             old = self.bkeys.get(supersedes)
             self.bkeys[supersedes] = item
             if old is not None:
-                self.bqueue[self.bqueue.index(old)] = item
+                self.bqueue.remove(old)
                 self.stats["superseded"] += 1
-                return
         self.bqueue.append(item)
         self._kick()
 

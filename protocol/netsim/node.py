@@ -265,7 +265,7 @@ class SimNode:
         bad = self.w.medium.jammed_channels(self.i, H.BAD_FLOOR_DB)
         if bad:
             opts.append({"type": H.BAD_CHANNELS, "value": H.bad_bitmap(bad)})
-        wants = self._wants(now)
+        wants = self._wants(now, advance=not self.mac.queued("hello"))
         if wants:
             opts.append({"type": WANT, "value": b"".join(o.to_bytes(2, "little") for o in wants)})
         data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
@@ -292,18 +292,22 @@ class SimNode:
         self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc", supersedes=mesh["originator"])
 
     # ------------------------------------------------------------ TC repair
-    def _wants(self, now: float) -> list:
+    def _wants(self, now: float, advance: bool = True) -> list:
         """The originators whose TC this node asks its neighbours for (HELLO
         option :data:`WANT`): those it lacks (:meth:`LinkState.missing`: a TC
         flooded while the two were not yet connected, or lost on the way —
         broadcasts have no ACK — reaches nobody until the originator's next
         periodic TC, up to ``tc_us`` later), :data:`MAX_WANTS` at a time:
         usable neighbours first, then the others in turn (so no entry, made
-        up by an insider or real, keeps the rest from being asked for)."""
+        up by an insider or real, keeps the rest from being asked for). The
+        turn moves on only if the last HELLO left (``advance``): a HELLO that
+        replaces a queued one (:meth:`Mac.broadcast` supersedes) asks for what
+        that one would have."""
         nbs, others = self.routing.missing(now)
         room = MAX_WANTS - len(nbs)
         if room > 0 and len(others) > room:
-            self.want_turn = (self.want_turn + room) % len(others)
+            if advance:
+                self.want_turn = (self.want_turn + room) % len(others)
             others = others[self.want_turn:] + others[:self.want_turn]
         return (nbs + others)[:MAX_WANTS]
 
@@ -585,7 +589,10 @@ class SimNode:
             self.w.engine.at(now + float(self.jitter.uniform(0, self.w.rparams.jitter_us)), self._forward_tc, f, mesh)
 
     def _forward_tc(self, f: dict, mesh: dict) -> None:
-        if self.alive:
+        """Forward a TC after its jitter, unless a newer one of its originator came meanwhile (its own
+        forward is due; queued later, this one would supersede it in the MAC's queue)."""
+        held = self.routing.lsdb.get(mesh["originator"])
+        if self.alive and held is not None and held[0] == mesh["mesh_seq"]:
             self._broadcast_tc(f["body"], mesh)
 
     def handshake_sent(self, meta, ok: bool) -> None:
