@@ -243,76 +243,85 @@ def test_with_every_channel_blacklisted_the_mac_skips_the_slot_search_and_choose
     assert len(checked) > 100
 
 
-def test_a_broadcast_older_than_the_beacon_window_is_dropped_not_sent():
-    """A HELLO sealed 0.96 s ago still in the queue (the control channel backs
-    up after a swarm's power-on) would be refused by every receiver (its
-    timestamp is outside the 1 s beacon window by the time it leaves): the MAC
-    drops it instead of spending a control slot on it. A fresh one queued at
-    the same moment goes out."""
-    from test_netsim_security import Attack, B, beacon, chain
+def _sealed_by(at, nd) -> list:
+    """(time, kind, frame counter, timestamp µs) of every beacon ``nd`` seals from now on."""
+    from protocol.codec import decode
+    out: list = []
+    protect = nd._protect_broadcast
 
-    from protocol.netsim.node import Meta
+    def spy(frame):
+        data = protect(frame)
+        f = decode(data)
+        ts = next(o["value"] for o in f["options"] if o["type"] == 1)  # timestamp_us
+        out.append((at.w.engine.now, "tc" if f["mesh"] else "hello", f["security"]["counter"],
+                    int.from_bytes(ts, "little")))
+        return data
+    nd._protect_broadcast = spy
+    return out
 
-    at = Attack(chain(duration_s=2.5))
+
+def test_a_beacon_that_waited_past_the_beacon_window_is_sealed_as_it_leaves():
+    """Beacons were sealed when queued; one that waited in a backed-up
+    control channel longer than the 1 s beacon window reached receivers that
+    refused it as old (a 101-drone swarm's start-up: 926 dropped unsent in
+    8 s). A node now seals a beacon as the MAC sends it. Here 17's control
+    slots are withheld from 2.0 to 3.3 s: its HELLO queued at 2.0 s leaves
+    at 3.3 s with that timestamp, and its neighbours accept it."""
+    from test_netsim_security import A, Attack, B, C, chain
+
+    at = Attack(chain(duration_s=3.5))
     nd = at.node(B)
-    sent = []
-    transmit = at.w.medium.transmit
+    choose = nd.mac._choose
 
-    def watch(src, dst, ch, start, air, power, nbytes, kind):
-        if src == nd.i and kind == "hello" and start >= 2.0e6:
-            sent.append(nbytes)
-        return transmit(src, dst, ch, start, air, power, nbytes, kind)
-    at.w.medium.transmit = watch
-
-    def queue():
-        now = at.w.engine.now
-        old = nd.fleet.protect_broadcast(beacon(B, {"capabilities": 0, "neighbours": []}, now - 0.96e6, seq=1))
-        fresh = nd.fleet.protect_broadcast(beacon(B, {"capabilities": 0, "neighbours": [{"addr": 1, "link_quality": 70,
-                                                                                       "rssi_dbm": -60}]}, now, seq=2))
-        nd.mac.broadcast(old, Meta("hello"), power_dbm=nd.power, kind="hello")
-        nd.mac.bqueue[-1].t_enq = now - 0.96e6  # sealed (and queued) 0.96 s ago
-        nd.mac.broadcast(fresh, Meta("hello"), power_dbm=nd.power, kind="hello")
-        at.seen["lens"] = (len(old), len(fresh))
-    at.at(2.0, queue)
+    def withhold(c):
+        got = choose(c)
+        return None if got is not None and got[1] == "b" and 2.0e6 <= at.w.engine.now < 3.3e6 else got
+    nd.mac._choose = withhold
+    sealed = []
+    at.at(2.0, lambda: (sealed.extend([_sealed_by(at, nd)]), nd.send_hello()))
+    at.probe(3.45, "heard", lambda: [at.node(a).routing.nbs[B].heard for a in (A, C)])
     r = at.run()
-    assert r["counts"]["broadcasts older than the beacon window dropped"] == 1
-    old_len, fresh_len = at.seen["lens"]
-    assert fresh_len in sent and old_len not in sent
+    [log] = sealed
+    t, kind, _, ts = log[0]
+    assert t >= 3.3e6 and kind == "hello" and abs(ts - t) < 1.0
+    assert all(h >= 3.3e6 for h in at.seen["heard"])
+    assert not any(k.startswith("security") for k in r["counts"]), r["counts"]
 
 
-def test_a_newer_beacon_drops_the_queued_one_under_its_key_and_joins_the_tail():
+def test_a_newer_beacon_replaces_the_queued_one_under_its_key_in_its_place():
     """A HELLO or TC still queued when a newer one under the same key is
     queued (this node's next HELLO; a newer TC of the same originator) is
-    dropped: the newer carries what the older did, so sending both only
-    lengthened the control queue (101 drones, 8 s, seed 1: broadcasts
-    dropped as older than the beacon window 926 → 36, the start-up backlog
-    4.0 → 3.0 s). The newer joins the tail: beacons are sealed when queued,
-    and a review found that putting it in the older one's place sent 17's
-    70th HELLO ahead of a TC forward sealed 70 counters earlier, which both
-    neighbours' 64-frame replay windows then refused. Now the queue leaves
-    in sealing order and nothing is refused."""
+    replaced in its place: the newer carries what the older did, so sending
+    both only lengthened the control queue (101 drones, 8 s, seed 1: the
+    start-up backlog 4.0 → 2.5 s). Sealed when queued, 17's 70th
+    HELLO left ahead of a TC forward sealed 70 counters earlier, which both
+    neighbours' 64-frame replay windows then refused (found by a review);
+    sealed as they leave, beacons go out in frame-counter order whatever the
+    queue did, and nothing is refused."""
     from test_netsim_security import GS, Attack, B, chain
 
     from protocol import frames as F
-    from protocol.codec import decode
 
     at = Attack(chain(duration_s=2.4))
     nd = at.node(B)
+    sealed = []
 
     def go():
+        sealed.append(_sealed_by(at, nd))
         nd.send_hello()
         mesh = {"hop_limit": 15, "originator": GS, "final_dst": F.BROADCAST, "mesh_seq": nd.routing.lsdb[GS][0]}
         nd._broadcast_tc(nd.routing.tc_bodies[GS], mesh)
         for _ in range(70):
             nd.send_hello()
-        at.seen["queue"] = [(it.kind, decode(it.data)["security"]["counter"]) for it in nd.mac.bqueue]
+        at.seen["queue"] = [it.kind for it in nd.mac.bqueue]
     at.at(2.0, go)
     at.probe(2.35, "keys", lambda: (dict(nd.mac.bkeys), list(nd.mac.bqueue)))
     r = at.run()
-    kinds = [k for k, _ in at.seen["queue"]]
-    counters = [c for _, c in at.seen["queue"]]
-    assert kinds[-2:] == ["tc", "hello"] and kinds.count("hello") == 1 and counters == sorted(counters)
-    assert counters[-1] - counters[-2] == 70
+    assert at.seen["queue"][-2:] == ["hello", "tc"] and at.seen["queue"].count("hello") == 1
+    [log] = sealed
+    assert [k for _, k, _, _ in log[:2]] == ["hello", "tc"]
+    counters = [c for _, _, c, _ in log]
+    assert counters == sorted(counters) and len(set(counters)) == len(counters)
     assert r["mac"]["superseded"] >= 70
     assert not any(k.startswith("security") for k in r["counts"]), r["counts"]
     keys, queued = at.seen["keys"]
@@ -333,17 +342,16 @@ def idle_mac():
 def _ops():
     from hypothesis import strategies as st
     return st.lists(st.one_of(st.tuples(st.just("queue"), st.sampled_from([None, "hello", 16, 17, 65535])),
-                              st.tuples(st.just("send"), st.none()), st.tuples(st.just("stale"), st.none()),
-                              st.tuples(st.just("off"), st.none())), max_size=40)
+                              st.tuples(st.just("send"), st.none()), st.tuples(st.just("off"), st.none())),
+                    max_size=40)
 
 
 def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
     """Mac.broadcast(supersedes=key) against a reference list (a newer
-    beacon drops the queued one under the same key and joins the tail),
-    through sends, drops of stale beacons and power-off: the queue holds the
-    reference's beacons in its order — the order they were sealed in, so
-    frame counters leave rising —, at most one per key, and the key index
-    names exactly the queued ones."""
+    beacon takes the queued one's place under the same key, else joins the
+    tail), through sends and power-off: the queue holds the reference's
+    beacons in its order, at most one per key, and the key index names
+    exactly the queued ones."""
     from hypothesis import given, settings
 
     from protocol.netsim.node import Meta
@@ -359,20 +367,18 @@ def test_superseding_keeps_the_queue_and_its_key_index_consistent(idle_mac):
             if op == "queue":
                 data = n.to_bytes(2, "little")
                 mac.broadcast(data, Meta("tc"), power_dbm=0.0, kind="tc", supersedes=key)
-                model = [(mk, d) for mk, d in model if key is None or mk != key] + [(key, data)]
+                at = next((k for k, (mk, _) in enumerate(model) if key is not None and mk == key), None)
+                if at is None:
+                    model.append((key, data))
+                else:
+                    model[at] = (key, data)
             elif op == "send" and model:
                 assert mac._pop_broadcast().data == model.pop(0)[1]
-            elif op == "stale" and model:
-                mac.bqueue[0].t_enq = mac.env.now - 2 * mac.broadcast_max_age_us
-                mac._drop_stale(mac.tx_chains[0])
-                model.pop(0)
             elif op == "off":
                 mac.power_off()
                 mac.off = False
                 model.clear()
             assert [it.data for it in mac.bqueue] == [d for _, d in model]
-            sealed = [int.from_bytes(it.data, "little") for it in mac.bqueue]
-            assert sealed == sorted(sealed)  # queued (sealed) order is send order
             keyed = [it for it in mac.bqueue if it.key is not None]
             assert len({it.key for it in keyed}) == len(keyed)
             assert mac.bkeys == {it.key: it for it in keyed}

@@ -88,12 +88,13 @@ Every ``control_every``-th slot is a control slot on the common channel:
 broadcasts (HELLO, TC) contend there with a counter from
 0..control_positions−1, no ACK, skipping control slots whose channel a
 neighbour reported jammed (:mod:`protocol.netsim.hopping`) unless every
-channel is. A queued broadcast is dropped when a newer one under the
-same key (the node's next HELLO, a newer TC of the same originator) joins
-the queue, and dropped unsent once it would reach its receivers outside
-the beacon window: after a 101-drone swarm's power-on the control channel
-backed up for 4 s, and 926 beacons were dropped as too old; with the
-replacement, 3 s and 36 (8 s, seed 1).
+channel is. A queued broadcast is replaced in its place by a newer one
+under the same key (the node's next HELLO, a newer TC of the same
+originator), and a node's beacons are sealed as they leave
+(:meth:`Mac.broadcast`): after a 101-drone swarm's power-on the control
+channel backed up for 4 s, and 926 beacons sealed when queued were dropped
+as older than the 1 s beacon window; now it clears by 2.5 s and no beacon
+is refused as old (8 s, seed 1).
 
 The node of a slot's receiver listens on its own channel unless it is
 transmitting (half duplex: tuned to another node's channel for the whole
@@ -124,7 +125,6 @@ from protocol.netsim.propagation import C_M_S
 from protocol.netsim.scenario import ScenarioError
 
 RELAY_MEMORY_US = 200_000.0  # a node that received a drone's unicast data frame this recently counts as a relay
-BROADCAST_MARGIN_US = 50_000.0  # a broadcast dropped this long before it would leave the beacon window
 SEQ_OFFSET = 2  # the MAC header's seq byte (protocol.frames.MacHeader: fc 2 bytes, then seq): read as the radio does
 
 
@@ -213,7 +213,7 @@ class _Item:
     def __init__(self, data, dst, meta, t_enq, power, kind, shift=0, key=None):
         self.data, self.dst, self.meta, self.t_enq = data, dst, meta, t_enq
         self.attempts, self.first_tx, self.power, self.kind = 0, None, power, kind
-        self.nbytes = len(data)
+        self.nbytes = len(data) if isinstance(data, bytes) else None  # None: a broadcast sealed as it leaves
         self.shift = shift  # chains beyond the sender's own on a multi-chain receiver
         self.key = key  # a broadcast's supersede key (Mac.broadcast)
 
@@ -256,7 +256,6 @@ class Mac:
         self.n_queued = 0
         self.bqueue: deque = deque()
         self.bkeys: dict = {}  # supersede key -> the queued broadcast under it
-        self.broadcast_max_age_us = 1_000_000.0  # the node's beacon window (SimNode sets it from its fleet limits)
         self.away_slot = -1  # data slot in which this radio is tuned to another node's channel
         self.lock_until = -1.0  # receiving a frame until then, on lock_channel
         self.lock_channel = -1
@@ -296,17 +295,16 @@ class Mac:
         self._kick()
         return True
 
-    def broadcast(self, data: bytes, meta, *, power_dbm: float, kind: str, supersedes=None) -> None:
-        """Queue a broadcast for the control slots. ``supersedes``: a key
-        (e.g. a TC's originator); a queued broadcast under the same key not
-        yet sent is dropped — the newer beacon (this node's next HELLO, an
-        originator's newer TC) carries what the older one did, and more
-        recent, so sending both would only lengthen the control channel's
-        queue (at 101 nodes, start-up backs it up for seconds). The newer one
-        joins the tail, not the older one's place: beacons are sealed when
-        queued, and leaving in sealing order keeps their frame counters
-        rising (a receiver's replay window refuses a counter 64 below the
-        newest it has seen)."""
+    def broadcast(self, data, meta, *, power_dbm: float, kind: str, supersedes=None) -> None:
+        """Queue a broadcast for the control slots. ``data``: the frame's
+        bytes, or a function that returns them, called when the frame leaves
+        (the node seals its beacons then: timestamp and frame counter of the
+        moment they go on the air). ``supersedes``: a key (e.g. a TC's
+        originator); a queued broadcast under the same key not yet sent is
+        replaced by this one, in its place — the newer beacon (this node's
+        next HELLO, an originator's newer TC) carries what the older one did,
+        and more recent, so sending both would only lengthen the control
+        channel's queue (at 101 nodes, start-up backs it up for seconds)."""
         if self.off:
             return
         item = _Item(data, -1, meta, self.env.now, power_dbm, kind, key=supersedes)
@@ -314,8 +312,9 @@ class Mac:
             old = self.bkeys.get(supersedes)
             self.bkeys[supersedes] = item
             if old is not None:
-                self.bqueue.remove(old)
+                self.bqueue[self.bqueue.index(old)] = item
                 self.stats["superseded"] += 1
+                return
         self.bqueue.append(item)
         self._kick()
 
@@ -410,16 +409,9 @@ class Mac:
         return best
 
     def _drop_stale(self, c: _Chain) -> None:
-        """Drop frames older than ``max_queue_us``, except the head of a queue another transmit chain
-        holds (it is being sent: its chain drops it, if stale, when it chooses again); and broadcasts
-        that would reach their receivers sealed longer ago than ``broadcast_max_age_us`` (the fleet's
-        beacon window: every receiver would refuse them, so they would only take air time)."""
+        """Drop unicast frames older than ``max_queue_us``, except the head of a queue another transmit
+        chain holds (it is being sent: its chain drops it, if stale, when it chooses again)."""
         now = self.env.now
-        if c.k == 0:
-            while self.bqueue and now - self.bqueue[0].t_enq > self.broadcast_max_age_us - BROADCAST_MARGIN_US:
-                self._pop_broadcast()
-                self.stats["stale"] += 1
-                self.w.count("broadcasts older than the beacon window dropped")
         held = self._held(c)[1] if len(self.tx_chains) > 1 else ()
         for dst, q in self.queues.items():
             keep = 1 if dst in held else 0
@@ -560,8 +552,9 @@ class Mac:
         item = self._pop_broadcast()
         c.bc_c = -1
         env = self.env
-        air = airtime_us(item.nbytes, self.tm.rate)
-        tx = self.w.medium.transmit(self.i, -1, ch, env.now, air, item.power, item.nbytes, item.kind)
+        data = item.data if isinstance(item.data, bytes) else item.data()
+        air = airtime_us(len(data), self.tm.rate)
+        tx = self.w.medium.transmit(self.i, -1, ch, env.now, air, item.power, len(data), item.kind)
         self.stats["bcast"] += 1
         self.w.energy.tx(self.i, air, item.power, env.now)
         receivers = []
@@ -575,7 +568,7 @@ class Mac:
         for r, delay in receivers:
             if self.w.medium.received(tx, r):
                 self.w.energy.rx(r, air)
-                self.w.deliver(r, item.data, self.i, item.meta, tx.end + delay)
+                self.w.deliver(r, data, self.i, item.meta, tx.end + delay)
 
     def _send_unicast(self, c: _Chain, dst: int, ch: int):
         env, tm, med = self.env, self.tm, self.w.medium

@@ -144,7 +144,6 @@ class SimNode:
         self.routing = LinkState(self.address, world.index, world.rparams, self._keyed, world.snr_min_db,
                                  world.medium.noise_dbm, self.ground)
         self.mac = Mac(world, index, self.address, world.mac_params, world.timing, self.slots)
-        self.mac.broadcast_max_age_us = fleet_node.limits.beacon_window_s * 1e6
         self.alive = False
         self.on_since = None
         self.on_us = 0.0
@@ -268,8 +267,7 @@ class SimNode:
         wants = self._wants(now, advance=not self.mac.queued("hello"))
         if wants:
             opts.append({"type": WANT, "value": b"".join(o.to_bytes(2, "little") for o in wants)})
-        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, options=opts))
-        self.mac.broadcast(data, Meta("hello"), power_dbm=self.power, kind="hello", supersedes="hello")
+        self._queue_beacon("hello", body, "hello", options=opts)
         self._maybe_tc()
         self._keying(now)
 
@@ -286,10 +284,27 @@ class SimNode:
         self.last_tc = now
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
 
-    def _broadcast_tc(self, body: dict, mesh: dict, options=None) -> None:
-        """A TC beacon (this node's own, forwarded or re-sent), sealed under the network key now and queued."""
-        data = self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh, options=options))
-        self.mac.broadcast(data, Meta("tc"), power_dbm=self.power, kind="tc", supersedes=mesh["originator"])
+    def _broadcast_tc(self, body: dict, mesh: dict, dated: float | None = None) -> None:
+        """Queue a TC beacon (this node's own, forwarded or re-sent for wants: ``dated``, when the
+        entry it re-sends is dated, which its option :data:`TC_AGE` carries as an age)."""
+        self._queue_beacon("tc", body, mesh["originator"], mesh=mesh, dated=dated)
+
+    def _queue_beacon(self, kind: str, body: dict, key, mesh=None, options=None, dated=None) -> None:
+        """Queue a HELLO or TC under supersede key ``key`` (:meth:`Mac.broadcast`: a newer one
+        replaces a queued one). It is sealed under the network key when the MAC sends it, as a
+        radio's firmware seals a frame as it hands it to the modem: its timestamp and frame
+        counter are those of the moment it leaves, so a beacon that waited in a backed-up
+        control channel is not refused as old (sealed when queued, 926 were dropped as older
+        than the 1 s beacon window in a 101-drone swarm's first 8 s), and beacons leave in
+        frame-counter order whatever the queue did (the receivers' replay windows refuse a
+        counter 64 below the newest)."""
+        def seal() -> bytes:
+            opts = options
+            if dated is not None:
+                age_ms = min(int((self.w.engine.now - dated) // 1000), 0xFFFFFFFF)
+                opts = [{"type": TC_AGE, "value": age_ms.to_bytes(4, "little")}]
+            return self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh, options=opts))
+        self.mac.broadcast(seal, Meta(kind), power_dbm=self.power, kind=kind, supersedes=key)
 
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float, advance: bool = True) -> list:
@@ -362,9 +377,7 @@ class SimNode:
             return
         self.w.count("TCs re-sent for wants")
         mesh = {"hop_limit": 1, "originator": orig, "final_dst": F.BROADCAST, "mesh_seq": held[0]}
-        age_ms = min(int((self.w.engine.now - held[1]) // 1000), 0xFFFFFFFF)
-        age = [{"type": TC_AGE, "value": age_ms.to_bytes(4, "little")}]
-        self._broadcast_tc(self.routing.tc_bodies[orig], mesh, age)
+        self._broadcast_tc(self.routing.tc_bodies[orig], mesh, dated=held[1])
 
     def _maybe_tc(self) -> None:
         """A triggered TC when this node's usable links changed: after a jitter
