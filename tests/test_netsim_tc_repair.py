@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_netsim_security import GS, A, Attack, B, C, D, beacon, chain, late_joiner, ts_option
 
-from protocol import codec
 from protocol.netsim import node as N
 from protocol.netsim.run import run_world
 
@@ -347,7 +346,7 @@ def test_a_hello_that_replaces_a_queued_one_asks_for_what_it_would_have():
 
         def asked() -> list:
             [hello] = [it for it in nd.mac.bqueue if it.kind == "hello"]
-            value = next(o["value"] for o in codec.decode(hello.data())["options"] if o["type"] == N.WANT)
+            value = next(o["value"] for o in hello.data.options if o["type"] == N.WANT)
             return [int.from_bytes(value[k:k + 2], "little") for k in range(0, len(value), 2)]
         for _ in range(3):
             nd.send_hello()

@@ -94,12 +94,40 @@ KEYING_PATIENCE_US = 400_000.0
 PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
 MIN_POWER_DBM = 0.0
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
+AGE_MIN_US = 50_000.0  # a held TC leaving this long after its entry's date carries its age (beyond a flood's jitter)
 TC_AGE = F.OPTION_CODES["tc_age_ms"]  # TC option (u32 LE, ms): how long the node re-sending it for wants held it
 TX_POWER_OPTION = F.OPTION_CODES["tx_power_dbm"]
 LINK_DOWN_AFTER = 2  # frames in a row lost after every retransmission take the link down
 WANT = F.OPTION_CODES["want_tc"]  # HELLO option: u16 addresses of originators whose TC the sender lacks
 MAX_WANTS = 4
 REPAIR_US = 1_000_000.0  # a held TC is re-sent for neighbours' wants at most this often
+
+
+class Beacon:
+    """A HELLO or TC queued unsealed (:meth:`SimNode._queue_beacon`); the MAC
+    calls it as the frame leaves, which seals it — each call takes a frame
+    counter, so only the MAC calls it; read ``body``, ``mesh`` and
+    ``options`` to see what it will carry. ``dated``: for a TC this node
+    holds (forwarded, or re-sent for wants), the date of its entry; a TC that
+    leaves :data:`AGE_MIN_US` or more after it carries its age (option
+    :data:`TC_AGE`), so receivers date it as this node did (a forward that
+    waited in a backed-up control channel is not taken as fresh — the error
+    of dating it at arrival grew with the queue; one sent within a flood's
+    jitter and a short wait carries none)."""
+
+    __slots__ = ("node", "body", "mesh", "options", "dated")
+
+    def __init__(self, node, body: dict, mesh, options, dated):
+        self.node, self.body, self.mesh, self.options, self.dated = node, body, mesh, options, dated
+
+    def __call__(self) -> bytes:
+        nd, opts = self.node, self.options
+        if self.dated is not None:
+            age_us = nd.w.engine.now - self.dated
+            if age_us >= AGE_MIN_US:
+                age_ms = min(int(age_us // 1000), 0xFFFFFFFF)
+                opts = [*(opts or ()), {"type": TC_AGE, "value": age_ms.to_bytes(4, "little")}]
+        return nd._protect_broadcast(nd._frame("beacon", F.BROADCAST, self.body, mesh=self.mesh, options=opts))
 
 
 class Meta:
@@ -285,8 +313,8 @@ class SimNode:
         self.w.engine.log("tc", self.address, self.routing.tc_seq, len(body["neighbours"]))
 
     def _broadcast_tc(self, body: dict, mesh: dict, dated: float | None = None) -> None:
-        """Queue a TC beacon (this node's own, forwarded or re-sent for wants: ``dated``, when the
-        entry it re-sends is dated, which its option :data:`TC_AGE` carries as an age)."""
+        """Queue a TC beacon: this node's own, or one it holds — forwarded or re-sent for wants —
+        with ``dated``, the date of its entry, which the TC carries as an age (:class:`Beacon`)."""
         self._queue_beacon("tc", body, mesh["originator"], mesh=mesh, dated=dated)
 
     def _queue_beacon(self, kind: str, body: dict, key, mesh=None, options=None, dated=None) -> None:
@@ -298,13 +326,8 @@ class SimNode:
         than the 1 s beacon window in a 101-drone swarm's first 8 s), and beacons leave in
         frame-counter order whatever the queue did (the receivers' replay windows refuse a
         counter 64 below the newest)."""
-        def seal() -> bytes:
-            opts = options
-            if dated is not None:
-                age_ms = min(int((self.w.engine.now - dated) // 1000), 0xFFFFFFFF)
-                opts = [{"type": TC_AGE, "value": age_ms.to_bytes(4, "little")}]
-            return self._protect_broadcast(self._frame("beacon", F.BROADCAST, body, mesh=mesh, options=opts))
-        self.mac.broadcast(seal, Meta(kind), power_dbm=self.power, kind=kind, supersedes=key)
+        self.mac.broadcast(Beacon(self, body, mesh, options, dated), Meta(kind), power_dbm=self.power, kind=kind,
+                           supersedes=key, first=kind == "hello")
 
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float, advance: bool = True) -> list:
@@ -606,7 +629,7 @@ class SimNode:
         forward is due; queued later, this one would supersede it in the MAC's queue)."""
         held = self.routing.lsdb.get(mesh["originator"])
         if self.alive and held is not None and held[0] == mesh["mesh_seq"]:
-            self._broadcast_tc(f["body"], mesh)
+            self._broadcast_tc(f["body"], mesh, dated=held[1])
 
     def handshake_sent(self, meta, ok: bool) -> None:
         if meta.kind == "hs3" and ok:
