@@ -94,6 +94,7 @@ KEYING_PATIENCE_US = 400_000.0
 PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
 MIN_POWER_DBM = 0.0
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
+HELLO_MAX_WAIT_US = 500_000.0  # a HELLO queued this long leaves ahead of the TCs (Mac.broadcast max_wait_us)
 AGE_MIN_US = 50_000.0  # a held TC leaving this long after its entry's date carries its age (beyond a flood's jitter)
 TC_AGE = F.OPTION_CODES["tc_age_ms"]  # TC option (u32 LE, ms): how long the node re-sending it for wants held it
 TX_POWER_OPTION = F.OPTION_CODES["tx_power_dbm"]
@@ -327,7 +328,7 @@ class SimNode:
         frame-counter order whatever the queue did (the receivers' replay windows refuse a
         counter 64 below the newest)."""
         self.mac.broadcast(Beacon(self, body, mesh, options, dated), Meta(kind), power_dbm=self.power, kind=kind,
-                           supersedes=key, first=kind == "hello")
+                           supersedes=key, max_wait_us=HELLO_MAX_WAIT_US if kind == "hello" else None)
 
     # ------------------------------------------------------------ TC repair
     def _wants(self, now: float, advance: bool = True) -> list:
