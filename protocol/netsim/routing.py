@@ -336,8 +336,8 @@ class LinkState:
 
     def on_tc(self, orig: int, seq: int, body: dict, from_nb: int, now: float, age_us: float = 0.0) -> bool:
         """Store a TC; True if this node must forward it (new, from an MPR selector).
-        ``age_us``: how long the sender has held it (a TC re-sent for wants,
-        :data:`TC_AGE`): the entry is dated that much earlier, so it expires
+        ``age_us``: the age of the sender's entry (a TC re-sent for wants, or
+        forwarded late; netsim option ``tc_age_ms``): the entry is dated that much earlier, so it expires
         when the sender's does (OLSR carries the validity time in the message,
         RFC 7181 §12.1), not a full hold time after the re-send — a dead
         originator's TC would otherwise live on while re-sent among holders."""
