@@ -246,13 +246,14 @@ def test_with_every_channel_blacklisted_the_mac_skips_the_slot_search_and_choose
 def _sealed_by(at, nd) -> list:
     """(time, kind, frame counter, timestamp µs) of every beacon ``nd`` seals from now on."""
     from protocol.codec import decode
+    from protocol.frames import OPTION_CODES
     out: list = []
     protect = nd._protect_broadcast
 
     def spy(frame):
         data = protect(frame)
         f = decode(data)
-        ts = next(o["value"] for o in f["options"] if o["type"] == 1)  # timestamp_us
+        ts = next(o["value"] for o in f["options"] if o["type"] == OPTION_CODES["timestamp_us"])
         out.append((at.w.engine.now, "tc" if f["mesh"] else "hello", f["security"]["counter"],
                     int.from_bytes(ts, "little")))
         return data

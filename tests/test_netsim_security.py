@@ -32,7 +32,7 @@ from protocol.security import nonce
 GS, A, B, C, D = 1, 16, 17, 18, 19
 GROUP = 0xFE01
 NET = 0x4D53
-TS_OPTION = 1  # protocol.frames.OPTION_TYPES: timestamp_us
+TS_OPTION = F.OPTION_CODES["timestamp_us"]
 
 
 def chain(duration_s: float = 3.0, **extra) -> dict:
