@@ -1,5 +1,6 @@
 """tools/hop_failures.py (the per-hop tail analysis the README quotes) observes a run without changing it."""
 
+import collections
 import importlib.util
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from protocol.netsim.scenario import validate
 
 CAUSES = {"away", "receiving", "chain busy", "not listening", "half duplex", "collision, same receiver",
           "collision, ACK", "collision, other receiver", "fading"}
+UNSENSED = {"tie", "hidden", "not sensing", "jammer"}
 
 
 def _tool():
@@ -32,6 +34,13 @@ def test_census_sees_every_attempt_and_leaves_the_trace_alone():
     causes = census.causes()
     assert set(causes) <= CAUSES and sum(causes.values()) > 0, causes
     assert len(census.hops) == len(w.metrics.hops)
+    # every collision of an attempt is judged once for why carrier sense missed it
+    judged = collections.Counter()
+    for (cause, why), k in census.collisions.items():
+        assert why in UNSENSED, why
+        judged[cause] += k
+    collided = collections.Counter({c: k for c, k in causes.items() if c.startswith("collision")})
+    assert sum(judged.values()) > 0 and judged == collided, (judged, collided)
     for lat, tried in census.late(0.0):  # every data hop recorded ends with the attempt that got through
         assert tried and tried[-1][1] == "ok" and all(a[1] != "ok" for a in tried[:-1]), (lat, tried)
 
@@ -40,3 +49,4 @@ def test_cli_prints_the_census(capsys):
     assert _tool().main(["8", "1.5", "1", "--late", "400"]) == 0
     out = capsys.readouterr().out
     assert "failed attempts by cause:" in out and "per-hop latency (us):" in out
+    assert "collisions by why carrier sense missed them:" in out

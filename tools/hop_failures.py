@@ -16,6 +16,13 @@ plain run's) and prints
   receiver`` (an overlapping transmission above the noise floor at the
   receiver: to the same receiver, an ACK, or to another one), ``fading``
   (none of these: the PER draw);
+* why carrier sense let each data-frame collision happen, judged on the
+  strongest overlapping frame at the receiver: ``tie`` (the two senders
+  started within ``cca_us`` plus their flight time of each other: the same
+  contention position, which no sensing can part), ``hidden`` (the later
+  sender was too far from the earlier one to sense it: below
+  ``medium.CCA_DBM`` there), ``not sensing`` (it was sensed: a frame whose
+  sender does not sense, such as an ACK SIFS after its frame), ``jammer``;
 * the attempts that found a relay tuned away, by (receiver, sender);
 * every data hop slower than ``--late`` µs (default 1000): its latency and,
   for each attempt, the time (µs), cause (``ok`` if received), sender,
@@ -33,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from protocol.netsim import swarms  # noqa: E402
+from protocol.netsim.medium import CCA_DBM  # noqa: E402
 from protocol.netsim.run import World  # noqa: E402
 from protocol.netsim.scenario import validate  # noqa: E402
 
@@ -46,6 +54,7 @@ class Census:
         self.attempts: dict = {}  # id(frame item) -> (the item, [attempt, ...])
         self.hops: list = []
         self._why: dict = {}  # Tx uid -> cause
+        self.collisions: collections.Counter = collections.Counter()  # (cause, why carrier sense missed it)
         self._item = None
         self._last_deaf = None  # why the receiver of the attempt being made was not listening (None: it was)
         for m in world.macs:
@@ -71,7 +80,9 @@ class Census:
         def wrapped(tx, rx):
             ok = received(tx, rx)
             if tx.dst == rx and tx.kind != "ack":
-                self._why[tx.uid] = "ok" if ok else self._cause(med, tx, rx)
+                cause = self._why[tx.uid] = "ok" if ok else self._cause(med, tx, rx)
+                if cause.startswith("collision"):
+                    self.collisions[cause, self._unsensed(med, tx, rx)] += 1
             return ok
         return wrapped
 
@@ -86,6 +97,19 @@ class Census:
         if any(t.dst == tx.dst for t in hits):
             return "collision, same receiver"
         return "collision, ACK" if any(t.kind == "ack" for t in hits) else "collision, other receiver"
+
+    def _unsensed(self, med, tx, rx) -> str:
+        """Why the strongest frame overlapping ``tx`` at ``rx`` was not kept apart from it by carrier sense."""
+        t = max(tx.overlaps, key=lambda o: med._power_at(o, rx))
+        if t.src >= med.n:
+            return "jammer"
+        if t.kind == "ack":
+            return "not sensing"
+        first, later = (t, tx) if t.start <= tx.start else (tx, t)
+        flight = med.delay_list[first.src][later.src]
+        if later.start - first.start < self.w.mac_params.cca_us + flight:
+            return "tie"
+        return "hidden" if med._power_at(first, later.src) < CCA_DBM else "not sensing"
 
     def _wrap_send(self, m, send):
         def wrapped(c, dst, ch):
@@ -140,6 +164,8 @@ def main(argv=None) -> int:
     r = w.run()
     print("per-hop latency (us):", r["hop_latency_us"])
     print("failed attempts by cause:", dict(census.causes().most_common()))
+    print("collisions by why carrier sense missed them:",
+          {f"{c} / {why}": k for (c, why), k in census.collisions.most_common()})
     print("attempts that found a relay away, by (receiver, sender):", dict(census.away_by_pair().most_common(8)))
     for lat, attempts in census.late(a.late):
         print(f"hop of {lat:.0f} us:")
