@@ -566,6 +566,23 @@ def test_members_several_hops_away_get_the_group_key_and_decrypt_commands():
     assert r["loops"] == 0 and w.deliveries["acked"] == w.deliveries["sent"]
 
 
+def test_a_sender_revoked_before_the_station_comes_up_gets_no_group_key():
+    """The station powers on at 1.0 s; 19, which sends to the group, is
+    revoked at 0.5 s, before the station opens the group. The group opens
+    for its other members without 19 (it used to raise the authority's
+    SecurityError out of run(): 19 was still in the group's charter as a
+    sender — found by running random scenarios)."""
+    sc = chain(duration_s=3.0, revocations=[{"at_s": 0.5, "node": D}])
+    sc["nodes"][0]["join_s"] = 1.0
+    sc["groups"] = {str(GROUP): [B, C]}
+    sc["traffic"] = [{"src": D, "dst": GROUP, "size_bytes": 32, "interval_ms": 100}]
+    r, w = run_world(sc)
+    assert r["keying"]["groups_ms"][str(GROUP)] is not None
+    for m in (B, C):
+        assert w.nodes[w.index[m]].fleet.keys.groups[GROUP].keyed
+    assert GROUP not in w.nodes[w.index[D]].fleet.keys.groups and r["delivery_ratio"]["flows"] == [0.0]
+
+
 def test_a_revoked_member_cannot_open_commands_and_its_beacons_stop_counting():
     """19 (4 hops away) revoked at 2.0 s: the list, the group's next epoch
     and the next network key reach 17 and 18 end to end; the commands of
