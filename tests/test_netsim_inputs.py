@@ -334,3 +334,37 @@ def test_any_valid_scenario_runs_to_a_result_that_holds_together():
             assert all(v is None or 0.0 <= v < math.inf for v in r[key].values()), r[key]
         json.dumps(r)
     check()
+
+
+@pytest.mark.parametrize("args, kw, reason", [
+    ((0,), {}, "n must be >= 1"), ((True,), {}, "n must be an integer, got bool"),
+    ((2.5,), {}, "n must be an integer, got float"), (("3",), {}, "n must be an integer, got str"),
+    ((1024,), {}, "n must be <= 1023"), ((3,), {"group": 4}, "group must be <= 3"),
+    ((3,), {"group": -1}, "group must be >= 0"), ((3,), {"spacing_m": 0.0}, "spacing_m must be > 0"),
+    ((3,), {"spacing_m": math.nan}, "spacing_m must not be NaN"),
+    ((3,), {"altitude_m": 5.0}, "altitude_m must be >= 10"),
+    ((3,), {"duration_s": -1.0}, "scenario.duration_s must be > 0"), ((3,), {"seed": -1}, "scenario.seed must be >= 0"),
+    ((3,), {"suite": 5}, "scenario.security.suite must be one of"), ((3,), {"size_bytes": 2.0}, "size_bytes"),
+])
+def test_swarm_builder_refuses_bad_arguments_naming_them(args, kw, reason):
+    from protocol.netsim import swarms
+    with pytest.raises(ScenarioError, match=reason.replace(".", r"\.")):
+        swarms.swarm(*args, **kw)
+
+
+def test_swarm_builder_gives_valid_scenarios():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from protocol.netsim import swarms
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(1, 1023).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+           st.floats(1.0, 1e4), st.floats(10.0, 1e4))
+    def check(n_group, spacing, altitude):
+        n, group = n_group
+        sc = swarms.swarm(n, group=group, spacing_m=spacing, altitude_m=altitude)
+        v = validate(sc)
+        assert len(v.nodes) == n + 1 and len(v.traffic) == n + (group > 0)
+        assert all(nd.position_m[2] >= 0 for nd in v.nodes)
+    check()

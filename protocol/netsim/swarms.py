@@ -1,8 +1,11 @@
 """Scenario builders: the swarms the examples, tests and benchmarks use
-(plain scenario dicts, validated by :func:`protocol.netsim.scenario.validate`
-when run)."""
+(plain scenario dicts, which :func:`protocol.netsim.scenario.validate`
+accepts: :func:`swarm` checks its arguments and the scenario it builds)."""
 
 import math
+
+from argcheck import integer, real
+from protocol.netsim.scenario import MAX_NODES, ScenarioError, validate
 
 GROUND = 1
 FIRST_DRONE = 16
@@ -16,7 +19,13 @@ def swarm(n: int, *, spacing_m: float = 60.0, altitude_m: float = 100.0, duratio
     ±10 m around ``altitude_m``) beside one ground station, every drone
     sending ``size_bytes`` to the ground station every ``interval_ms``; with
     ``group`` > 0, the ground station also sends 64-byte commands every
-    ``command_ms`` to a multicast group of the first ``group`` drones."""
+    ``command_ms`` to a multicast group of the first ``group`` drones.
+    Bad arguments raise :class:`ScenarioError` naming them (the grid's own;
+    the others as the scenario key they become, e.g. ``scenario.duration_s``)."""
+    n = integer(n, "n", ScenarioError, lo=1, hi=MAX_NODES - 1)
+    group = integer(group, "group", ScenarioError, lo=0, hi=n)
+    spacing_m = real(spacing_m, "spacing_m", ScenarioError, lo=0.0, lo_open=True, hi=1e4)
+    altitude_m = real(altitude_m, "altitude_m", ScenarioError, lo=10.0, hi=1e4)  # heights ±10 m around it
     side = math.ceil(math.sqrt(n))
     nodes = [{"address": GROUND, "role": "ground", "position_m": [-spacing_m, (side - 1) * spacing_m / 2, 2.0]}]
     for k in range(n):
@@ -31,4 +40,5 @@ def swarm(n: int, *, spacing_m: float = 60.0, altitude_m: float = 100.0, duratio
         members = [FIRST_DRONE + k for k in range(min(group, n))]
         sc["groups"] = {str(COMMAND_GROUP): members}
         traffic.append({"src": GROUND, "dst": COMMAND_GROUP, "size_bytes": 64, "interval_ms": command_ms})
+    validate(sc)
     return sc
