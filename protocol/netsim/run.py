@@ -126,7 +126,6 @@ class World:
         self.energy = EnergyMeter(n, self.mac_params.turnaround_us, Currents())
         self.rparams = RoutingParams()
         self.groups = dict(sc.groups)
-        self.revoked: set = set()  # addresses the scenario's revocations have revoked so far
         self.metrics = Metrics(len(sc.traffic))
         self.authority = FleetAuthority(suite=sc.security.suite, method=sc.security.method, net=self.net)
         clock = lambda: self.engine.now * 1e-6  # noqa: E731 - the fleet nodes' clock is the simulation's
@@ -172,7 +171,7 @@ class World:
         for g, members in sorted(self.groups.items()):
             senders = {f.src for f in self.sc.traffic if f.dst == g}
             # a sender revoked before the station came up is not given the key (members were removed then)
-            charter = sorted((set(members) | senders) - {st.address} - self.revoked)
+            charter = sorted((set(members) | senders) - {st.address} - self.authority.revoked)
             if not charter:
                 continue
             frames = self.authority.group_frames(st.fleet, g, charter, relayed=True)
@@ -204,7 +203,6 @@ class World:
     def _revoke(self, address: int) -> None:
         nd = self.nodes[self.index[address]]
         self.engine.log("revoke", address)
-        self.revoked.add(address)
         self.groups = {g: tuple(m for m in ms if m != address) for g, ms in self.groups.items()}  # trees skip it
         self.send_sealed(self.authority.revoke(self.station.fleet, nd.address, relayed=True))
         epoch = self.authority.network["epoch"]

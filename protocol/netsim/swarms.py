@@ -37,7 +37,7 @@ def swarm(n: int, *, spacing_m: float = 60.0, altitude_m: float = 100.0, duratio
           "radio": {"band_ghz": 5.8, "tx_power_dbm": 20, "rate_mbps": 24}, "traffic": traffic,
           "security": {"suite": suite, "max_peers": max_peers}}
     if group:
-        members = [FIRST_DRONE + k for k in range(min(group, n))]
+        members = [FIRST_DRONE + k for k in range(group)]  # group <= n (checked above)
         sc["groups"] = {str(COMMAND_GROUP): members}
         traffic.append({"src": GROUND, "dst": COMMAND_GROUP, "size_bytes": 64, "interval_ms": command_ms})
     validate(sc)
