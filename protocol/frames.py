@@ -43,11 +43,12 @@ MIC_CODES = {v: k for k, v in MIC_LENGTHS.items()}
 DATA_PROTOCOLS = {0: "raw", 1: "mavlink2"}
 ROUTE_KINDS = {1: "rreq", 2: "rrep", 3: "rerr"}
 # Option types. 0xC0 and up are the network model's own (protocol.netsim: MAC slot
-# claims, loop-free forwarding, TC repair, jammed channels); every decoder skips
+# claims, loop-free forwarding, TC repair, jammed channels, reserved windows); every decoder skips
 # types it does not know. The one table: the netsim modules, the CLI and the
 # Wireshark dissector all read their codes from it.
 OPTION_TYPES = {1: "timestamp_us", 2: "tx_power_dbm", 0xC0: "slot_claims", 0xC1: "visited", 0xC2: "carried",
-                0xC3: "want_tc", 0xC4: "bad_channels", 0xC5: "tc_age_ms"}
+                0xC3: "want_tc", 0xC4: "bad_channels", 0xC5: "tc_age_ms",
+                0xC6: "reservations"}
 OPTION_CODES = {v: k for k, v in OPTION_TYPES.items()}
 
 # Frame control bit fields (mask, shift) of the 16-bit little-endian word.

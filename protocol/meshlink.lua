@@ -5,7 +5,7 @@ local f = p.fields
 local BROADCAST, MULTICAST_FIRST, MULTICAST_LAST = 0xffff, 0xfe00, 0xfeff
 local vs_fc_type = {[0] = "data", [1] = "ack", [2] = "beacon", [3] = "route", [4] = "handshake", [5] = "group_key", [6] = "telemetry"}
 local vs_route_kind = {[1] = "rreq", [2] = "rrep", [3] = "rerr"}
-local vs_options_type = {[1] = "timestamp_us", [2] = "tx_power_dbm", [192] = "slot_claims", [193] = "visited", [194] = "carried", [195] = "want_tc", [196] = "bad_channels", [197] = "tc_age_ms"}
+local vs_options_type = {[1] = "timestamp_us", [2] = "tx_power_dbm", [192] = "slot_claims", [193] = "visited", [194] = "carried", [195] = "want_tc", [196] = "bad_channels", [197] = "tc_age_ms", [198] = "reservations"}
 local vs_security_mic_code = {[1] = "4-byte MIC", [2] = "8-byte MIC", [3] = "16-byte MIC"}
 local vs_data_proto = {[0] = "raw", [1] = "mavlink2"}
 local vs_fcs_status = {[0] = "bad", [1] = "good"}

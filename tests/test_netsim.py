@@ -65,13 +65,14 @@ def test_slot_budget_hand_computed():
 
 
 def test_per_hop_latency_matches_the_hand_computed_schedule():
-    """Node 17 sends a 32-byte frame to node 16 every 10 ms from t = 2 s. By
+    """Node 17 sends a 32-byte frame to node 16 every 10 ms from t = 2 s,
+    without reserved windows (``mac.reservations`` 0). By
     hand: the frame waits for the first data slot n with n·136 + 10 ≥ t
     (slots n ≡ 0 mod 8 are control slots), is sent at position p (0 in the
     data slots 17 owns — two nodes claim slots 0 and 1 of a 2-slot frame, 16
     (lower address) keeps 0, so 17 owns the odd data slots — else its backoff
     1, 2 or 3), and is received 44 µs of air time and 150 m / c later."""
-    r, w = run_world(_pair())
+    r, w = run_world(_pair(mac={"reservations": 0}))
     assert r["delivery_ratio"]["overall"] == 1.0
     sender = w.nodes[w.index[17]]
     assert (sender.slots.slot, sender.slots.frame) == (1, 2)
@@ -95,6 +96,41 @@ def test_per_hop_latency_matches_the_hand_computed_schedule():
     assert 0 in positions and any(p > 0 for p in positions)
     # at worst: just missed a slot whose successor is a control slot, then the last position
     assert r["hop_latency_us"]["max"] <= 2 * T + off + 3 * micro + air + prop
+
+
+def test_a_periodic_flow_goes_in_its_reserved_window_by_hand():
+    """The same flow with reserved windows (the default): 17's application
+    registers its 10 ms period, and at the first frame (t = 2 s, phase 0)
+    17 takes the window [0, 136) µs of every 10 ms, nobody else holding one.
+    By hand, frame k (arrival t = 2 s + k·10 ms) goes at position 0 in the
+    first slot n starting in [t, t + 136), i.e. n = ceil(t / 136), or in the
+    slot after it when n is a control slot (n ≡ 0 mod 8), and arrives 10 µs
+    (hop settle and sync) + 44 µs of air time + 150 m / c after that slot's
+    start; 17 announces the window in its HELLOs (receiver 16, period
+    10,000 µs, phase 0)."""
+    sc = _pair()
+    del sc["traffic"][0]["stop_s"]  # frames until the end: the window is still held then
+    r, w = run_world(sc)
+    assert r["delivery_ratio"]["overall"] == 1.0
+    T, off, air, prop = 136.0, 10.0, 44.0, 150.0 / C_M_S * 1e6
+    assert len(w.metrics.hops) >= 50
+    hops = w.metrics.hops[:50]  # those of the frames from 2 s to 2.5 s
+    bumped = 0
+    for k, (latency, wait, retrans, air_part) in enumerate(hops):
+        t = 2e6 + k * 1e4
+        n = math.ceil(t / T)
+        if n % 8 == 0:
+            n += 1
+            bumped += 1
+        assert retrans == 0 and air_part == pytest.approx(air + prop, abs=1e-6)
+        assert latency == pytest.approx(n * T + off + air + prop - t, abs=1e-6), k
+        assert wait == pytest.approx(n * T + off - t, abs=1e-6)  # slot wait: to the transmission at position 0
+    assert 0 < bumped < 50
+    assert r["mac"]["reserved"] >= 50 and r["mac"]["retx"] == 0
+    sender, receiver = w.nodes[w.index[17]], w.nodes[w.index[16]]
+    assert [(wd.rx, wd.psi, wd.period) for wd in sender.windows.own.values()] == [(16, 0, 10_000)]
+    assert receiver.windows.heard == {17: ((16, 0, 10_000),)}  # heard in 17's HELLOs
+    assert r["hop_latency_us"]["max"] <= 2 * T + off + air + prop
 
 
 # ---------------------------------------------------------------- determinism

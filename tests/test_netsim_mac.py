@@ -137,16 +137,23 @@ def _next_data_slot(w, n: int) -> int:
     return m
 
 
-def test_a_leaf_retries_a_lost_uplink_in_the_next_slot_on_another_chain_and_keeps_that_chain(monkeypatch):
+@pytest.mark.parametrize("reservations", [1, 0])
+def test_a_leaf_retries_a_lost_uplink_in_the_next_slot_on_another_chain_and_keeps_that_chain(monkeypatch,
+                                                                                               reservations):
     """Two drones whose periodic frames meet on one chain of the station must
     part: the retry goes to another chain (not the next one, which both would
     take), in the next data slot (the station hears every chain; a leaf has no
-    child waiting for it), and the chain that worked carries the next frames."""
+    child waiting for it). Without reserved windows the chain that worked
+    carries the next frames; with them (the default) the flow's next frames go
+    in its window, on the sender's own chain, the channel class the window was
+    taken on (protocol.netsim.reservations)."""
     seen = _record(monkeypatch)
     from protocol.netsim.run import run_world
     s, ground, t_drop = 1, 0, 2.5e6  # examples/small.json: address 16 (index 1) sends to the station every 10 ms
     dropped = _drop_first(monkeypatch, s, ground, t_drop)
-    r, w = run_world(_small(6, seconds=3.0), seed=3)
+    sc = _small(6, seconds=3.0)
+    sc["mac"]["reservations"] = reservations
+    r, w = run_world(sc, seed=3)
     assert dropped, "the uplink frame to lose was never sent"
     lost = dropped[0]
     assert w.macs[s].relay_until < lost.start, "node 16 must be a leaf (no data frame to forward) in this run"
@@ -157,7 +164,8 @@ def test_a_leaf_retries_a_lost_uplink_in_the_next_slot_on_another_chain_and_keep
     assert first[3] == lost.start
     assert int(retry[3] // slot) == _next_data_slot(w, int(first[3] // slot)), (first, retry)
     assert _chain(w, ground, retry) != _chain(w, ground, first)
-    assert len(later) == 5 and all(_chain(w, ground, t) == _chain(w, ground, retry) for t in later), later
+    kept = _chain(w, ground, first if reservations else retry)
+    assert len(later) == 5 and all(_chain(w, ground, t) == kept for t in later), later
     assert r["delivery_ratio"]["flows"][0] == 1.0
 
 

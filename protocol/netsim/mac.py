@@ -26,10 +26,18 @@ turnaround 2 (802.11a aRxTxTurnaroundTime), processing 14 (SIFS = 16 as
 channel (the *receiver's* channel, :mod:`protocol.netsim.hopping`) is not
 blacklisted for that receiver, tunes to it, and transmits at
 ``slot start + hop_settle + sync + position · microslot`` if carrier sense
-finds the channel idle. Position 0 belongs to the slot's owner
-(:mod:`protocol.netsim.slots`: two-hop conflict free); on a single-chain
-ground station's channel, to the neighbour the station grants it, round
-robin over the neighbours its HELLO lists. A multi-chain ground station
+finds the channel idle. Position 0 belongs to the first attempt of a
+periodic flow's frame in its reserved window's slot
+(:mod:`protocol.netsim.reservations`: a window per hop of each periodic
+flow, conflict free among the windows its neighbours announce; the frame
+waits for that slot, up to six slots, and a window slot that is a control
+slot moves the frame to the next slot unless a window uses it); in a slot no
+known window uses, to the slot's owner (:mod:`protocol.netsim.slots`:
+two-hop conflict free); on a single-chain ground station's channel, to the
+neighbour the station grants it, round robin over the neighbours its HELLO
+lists. A frame without a window does not contend in the slot of a window of a
+neighbour heard too weakly for carrier sense to stop it (it would collide
+with that frame at position 0); from a neighbour it hears, it defers. A multi-chain ground station
 takes position 1 (its downlinks share the drones' channels with their
 uplinks, and a tie between the two is a collision carrier sense cannot
 prevent); everybody else uses a backoff counter drawn from
@@ -101,7 +109,9 @@ transmitting (half duplex: tuned to another node's channel for the whole
 slot) or still receiving a longer frame; a frame that arrives otherwise is
 lost. A ground station's chains keep listening on the channels they do not
 send on. After a unicast transmission a node listens for at least one slot
-before it sends again, so a node sending a burst is never deaf for two slots
+before it sends unicast again (a frame in its reserved window excepted:
+its neighbours know the window and do not send to it then; broadcasts in
+control slots too, which are on the common channel), so a node sending a burst is never deaf for two slots
 in a row — except a leaf after a frame to a multi-chain station, sent or
 lost (no child waits for it; the station's downlinks to it may then wait
 while it sends a burst).
@@ -143,15 +153,16 @@ class MacParams(NamedTuple):
     queue_limit: int = 256
     payload_bytes: int = 32
     sink_chains: int = 6
+    reservations: int = 1
 
     TUNABLE = ("cca_us", "turnaround_us", "processing_us", "hop_settle_us", "sync_us", "range_m", "positions",
                "control_positions", "control_every", "max_attempts", "max_queue_us", "queue_limit",
-               "payload_bytes", "sink_chains")
+               "payload_bytes", "sink_chains", "reservations")
     LIMITS = {"cca_us": (1, 100), "turnaround_us": (0, 100), "processing_us": (0, 1000), "hop_settle_us": (0, 1000),
               "sync_us": (0, 100), "range_m": (10, 100_000), "positions": (1, 64), "control_positions": (1, 64),
               "control_every": (2, 1024), "max_attempts": (1, 64), "max_queue_us": (100, 10_000_000),
               "queue_limit": (1, 100_000), "payload_bytes": (0, 1024),
-              "sink_chains": (1, 16)}
+              "sink_chains": (1, 16), "reservations": (0, 1)}
 
     @classmethod
     def from_scenario(cls, mac: dict) -> "MacParams":
@@ -209,7 +220,7 @@ def timing(p: MacParams, rate: int) -> Timing:
 
 class _Item:
     __slots__ = ("data", "dst", "meta", "t_enq", "attempts", "first_tx", "power", "kind", "nbytes", "shift", "key",
-                 "due")
+                 "due", "res")
 
     def __init__(self, data, dst, meta, t_enq, power, kind, shift=0, key=None, due=None):
         self.data, self.dst, self.meta, self.t_enq = data, dst, meta, t_enq
@@ -218,6 +229,7 @@ class _Item:
         self.shift = shift  # chains beyond the sender's own on a multi-chain receiver
         self.key = key  # a broadcast's supersede key (Mac.broadcast)
         self.due = due  # a broadcast sent ahead of the queue once this time has passed (Mac.broadcast)
+        self.res = -1.0  # start of the reserved slot of its first attempt (-1: none; mod reservations)
 
 
 class _Chain:
@@ -243,7 +255,7 @@ class Mac:
     meta, ok, t)`` (a unicast frame's outcome) and ``world.hop(meta,
     latency, slot_wait, retrans, air)``."""
 
-    def __init__(self, world, index: int, address: int, params: MacParams, tm: Timing, slots):
+    def __init__(self, world, index: int, address: int, params: MacParams, tm: Timing, slots, windows):
         self.w = world
         self.env = world.engine.env
         self.i = index
@@ -251,6 +263,9 @@ class Mac:
         self.p = params
         self.tm = tm
         self.slots = slots
+        self.windows = windows  # protocol.netsim.reservations.Reservations
+        self.periods: dict = {}  # flow -> period (µs) of a periodic flow this node's application sends
+        self.rx_from = None  # (sender address, slot start) of the frame being delivered, while it is
         self.plan = world.plan
         self.blacklist = Blacklist(world.plan.channels)
         self.rng = world.engine.rng(f"backoff/{address}")
@@ -274,7 +289,7 @@ class Mac:
         self.lo_pos = 2 if params.sink_chains > 1 and world.plan.channels > 1 and params.positions >= 3 else 1
         self.locks: dict = {}  # channel -> receiving a frame on it until then (multi-chain receivers)
         self.stats = {"tx": 0, "retx": 0, "fail": 0, "stale": 0, "overflow": 0, "deferred": 0, "acks": 0,
-                      "bcast": 0, "superseded": 0}
+                      "bcast": 0, "superseded": 0, "reserved": 0}
         self._ack_cache: dict = {}
         self.chain_shift: dict = {}  # dst index -> the chain shift the last frame to it got through on
         self.relay_until = -1.0  # a drone sent it a unicast data frame recently: a relay until then
@@ -293,6 +308,8 @@ class Mac:
             self.stats["overflow"] += 1
             return False
         item = _Item(data, dst, meta, self.env.now, power_dbm, kind, self.chain_shift.get(dst, 0))
+        if kind == "data":
+            self._reserve(item, dst, meta)
         self.queues.setdefault(dst, deque()).append(item)
         self.n_queued += 1
         self._kick()
@@ -335,6 +352,35 @@ class Mac:
         self.n_due += item.due is not None
         self.bqueue.append(item)
         self._kick()
+
+    def _reserve(self, item: _Item, dst: int, meta) -> None:
+        """A window for a periodic flow's frame (:mod:`protocol.netsim.reservations`): this node's own
+        flow, or a frame that arrived in the slot of a window its sender announced towards this node."""
+        now = self.env.now
+        rx = self.w.macs[dst].address
+        if meta.path == [self.address]:
+            period = self.periods.get(meta.flow)
+            if period is None:
+                return
+            slot = self.windows.reserve(("flow", meta.flow), rx, period, now, now)
+        else:
+            came = self.rx_from and self.windows.arrived_in(*self.rx_from)
+            if not came:
+                return
+            tm = self.tm
+            psi, period = came
+            slot = self.windows.reserve(("via", self.rx_from[0], psi, period), rx, period,
+                                        psi + tm.slot, now)  # the slot after its sender's
+        if slot is not None and slot + self.tm.tx_offset < now:
+            slot = None
+        if slot is not None and self.plan.is_control(int(round(slot / self.tm.slot))):
+            # the window's slot is a control slot this period: the next one, unless a window uses it
+            slot += self.tm.slot
+            if self.windows.occupied(rx, slot):
+                slot = None
+        if slot is not None:
+            item.res = slot
+            item.shift = 0  # to a multi-chain station: the sender's own chain, the class its window is on
 
     def queued(self, key) -> bool:
         """Is a broadcast under supersede key ``key`` waiting in the queue?"""
@@ -412,19 +458,29 @@ class Mac:
         held = [o.hold for o in self.tx_chains if o is not c and o.hold is not None]
         return {(h[0], h[1]) for h in held}, {h[2] for h in held}
 
-    def _data_slot(self, n: int, held=((), ())):
-        """(dst index, channel) of the oldest head-of-line frame sendable in data slot n, or None
-        (``held``: (slot, channel) pairs and destinations other transmit chains hold)."""
+    def _data_slot(self, n: int, held=((), ()), resting: bool = False):
+        """(dst index, channel) of the head-of-line frame sendable in data slot n, or None: one
+        whose reserved slot it is, else the oldest (none while ``resting``; a reserved frame waits
+        for its slot) (``held``: (slot, channel) pairs and destinations other transmit chains hold)."""
         best = None
         now = self.env.now
+        start = n * self.tm.slot
         for dst, q in self.queues.items():
             if not q or dst in held[1]:
                 continue
-            ch = self.tx_channel(dst, n, q[0].shift)
+            head = q[0]
+            mine = head.res == start and head.attempts == 0
+            if (resting or head.res > start) and not mine:
+                continue
+            if not mine and self.windows.held_by_others(self.w.macs[dst].address, start):
+                continue  # a neighbour's window: its frame goes at position 0 (and may be hidden from this node)
+            ch = self.tx_channel(dst, n, head.shift)
             if (n, ch) in held[0] or not self.blacklist.usable(dst, ch, now):
                 continue
-            if best is None or q[0].t_enq < best[2]:
-                best = (dst, ch, q[0].t_enq)
+            if mine:
+                return dst, ch, head.t_enq
+            if best is None or head.t_enq < best[2]:
+                best = (dst, ch, head.t_enq)
         return best
 
     def _drop_stale(self, c: _Chain) -> None:
@@ -446,29 +502,30 @@ class Mac:
         held = self._held(c) if len(self.tx_chains) > 1 else ((), ())
         bqueue = self.bqueue if c.k == 0 else ()
         T = self.tm.slot
-        n = int(math.ceil((max(self.env.now, self.rest_until) - self.tm.tx_offset) / T))
-        n = max(n, 0)
+        n = max(0, int(math.ceil((self.env.now - self.tm.tx_offset) / T)))
+        rest = int(math.ceil((self.rest_until - self.tm.tx_offset) / T))  # before it, reserved slots only
         fallback = None
         span = 4 * self.plan.channels * self.plan.control_every
         now = self.env.now
         if self.n_queued and not bqueue and not any(q and d not in held[1] and self.blacklist.any_usable(d, now)
                                                     for d, q in self.queues.items()):
             span = 0  # no channel usable for any waiting frame: no slot would do, straight to the fallback
-            fallback = n + 1 if self.plan.is_control(n) else n
+            base = max(n, rest)
+            fallback = base + 1 if self.plan.is_control(base) else base
         bad = frozenset().union(*self.blacklist.advertised.values()) if bqueue else frozenset()
         for k in range(span):
             m = n + k
             if self.plan.is_control(m):
-                if bqueue:
+                if bqueue:  # the rest after a unicast frame is for unicast frames
                     ch = self.plan.control_channel(m)
                     if ch not in bad or k >= self.plan.channels * self.plan.control_every:
                         return m, "b", -1, ch
                 continue
             if self.n_queued:
-                pick = self._data_slot(m, held)
+                pick = self._data_slot(m, held, m < rest)
                 if pick is not None:
                     return m, "u", pick[0], pick[1]
-                if fallback is None:
+                if fallback is None and m >= rest:
                     fallback = m
         if fallback is None:
             return None
@@ -515,7 +572,11 @@ class Mac:
                     c.bc_c = int(self.rng.integers(0, p.control_positions))
                 pos = c.bc_c
             else:
-                if self._priority(dst, d):
+                head = self.queues[dst][0]
+                if head.res == n * T and head.attempts == 0:
+                    pos = 0  # its reserved slot
+                    self.stats["reserved"] += 1
+                elif self._priority(dst, d) and not self.windows.occupied(self.w.macs[dst].address, n * T):
                     pos = 0
                 elif self.chains > 1:  # a multi-chain ground station: the first contention position
                     pos = 1
@@ -633,7 +694,9 @@ class Mac:
                         rx_mac.relay_until = t_rx + RELAY_MEMORY_US
                     self.w.hop(item.meta, t_rx - item.t_enq, item.first_tx - item.t_enq, now - item.first_tx,
                                t_rx - now)
+                    rx_mac.rx_from = (self.address, int(now // tm.slot) * tm.slot)
                     self.w.deliver(dst, item.data, self.i, item.meta, t_rx)
+                    rx_mac.rx_from = None
                 if not rx_mac.off:  # the ACK, SIFS after the frame, on the same channel, same power (same link)
                     ack = self._ack_bytes(rx_mac, seq)
                     ack_tx = med.transmit(dst, self.i, ch, t_rx + tm.sifs, tm.air_ack, item.power, len(ack), "ack")

@@ -80,9 +80,11 @@ from protocol import frames as F
 from protocol.errors import FrameError
 from protocol.netsim import hopping as H
 from protocol.netsim import rejoin as RJ
+from protocol.netsim import reservations as RS
 from protocol.netsim import routing as R
 from protocol.netsim import slots as S
 from protocol.netsim.mac import Mac
+from protocol.netsim.medium import CCA_DBM
 from protocol.netsim.routing import LinkState
 from protocol.security import is_unicast
 
@@ -93,6 +95,7 @@ EDHOC_STEP_US = 2000.0
 KEYING_PATIENCE_US = 400_000.0
 PC_MARGIN_DB = 10.0  # power control: margin above the SINR of 1 % PER
 MIN_POWER_DBM = 0.0
+HIDDEN_MARGIN_DB = 6.0  # a neighbour heard less than this above the CCA threshold may be missed by carrier sense
 ACK_OR_REJOIN = (F.FRAME_TYPE_CODES["ack"], F.FRAME_TYPE_CODES["handshake"])  # a node's frames to the authority
 HELLO_MAX_WAIT_US = 500_000.0  # a HELLO queued this long leaves ahead of the TCs (Mac.broadcast max_wait_us)
 AGE_MIN_US = 50_000.0  # a held TC leaving this long after its entry's date carries its age (beyond a flood's jitter)
@@ -172,7 +175,9 @@ class SimNode:
         self.wanted_since: dict = {}  # peer -> time it became a keying candidate
         self.routing = LinkState(self.address, world.index, world.rparams, self._keyed, world.snr_min_db,
                                  world.medium.noise_dbm, self.ground)
-        self.mac = Mac(world, index, self.address, world.mac_params, world.timing, self.slots)
+        self.windows = RS.Reservations(self.address, world.timing.slot, world.channel_class, world.multi_chain,
+                                       self._hello_soon, self._hidden)
+        self.mac = Mac(world, index, self.address, world.mac_params, world.timing, self.slots, self.windows)
         self.alive = False
         self.on_since = None
         self.on_us = 0.0
@@ -196,6 +201,11 @@ class SimNode:
         self.failed = False  # a scenario failure switched it off for good
         self.network_key = fleet_node.link.network_tx  # the network key id it sends under, as last seen
         self.rejoin = RJ.RejoinState(world.engine.rng(f"rejoin/{self.address}"))
+
+    def _hidden(self, addr: int) -> bool:
+        """Is neighbour ``addr`` too weak here for carrier sense to hear it (its HELLOs' level, less a margin)?"""
+        nb = self.routing.nbs.get(addr)
+        return nb is None or nb.rssi is None or nb.rssi < CCA_DBM + HIDDEN_MARGIN_DB
 
     # ------------------------------------------------------------ life cycle
     def _keyed(self, addr: int) -> bool:
@@ -282,6 +292,7 @@ class SimNode:
         self.last_hello = now
         for gone in self.routing.expire(now):
             self.slots.forget(gone)
+            self.windows.forget(gone)
             self.fleet.forget_neighbour(gone)  # its old beacons are refused by their timestamps
             self.w.engine.log("nb-lost", self.address, gone)
         body = self.routing.hello_body(now)
@@ -290,6 +301,10 @@ class SimNode:
             self.grant_list = [e["addr"] for e in body["neighbours"] if e["link_quality"] & R.KEYED]
         opts = [{"type": TX_POWER_OPTION, "value": bytes([int(round(self.power)) & 0xFF])},
                 {"type": S.OPTION, "value": self.slots.option(listed)}]
+        self.windows.expire(now)
+        held = self.windows.option()
+        if held:
+            opts.append({"type": RS.OPTION, "value": held})
         bad = self.w.medium.jammed_channels(self.i, H.BAD_FLOOR_DB)
         if bad:
             opts.append({"type": H.BAD_CHANNELS, "value": H.bad_bitmap(bad)})
@@ -588,6 +603,7 @@ class SimNode:
                 self.w.count("neighbour table full")
                 return
             self.slots.on_hello(src, opts.get(S.OPTION), view.order)
+            self.windows.on_hello(src, opts.get(RS.OPTION))
             self._on_wants(src, opts.get(WANT))
             bad = opts.get(H.BAD_CHANNELS)
             src_i = self.w.index.get(src)

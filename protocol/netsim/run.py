@@ -242,6 +242,20 @@ class World:
     def frame_src(self, data: bytes) -> int:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
 
+    def channel_class(self, sender: int, receiver: int):
+        """The channel class of a hop (addresses): the receive offset of a one-chain receiver, or the
+        chain a multi-chain one hears the sender on (:meth:`protocol.netsim.mac.Mac.chain_of`); a
+        hop to an address not in the scenario has a class of its own."""
+        r, s = self.index.get(receiver), self.index.get(sender)
+        if r is None or s is None:
+            return -1 - receiver
+        mac = self.macs[r]
+        return mac.chain_of(s) if mac.chains > 1 else self.offsets[r]
+
+    def multi_chain(self, address: int) -> bool:
+        i = self.index.get(address)
+        return i is not None and self.macs[i].chains > 1
+
     def grants(self, dst: int):
         """The round-robin grant list of ground station ``dst`` (node index) as
         its neighbours last heard it in a HELLO; None for a drone."""
@@ -399,6 +413,8 @@ class World:
         size = flow.size_bytes
         group = F.MULTICAST_FIRST <= flow.dst <= F.MULTICAST_LAST
         src = self.nodes[self.index[flow.src]]
+        if not group and self.mac_params.reservations:  # the application tells its MAC the flow is periodic
+            src.mac.periods[k] = period
 
         def tick():
             now = self.engine.now

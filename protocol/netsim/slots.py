@@ -17,7 +17,9 @@ whose DRAND step we replace by a claim-and-resolve rule carried in HELLOs.
 An owner transmits at contention position 0 with no backoff; others back
 off (positions 1..W−1, :mod:`protocol.netsim.mac`), so an owner's frame
 never collides with a neighbour's and a slot its owner leaves idle is still
-used.
+used. A slot in a periodic flow's reserved window
+(:mod:`protocol.netsim.reservations`) known to the owner is the window's:
+the owner then contends like the others.
 
 HELLO option :data:`OPTION` (bytes): own slot, log2 of the time frame,
 then one slot per listed neighbour in the HELLO's neighbour order

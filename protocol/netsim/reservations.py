@@ -1,0 +1,262 @@
+"""Reserved windows for periodic flows: each hop of a periodic flow sends
+its first attempt at contention position 0 in a slot no conflicting
+neighbour uses, so periodic frames that meet on one channel no longer tie.
+
+Why: a flow's frames arrive every P µs, and P is not a whole number of
+slots, so two flows whose phases lie within a slot of each other meet in
+the same slot period after period, and with two contention positions they
+tie (a collision carrier sense cannot prevent) half the time — the cause
+of most late hops at 51 and 101 nodes (:mod:`tools.hop_failures`). This
+is semi-persistent scheduling as LTE-V2X sidelink keeps a resource for a
+periodic flow (3GPP TS 36.213 §14.1.1.6), with the resource chosen from
+what the neighbours announce rather than sensed.
+
+**Windows.** A window is a phase ψ of a period P (whole µs of the
+network's slot clock): the span [ψ + kP, ψ + kP + T) for every k, T the
+slot (a whole number of µs). Exactly one slot starts in each span; the
+hop's first attempt goes in that slot, at position 0 (a control slot: the
+next slot, unless a window uses it; :mod:`protocol.netsim.mac`). Two
+windows of periods P1 and P2 share a slot in some period iff their phases
+are within T of each other modulo gcd(P1, P2) (:func:`overlap`).
+
+* **A source** (a node whose application registered a periodic flow with
+  the MAC) takes, at the flow's first frame and whenever its next hop
+  changes, the earliest window from the frame's arrival on that conflicts
+  with no window it knows, waiting at most :data:`MAX_WAIT_SLOTS` slots.
+* **A relay** recognises a frame that arrived in the slot of a window its
+  sender announced towards it, and forwards the flow in a window of its own
+  starting a slot after its sender's or later (the frame arrives within the
+  sender's slot, so the next slot is the first it can go in); frames that
+  came late (a retransmission) contend.
+* **Conflicts** (:meth:`Reservations.conflict`): a window of this node to
+  receiver R conflicts with a window of sender S2 to R2 if S2 is this node
+  (one radio), R2 is this node or S2 is R (a one-chain node sending is deaf,
+  half duplex), R2 is R (a one-chain receiver hears one frame at a time), or
+  the two use the same channel class — R's receive offset, or for a
+  multi-chain ground station the chain the sender reaches it on — since
+  neighbours that hear each other interfere on a shared channel.
+* **Announcements.** Every HELLO carries the sender's windows (option
+  :data:`OPTION`): groups of (receiver address: 16 bits, P: 24 bits, count:
+  8 bits), each followed by ``count`` phases ψ (24 bits), little-endian; at
+  most :data:`MAX_OPTION_BYTES` bytes, so a node holds no window it cannot
+  announce. Taking a window brings the node's next HELLO forward. Two
+  neighbours that took overlapping windows before hearing each other
+  resolve it at the next HELLO as slot claims do: the lower address keeps
+  its window, the higher takes another at its next frame. A window unused
+  for :data:`IDLE_PERIODS` periods is dropped.
+
+Retransmissions and frames without a window contend as before
+(:mod:`protocol.netsim.mac`), but not in the slot of a window of a
+neighbour too weak here for carrier sense (:meth:`held_by_others`); a
+slot's owner (:mod:`protocol.netsim.slots`) takes position 0 only if no
+window it knows of uses that slot.
+
+What an insider can do with it: announce windows that cover every slot of
+its neighbourhood, so that its neighbours find no free window and contend
+as they did without windows (a denial of the improvement, not of the
+channel); what it announces is bounded by its HELLO's options block (at
+most 84 windows held per neighbour), and HELLOs that do not verify change
+nothing (:mod:`protocol.netsim.node`).
+"""
+
+import functools
+import math
+
+from protocol.frames import OPTION_CODES
+
+OPTION = OPTION_CODES["reservations"]
+MAX_PERIOD_US = 0xFFFFFF  # phases and periods are whole µs in 24-bit fields (periods up to 16.7 s)
+MAX_OPTION_BYTES = 120  # a HELLO also carries slot claims (a byte per neighbour) in its 255-byte options block
+MAX_WAIT_SLOTS = 6  # a window starting later than this after the frame is not worth waiting for: contend
+IDLE_PERIODS = 3
+_GROUP = 6  # receiver (2), period (3), count (1)
+
+
+class Window:
+    __slots__ = ("rx", "psi", "period", "used")
+
+    def __init__(self, rx: int, psi: int, period: int, used: float):
+        self.rx, self.psi, self.period, self.used = rx, psi, period, used
+
+
+def overlap(psi1: float, p1: int, psi2: float, p2: int, slot_us: float) -> float | None:
+    """How far window 1 must move later to clear window 2 (µs), or None if they never share a slot."""
+    g = math.gcd(p1, p2)
+    d = (psi1 - psi2) % g
+    if d < slot_us:
+        return slot_us - d
+    if g - d < slot_us:
+        return g - d + slot_us
+    return None
+
+
+class Reservations:
+    """The windows node ``address`` holds and the ones its neighbours announced.
+    ``slot_us``: the slot T; ``channel_class(sender, receiver)``: the channel
+    class of a hop (addresses); ``multi(address)``: has several receive chains."""
+
+    def __init__(self, address: int, slot_us: float, channel_class, multi, announce=None, hidden=None):
+        self.address = address
+        self.hidden = hidden  # neighbour address -> is it too weak here for carrier sense to hear it?
+        self.announce = announce  # called when this node takes a window (its neighbours should hear soon)
+        self.T = slot_us
+        self.cls = channel_class
+        self.multi = multi
+        self.own: dict = {}  # key -> Window
+        self.heard: dict = {}  # neighbour address -> [(receiver, psi, period), ...]
+        self._cache: dict = {}  # (what, receiver) -> blocking windows; cleared whenever a window or a neighbour changes
+
+    # ------------------------------------------------------------ conflicts
+    def conflict(self, rx: int, s2: int, r2: int) -> bool:
+        """Does a window of this node to ``rx`` conflict with one of ``s2`` to ``r2``?"""
+        me = self.address
+        if s2 == me:
+            return True
+        if (r2 == me and not self.multi(me)) or (s2 == rx and not self.multi(rx)):
+            return True
+        if r2 == rx and not self.multi(rx):
+            return True
+        return self.cls(me, rx) == self.cls(s2, r2)
+
+    def _heard_blocking(self, rx: int, hidden_only: bool) -> list:
+        """(psi, period) of the neighbours' windows that conflict with one of this node to ``rx``
+        (``hidden_only``: of the neighbours too weak here for carrier sense), cached."""
+        key = (hidden_only, rx)
+        out = self._cache.get(key)
+        if out is None:
+            out = [(psi, p) for nb, windows in self.heard.items()
+                   if not hidden_only or self.hidden is None or self.hidden(nb)
+                   for r2, psi, p in windows if self.conflict(rx, nb, r2)]
+            self._cache[key] = out
+        return out
+
+    def _blocking(self, rx: int, skip=None) -> list:
+        return [(w.psi, w.period) for k, w in self.own.items() if k != skip] + self._heard_blocking(rx, False)
+
+    def _changed(self) -> None:
+        self._cache.clear()
+
+    def held_by_others(self, rx: int, slot_start: float) -> bool:
+        """Is the slot starting at ``slot_start`` in the window of a neighbour too weak here for
+        carrier sense, conflicting with sending to ``rx``?"""
+        T = self.T
+        return any((slot_start - psi) % p < T for psi, p in self._heard_blocking(rx, True))
+
+    def occupied(self, rx: int, slot_start: float) -> bool:
+        """Is the slot starting at ``slot_start`` (µs) in a window that conflicts with sending to ``rx``?"""
+        T = self.T
+        return (any((slot_start - w.psi) % w.period < T for w in self.own.values())
+                or any((slot_start - psi) % p < T for psi, p in self._heard_blocking(rx, False)))
+
+    # ------------------------------------------------------------ taking windows
+    def _pick(self, key, rx: int, earliest: float, period: int, now: float) -> Window | None:
+        psi = math.ceil(earliest)
+        limit = psi + MAX_WAIT_SLOTS * self.T
+        blocking = self._blocking(rx, skip=key)
+        moved = True
+        while moved and psi <= limit:
+            moved = False
+            for psi2, p2 in blocking:
+                step = overlap(psi, period, psi2, p2, self.T)
+                if step is not None:
+                    psi = math.ceil(psi + step)
+                    moved = True
+                    break
+        if psi > limit:
+            return None
+        w = Window(rx, int(psi % period), period, now)
+        self.own.pop(key, None)
+        if len(self.option() or b"") + (3 if any(o.rx == rx and o.period == period for o in self.own.values())
+                                        else _GROUP + 3) > MAX_OPTION_BYTES:
+            return None
+        self.own[key] = w
+        if self.announce is not None:
+            self.announce()
+        return w
+
+    def reserve(self, key, rx: int, period_us: float, earliest: float, now: float) -> float | None:
+        """The start (µs) of the slot in which a frame of flow ``key`` that
+        arrived ``now`` goes to ``rx`` at position 0, taking a window whose
+        span starts at ``earliest`` or later (a phase, modulo the period) if
+        the flow holds none to ``rx``; None: no window, contend. The slot is
+        the one in the window's span that starts a slot or less before
+        ``now`` or later (a relay's window starts a slot after its sender's:
+        the frame arrives within that slot), at most :data:`MAX_WAIT_SLOTS`
+        slots on; it may have begun up to the MAC's transmit offset ago."""
+        period = int(period_us)
+        if period != period_us or not 4 * self.T <= period <= MAX_PERIOD_US:
+            return None
+        w = self.own.get(key)
+        if w is None or w.rx != rx or w.period != period:
+            w = self._pick(key, rx, earliest, period, now)
+            if w is None:
+                return None
+        start = now - self.T + (w.psi - now + self.T) % period
+        slot = math.ceil(start / self.T) * self.T
+        if slot - now > MAX_WAIT_SLOTS * self.T:
+            return None
+        w.used = now
+        return slot
+
+    def arrived_in(self, sender: int, slot_start: float):
+        """(phase, period) of the window ``sender`` announced towards this node whose slot is the one
+        starting at ``slot_start``, or None (the frame came outside its sender's windows)."""
+        for r2, psi, p in self.heard.get(sender, ()):
+            if r2 == self.address and (slot_start - psi) % p < self.T:
+                return psi, p
+        return None
+
+    # ------------------------------------------------------------ announcements
+    def option(self) -> bytes | None:
+        """This node's windows as the HELLO option (None: none held)."""
+        groups: dict = {}
+        for w in self.own.values():
+            groups.setdefault((w.rx, w.period), []).append(w.psi)
+        out = bytearray()
+        for (rx, period), phases in sorted(groups.items()):
+            out += rx.to_bytes(2, "little") + period.to_bytes(3, "little") + bytes([len(phases)])
+            for psi in sorted(phases):
+                out += psi.to_bytes(3, "little")
+        return bytes(out) or None
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)  # every neighbour of a node parses its HELLO's same bytes
+    def parse(value: bytes) -> tuple:
+        """((receiver, psi, period), ...) of an announcement; a truncated group ends it."""
+        out, k = [], 0
+        while k + _GROUP <= len(value):
+            rx = int.from_bytes(value[k:k + 2], "little")
+            period = int.from_bytes(value[k + 2:k + 5], "little")
+            count = value[k + 5]
+            k += _GROUP
+            if period == 0 or k + 3 * count > len(value):
+                break
+            out += [(rx, int.from_bytes(value[j:j + 3], "little") % period, period)
+                    for j in range(k, k + 3 * count, 3)]
+            k += 3 * count
+        return tuple(out)
+
+    def on_hello(self, src: int, value: bytes | None) -> None:
+        """A HELLO from neighbour ``src`` with its announcement (None: it holds no window). A window
+        of this node that conflicts with one of a lower address is given up (taken again at the next
+        frame)."""
+        windows = self.parse(value) if value else ()
+        if windows:
+            self.heard[src] = windows
+        else:
+            self.heard.pop(src, None)
+        self._changed()  # the windows, or how well this node hears src (carrier sense), may have changed
+        if src < self.address and windows:
+            for key, w in list(self.own.items()):
+                if any(overlap(w.psi, w.period, psi, p, self.T) is not None and self.conflict(w.rx, src, r2)
+                       for r2, psi, p in windows):
+                    del self.own[key]
+
+    def forget(self, nb: int) -> None:
+        self.heard.pop(nb, None)
+        self._changed()
+
+    def expire(self, now: float) -> None:
+        for key, w in list(self.own.items()):
+            if now - w.used > IDLE_PERIODS * w.period:
+                del self.own[key]

@@ -1,0 +1,169 @@
+"""Reserved windows for periodic flows (protocol.netsim.reservations): the
+window arithmetic against brute force, the HELLO option (round trip, and
+garbage never crashes it), the conflict rules, the lower address keeping a
+contested window, and the schedule a swarm converges to being conflict-free."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.netsim import reservations as RS
+from protocol.netsim.run import run_world
+from protocol.netsim.swarms import swarm
+
+T = 136.0
+
+
+def _res(address: int, classes: dict | None = None, multi=()) -> RS.Reservations:
+    """A node's reservations; ``classes``: receiver address -> channel class (default: the address)."""
+    classes = classes or {}
+    return RS.Reservations(address, T, lambda s, r: classes.get(r, r), lambda a: a in multi)
+
+
+def _brute_overlap(psi1: int, p1: int, psi2: int, p2: int) -> bool:
+    """Do spans [psi1 + k1 p1, + T) and [psi2 + k2 p2, + T) ever overlap? (over one lcm, wrapping)"""
+    lcm = p1 * p2 // math.gcd(p1, p2)
+    a = [psi1 + k * p1 for k in range(lcm // p1)]
+    b = [psi2 + k * p2 for k in range(lcm // p2)]
+    return any(min((x - y) % lcm, (y - x) % lcm) < T for x in a for y in b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(4, 40), st.integers(4, 40), st.integers(0, 10**6), st.integers(0, 10**6), st.integers(17, 80))
+def test_two_windows_share_a_slot_exactly_when_the_gcd_rule_says(m1, m2, a, b, unit):
+    # periods that are multiples of a common unit (as 10 ms and 50 ms are), so the brute force stays small
+    p1, p2 = m1 * unit, m2 * unit
+    psi1, psi2 = a % p1, b % p2
+    step = RS.overlap(psi1, p1, psi2, p2, T)
+    assert (step is not None) == _brute_overlap(psi1, p1, psi2, p2)
+    if step is not None:  # moving window 1 by the step clears window 2 modulo the gcd
+        assert step > 0 and (psi1 + step - psi2) % math.gcd(p1, p2) == pytest.approx(T % math.gcd(p1, p2))
+
+
+def test_a_source_takes_its_arrival_phase_or_the_first_free_one_after_it():
+    a = _res(17)
+    assert a.reserve(("flow", 0), 16, 50_000, 2_000_100.0, 2_000_100.0) == math.ceil(2_000_100 / T) * T
+    assert [(w.rx, w.psi, w.period) for w in a.own.values()] == [(16, 100, 50_000)]
+    # a neighbour (20) announced a window to the same receiver at phase 5,000: 18 arriving at 4,990 takes 5,136
+    b = _res(18)
+    b.on_hello(20, bytes(_option(16, 50_000, [5_000])))
+    slot = b.reserve(("flow", 0), 16, 50_000, 4_990.0, 4_990.0)
+    assert b.own[("flow", 0)].psi == 5_000 + T and slot == math.ceil((5_000 + T) / T) * T
+    # windows covering the next MAX_WAIT_SLOTS slots: no window, contend
+    c = _res(19)
+    phases = [5_000 + k * int(T) for k in range(RS.MAX_WAIT_SLOTS + 2)]
+    c.on_hello(20, bytes(_option(16, 50_000, phases)))
+    assert c.reserve(("flow", 0), 16, 50_000, 5_000.0, 5_000.0) is None and not c.own
+
+
+@pytest.mark.parametrize("period", [50_000.5, 3 * T, 2**24, -50_000, 0])
+def test_periods_a_window_cannot_describe_get_none(period):
+    assert _res(17).reserve(("flow", 0), 16, period, 0.0, 0.0) is None
+
+
+def test_the_conflict_rules():
+    # 17 sends to 16; classes: 16 and 26 share class 1, 36 has class 2; 1 is a multi-chain station
+    r = _res(17, {16: 1, 26: 1, 36: 2}, multi={1})
+    assert r.conflict(16, 17, 36)  # itself: one radio
+    assert r.conflict(16, 25, 17)  # a frame to 17 then: 17 would be away (half duplex)
+    assert r.conflict(16, 16, 36)  # 16 sending then: deaf to 17
+    assert r.conflict(16, 25, 16)  # two frames to one one-chain receiver
+    assert r.conflict(16, 25, 26)  # same channel class (a neighbour on the same channel)
+    assert not r.conflict(16, 25, 36)  # another channel, other nodes
+    # at a multi-chain station (1) the class is the chain a sender reaches it on (here: sender mod 3)
+    s = RS.Reservations(17, T, lambda snd, rcv: snd % 3 if rcv == 1 else rcv, lambda a: a == 1)
+    assert s.conflict(1, 20, 1)  # 17 and 20 on chain 2: one channel
+    assert not s.conflict(1, 25, 1)  # 25 on chain 1: the station hears both at once
+
+
+def _option(rx: int, period: int, phases: list) -> bytearray:
+    out = bytearray(rx.to_bytes(2, "little") + period.to_bytes(3, "little") + bytes([len(phases)]))
+    for p in phases:
+        out += p.to_bytes(3, "little")
+    return out
+
+
+windows = st.lists(st.tuples(st.integers(1, 0xFFFE), st.sampled_from([10_000, 20_000, 50_000, 1_000_000]),
+                             st.integers(0, 10**6)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(windows)
+def test_the_option_round_trips_and_stays_within_its_size(ws):
+    r = _res(17)
+    for k, (rx, period, psi) in enumerate(ws):
+        r.own[k] = RS.Window(rx, psi % period, period, 0.0)
+    value = r.option()
+    got = RS.Reservations.parse(value) if value else []
+    assert sorted(got) == sorted((rx, psi % p, p) for rx, p, psi in ws)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_option_bytes_parse_to_valid_windows_or_nothing(value):
+    r = _res(17)
+    r.on_hello(20, value)  # a HELLO verified, from a neighbour: never raises on what it carries
+    for rx, psi, period in r.heard.get(20, []):
+        assert 0 <= rx <= 0xFFFF and 0 < period <= RS.MAX_PERIOD_US and 0 <= psi < period
+    assert len(r.heard.get(20, [])) <= len(value) // 3  # state per neighbour bounded by what it sent
+
+
+def test_a_node_holds_no_more_windows_than_its_hello_can_announce():
+    r = _res(17)
+    taken = [r.reserve(("flow", k), 100 + k, 1_000_000, 1000.0 * k, 1000.0 * k) for k in range(60)]
+    assert any(t is None for t in taken)
+    assert len(r.option()) <= RS.MAX_OPTION_BYTES
+
+
+def test_the_lower_address_keeps_a_contested_window():
+    low, high = _res(16), _res(17)
+    low.reserve(("flow", 0), 1, 50_000, 1_000.0, 1_000.0)  # both to receiver 1 (one chain), same phase
+    high.reserve(("flow", 0), 1, 50_000, 1_000.0, 1_000.0)
+    low.on_hello(17, high.option())
+    high.on_hello(16, low.option())
+    assert ("flow", 0) in low.own and ("flow", 0) not in high.own
+    # the higher one takes another window at its next frame, after the lower one's
+    high.reserve(("flow", 0), 1, 50_000, 51_000.0, 51_000.0)
+    assert high.own[("flow", 0)].psi == 1_000 + T
+
+
+def test_a_relay_recognises_a_frame_in_its_senders_window():
+    relay = _res(30)
+    relay.on_hello(40, bytes(_option(30, 50_000, [7_000])))
+    slot = math.ceil(7_000 / T) * T
+    assert relay.arrived_in(40, 150_000 + slot) == (7_000, 50_000)
+    assert relay.arrived_in(40, 150_000 + slot + T) is None  # a slot late: a retransmission
+    assert relay.arrived_in(41, 150_000 + slot) is None
+
+
+def test_idle_windows_expire():
+    r = _res(17)
+    r.reserve(("flow", 0), 16, 10_000, 0.0, 0.0)
+    r.expire(RS.IDLE_PERIODS * 10_000.0)
+    assert r.own
+    r.expire(RS.IDLE_PERIODS * 10_000.0 + 1)
+    assert not r.own
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_swarm_holds_a_conflict_free_schedule_and_uses_it(seed):
+    """50 drones: at the end, no two windows that neighbours announced to each
+    other share a slot where they conflict, and most first attempts went in a
+    window."""
+    r, w = run_world(swarm(30, duration_s=5.0, seed=seed))
+    assert r["delivery_ratio"]["overall"] >= 0.996
+    assert r["mac"]["reserved"] > 0.5 * r["mac"]["tx"]
+    clashes = checked = 0
+    for nd in w.nodes:
+        rs = nd.windows
+        for nb, heard in rs.heard.items():
+            if nb > nd.address:
+                continue  # the lower address keeps: only the higher one must have moved
+            for w1 in rs.own.values():
+                for r2, psi, p in heard:
+                    checked += 1
+                    if rs.conflict(w1.rx, nb, r2) and RS.overlap(w1.psi, w1.period, psi, p, T) is not None:
+                        clashes += 1
+    assert checked > 100 and clashes == 0, (clashes, checked)
