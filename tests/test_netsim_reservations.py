@@ -167,3 +167,31 @@ def test_a_swarm_holds_a_conflict_free_schedule_and_uses_it(seed):
                     if rs.conflict(w1.rx, nb, r2) and RS.overlap(w1.psi, w1.period, psi, p, T) is not None:
                         clashes += 1
     assert checked > 100 and clashes == 0, (clashes, checked)
+
+
+def test_an_insider_announcing_windows_towards_everyone_denies_windows_not_the_network(monkeypatch):
+    """Attack (an enrolled drone, A2): its HELLOs announce, towards every
+    other drone, a window with a period prime to everyone's (50,001 µs), which
+    meets every window of every period sooner or later, so every honest
+    window conflicts with it (a frame to a node the insider claims to send
+    to then). Defence: nothing to refuse — honest neighbours take no
+    window and contend as the MAC did without windows; the network keeps
+    delivering, and what a neighbour's announcement can make a node hold is
+    bounded by the HELLO's options block."""
+    insider = 16
+    base = swarm(20, duration_s=4.0, seed=2)
+    honest, _ = run_world(base)
+    orig = RS.Reservations.option
+
+    def option(self):
+        if self.address != insider:
+            return orig(self)
+        return b"".join(bytes(_option(a, 50_001, [0])) for a in range(17, 36))
+
+    monkeypatch.setattr(RS.Reservations, "option", option)
+    r, w = run_world(base)
+    assert honest["mac"]["reserved"] > 0.5 * honest["mac"]["tx"]
+    assert r["mac"]["reserved"] < 0.05 * r["mac"]["tx"]  # the attack works: windows denied
+    assert r["delivery_ratio"]["overall"] >= 0.996  # but only the improvement is lost
+    for nd in w.nodes:
+        assert len(nd.windows.heard.get(insider, ())) <= 255 // 3

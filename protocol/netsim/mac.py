@@ -130,6 +130,7 @@ from typing import NamedTuple
 
 from protocol import codec
 from protocol.airtime import airtime_us
+from protocol.netsim import reservations as RS
 from protocol.netsim.hopping import Blacklist
 from protocol.netsim.propagation import C_M_S
 from protocol.netsim.scenario import ScenarioError
@@ -376,8 +377,8 @@ class Mac:
         if slot is not None and self.plan.is_control(int(round(slot / self.tm.slot))):
             # the window's slot is a control slot this period: the next one, unless a window uses it
             slot += self.tm.slot
-            if self.windows.occupied(rx, slot):
-                slot = None
+            if slot - now > RS.MAX_WAIT_SLOTS * self.tm.slot or self.windows.occupied(rx, slot):
+                slot = None  # too late for the latency budget, or a window's slot
         if slot is not None:
             item.res = slot
             item.shift = 0  # to a multi-chain station: the sender's own chain, the class its window is on
