@@ -105,6 +105,7 @@ class Reservations:
         self.own: dict = {}  # key -> Window
         self.heard: dict = {}  # neighbour address -> [(receiver, psi, period), ...]
         self._cache: dict = {}  # (what, receiver) -> blocking windows; cleared whenever a window or a neighbour changes
+        self._hidden_seen: dict = {}  # neighbour -> hidden from carrier sense at its last HELLO
 
     # ------------------------------------------------------------ conflicts
     def conflict(self, rx: int, s2: int, r2: int) -> bool:
@@ -241,11 +242,14 @@ class Reservations:
         of this node that conflicts with one of a lower address is given up (taken again at the next
         frame)."""
         windows = self.parse(value) if value else ()
+        hidden = self.hidden is not None and self.hidden(src)
+        if windows is not self.heard.get(src, ()) or hidden != self._hidden_seen.get(src):
+            self._changed()  # its windows, or whether carrier sense hears it here, changed
+        self._hidden_seen[src] = hidden
         if windows:
-            self.heard[src] = windows
+            self.heard[src] = windows  # parse is cached: the same bytes give the same tuple
         else:
             self.heard.pop(src, None)
-        self._changed()  # the windows, or how well this node hears src (carrier sense), may have changed
         if src < self.address and windows:
             for key, w in list(self.own.items()):
                 if any(overlap(w.psi, w.period, psi, p, self.T) is not None and self.conflict(w.rx, src, r2)
@@ -254,6 +258,7 @@ class Reservations:
 
     def forget(self, nb: int) -> None:
         self.heard.pop(nb, None)
+        self._hidden_seen.pop(nb, None)
         self._changed()
 
     def expire(self, now: float) -> None:
