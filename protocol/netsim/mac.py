@@ -37,7 +37,8 @@ two-hop conflict free); on a single-chain ground station's channel, to the
 neighbour the station grants it, round robin over the neighbours its HELLO
 lists. A frame without a window does not contend in the slot of a window of a
 neighbour heard too weakly for carrier sense to stop it (it would collide
-with that frame at position 0); from a neighbour it hears, it defers. A multi-chain ground station
+with that frame at position 0), for at most two slots in a row; from a
+neighbour it hears, it defers. A multi-chain ground station
 takes position 1 (its downlinks share the drones' channels with their
 uplinks, and a tie between the two is a collision carrier sense cannot
 prevent); everybody else uses a backoff counter drawn from
@@ -110,8 +111,9 @@ slot) or still receiving a longer frame; a frame that arrives otherwise is
 lost. A ground station's chains keep listening on the channels they do not
 send on. After a unicast transmission a node listens for at least one slot
 before it sends unicast again (a frame in its reserved window excepted:
-its neighbours know the window and do not send to it then; broadcasts in
-control slots too, which are on the common channel), so a node sending a burst is never deaf for two slots
+no neighbour takes a window to this node that overlaps it, though a
+contending frame may still come then; broadcasts in control slots too,
+which are on the common channel), so a node sending a burst is never deaf for two slots
 in a row — except a leaf after a frame to a multi-chain station, sent or
 lost (no child waits for it; the station's downlinks to it may then wait
 while it sends a burst).
@@ -134,8 +136,10 @@ from protocol.netsim import reservations as RS
 from protocol.netsim.hopping import Blacklist
 from protocol.netsim.propagation import C_M_S
 from protocol.netsim.scenario import ScenarioError
+from protocol.security import is_unicast
 
 RELAY_MEMORY_US = 200_000.0  # a node that received a drone's unicast data frame this recently counts as a relay
+HIDDEN_SKIP_SLOTS = 2  # a frame without a window passes over at most this many slots of hidden neighbours' windows
 SEQ_OFFSET = 2  # the MAC header's seq byte (protocol.frames.MacHeader: fc 2 bytes, then seq): read as the radio does
 
 
@@ -359,6 +363,8 @@ class Mac:
         flow, or a frame that arrived in the slot of a window its sender announced towards this node."""
         now = self.env.now
         rx = self.w.macs[dst].address
+        if meta.reroutes or not is_unicast(meta.final):
+            return  # a local-repair copy (another next hop than the flow's), or a multicast copy
         if meta.path == [self.address]:
             period = self.periods.get(meta.flow)
             if period is None:
@@ -459,10 +465,11 @@ class Mac:
         held = [o.hold for o in self.tx_chains if o is not c and o.hold is not None]
         return {(h[0], h[1]) for h in held}, {h[2] for h in held}
 
-    def _data_slot(self, n: int, held=((), ()), resting: bool = False):
+    def _data_slot(self, n: int, held=((), ()), resting: bool = False, skip_hidden: bool = True):
         """(dst index, channel) of the head-of-line frame sendable in data slot n, or None: one
         whose reserved slot it is, else the oldest (none while ``resting``; a reserved frame waits
-        for its slot) (``held``: (slot, channel) pairs and destinations other transmit chains hold)."""
+        for its slot; with ``skip_hidden``, none in the window of a neighbour carrier sense misses)
+        (``held``: (slot, channel) pairs and destinations other transmit chains hold)."""
         best = None
         now = self.env.now
         start = n * self.tm.slot
@@ -473,7 +480,7 @@ class Mac:
             mine = head.res == start and head.attempts == 0
             if (resting or head.res > start) and not mine:
                 continue
-            if not mine and self.windows.held_by_others(self.w.macs[dst].address, start):
+            if not mine and skip_hidden and self.windows.held_by_others(self.w.macs[dst].address, start):
                 continue  # a neighbour's window: its frame goes at position 0 (and may be hidden from this node)
             ch = self.tx_channel(dst, n, head.shift)
             if (n, ch) in held[0] or not self.blacklist.usable(dst, ch, now):
@@ -523,7 +530,7 @@ class Mac:
                         return m, "b", -1, ch
                 continue
             if self.n_queued:
-                pick = self._data_slot(m, held, m < rest)
+                pick = self._data_slot(m, held, m < rest, k < HIDDEN_SKIP_SLOTS)
                 if pick is not None:
                     return m, "u", pick[0], pick[1]
                 if fallback is None and m >= rest:
@@ -576,7 +583,6 @@ class Mac:
                 head = self.queues[dst][0]
                 if head.res == n * T and head.attempts == 0:
                     pos = 0  # its reserved slot
-                    self.stats["reserved"] += 1
                 elif self._priority(dst, d) and not self.windows.occupied(self.w.macs[dst].address, n * T):
                     pos = 0
                 elif self.chains > 1:  # a multi-chain ground station: the first contention position
@@ -621,6 +627,8 @@ class Mac:
             if kind == "b":
                 yield from self._send_broadcast(c, ch)
             else:
+                if self.queues[dst][0].res == slot_start and self.queues[dst][0].attempts == 0:
+                    self.stats["reserved"] += 1  # sent in its window
                 yield from self._send_unicast(c, dst, ch)
 
     def _pop_broadcast(self) -> _Item:

@@ -290,11 +290,7 @@ class SimNode:
     def send_hello(self) -> None:
         now = self.w.engine.now
         self.last_hello = now
-        for gone in self.routing.expire(now):
-            self.slots.forget(gone)
-            self.windows.forget(gone)
-            self.fleet.forget_neighbour(gone)  # its old beacons are refused by their timestamps
-            self.w.engine.log("nb-lost", self.address, gone)
+        self._expire_neighbours(now)
         body = self.routing.hello_body(now)
         listed = [e["addr"] for e in body["neighbours"]]
         if self.ground:  # the grant order of its channel (mac._priority): keyed neighbours first, as listed
@@ -315,9 +311,17 @@ class SimNode:
         self._maybe_tc()
         self._keying(now)
 
+    def _expire_neighbours(self, now: float) -> None:
+        """Drop neighbours not heard for the hold time, and what this node kept of them."""
+        for gone in self.routing.expire(now):
+            self.slots.forget(gone)
+            self.windows.forget(gone)
+            self.fleet.forget_neighbour(gone)  # its old beacons are refused by their timestamps
+            self.w.engine.log("nb-lost", self.address, gone)
+
     def send_tc(self) -> None:
         now = self.w.engine.now
-        self.routing.expire(now)
+        self._expire_neighbours(now)
         if not self.routing.usable_links(now) and not self.routing.advertised:
             return
         body = self.routing.tc_body(now)
@@ -481,7 +485,7 @@ class SimNode:
             return
         self.keyed_peers.add(peer)
         self.pending.pop(peer, None)
-        self.routing.expire(self.w.engine.now)
+        self._expire_neighbours(self.w.engine.now)
         self.w.engine.log("keyed", self.address, peer)
         self.w.keyed(self, peer)
         self.routing_changed()
@@ -603,7 +607,8 @@ class SimNode:
                 self.w.count("neighbour table full")
                 return
             self.slots.on_hello(src, opts.get(S.OPTION), view.order)
-            self.windows.on_hello(src, opts.get(RS.OPTION))
+            if self.w.mac_params.reservations:
+                self.windows.on_hello(src, opts.get(RS.OPTION), now)
             self._on_wants(src, opts.get(WANT))
             bad = opts.get(H.BAD_CHANNELS)
             src_i = self.w.index.get(src)

@@ -15,9 +15,10 @@ what the neighbours announce rather than sensed.
 network's slot clock): the span [ψ + kP, ψ + kP + T) for every k, T the
 slot (a whole number of µs). Exactly one slot starts in each span; the
 hop's first attempt goes in that slot, at position 0 (a control slot: the
-next slot, unless a window uses it; :mod:`protocol.netsim.mac`). Two
-windows of periods P1 and P2 share a slot in some period iff their phases
-are within T of each other modulo gcd(P1, P2) (:func:`overlap`).
+next slot, unless a window uses it; :mod:`protocol.netsim.mac`). The
+spans of two windows of periods P1 and P2 overlap in some period iff their
+phases are within T of each other modulo gcd(P1, P2) (:func:`overlap`);
+overlapping windows are treated as sharing a slot.
 
 * **A source** (a node whose application registered a periodic flow with
   the MAC) takes, at the flow's first frame and whenever its next hop
@@ -42,8 +43,13 @@ are within T of each other modulo gcd(P1, P2) (:func:`overlap`).
   announce. Taking a window brings the node's next HELLO forward. Two
   neighbours that took overlapping windows before hearing each other
   resolve it at the next HELLO as slot claims do: the lower address keeps
-  its window, the higher takes another at its next frame. A window unused
-  for :data:`IDLE_PERIODS` periods is dropped.
+  its window, the higher contends for :data:`CONTESTED_PERIODS` periods
+  (doubling at each loss in a row) and then takes another. A window unused
+  for :data:`IDLE_PERIODS` periods is dropped at the node's next HELLO.
+* **Limit.** A receiver does not re-announce the windows aimed at it, so
+  two senders hidden from each other could hold the same window towards
+  one receiver and meet at position 0 every period (not seen in the
+  swarms measured, where every node hears every other).
 
 Retransmissions and frames without a window contend as before
 (:mod:`protocol.netsim.mac`), but not in the slot of a window of a
@@ -51,12 +57,18 @@ neighbour too weak here for carrier sense (:meth:`held_by_others`); a
 slot's owner (:mod:`protocol.netsim.slots`) takes position 0 only if no
 window it knows of uses that slot.
 
-What an insider can do with it: announce windows that cover every slot of
-its neighbourhood, so that its neighbours find no free window and contend
-as they did without windows (a denial of the improvement, not of the
-channel); what it announces is bounded by its HELLO's options block (at
-most 84 windows held per neighbour), and HELLOs that do not verify change
-nothing (:mod:`protocol.netsim.node`).
+What an insider (holding the network key) can do with it, and what bounds
+it (docs/threat_model.md): announce windows that conflict with every
+window, or win every contest under the lowest address; its neighbours then
+hold no window and contend, with latency close to the MAC without windows
+(a flow that keeps losing contests stays contending for up to 2^6 × 3
+periods instead of taking and announcing a new window at every frame).
+Announced periods under :data:`MIN_PERIOD_SLOTS` slots, which would cover
+every slot, are not heeded; a frame without a window passes over at most
+two slots of hidden neighbours' windows (:mod:`protocol.netsim.mac`); a
+neighbour's announcement is at most one options block (82 windows),
+replaced at each HELLO; HELLOs that do not verify change nothing, and with
+``mac.reservations`` 0 announcements are not read at all.
 """
 
 import functools
@@ -69,14 +81,18 @@ MAX_PERIOD_US = 0xFFFFFF  # phases and periods are whole µs in 24-bit fields (p
 MAX_OPTION_BYTES = 120  # a HELLO also carries slot claims (a byte per neighbour) in its 255-byte options block
 MAX_WAIT_SLOTS = 6  # a window starting later than this after the frame is not worth waiting for: contend
 IDLE_PERIODS = 3
+CONTESTED_PERIODS = 3  # a flow that lost a window to a lower address contends this long before taking another,
+MAX_CONTESTED_DOUBLINGS = 6  # doubled at each loss in a row (a window held QUIET_PERIODS unchallenged resets it)
+QUIET_PERIODS = 16
+MIN_PERIOD_SLOTS = 4  # shorter periods are neither taken nor heeded in announcements
 _GROUP = 6  # receiver (2), period (3), count (1)
 
 
 class Window:
-    __slots__ = ("rx", "psi", "period", "used")
+    __slots__ = ("rx", "psi", "period", "used", "taken")
 
     def __init__(self, rx: int, psi: int, period: int, used: float):
-        self.rx, self.psi, self.period, self.used = rx, psi, period, used
+        self.rx, self.psi, self.period, self.used, self.taken = rx, psi, period, used, used
 
 
 def overlap(psi1: float, p1: int, psi2: float, p2: int, slot_us: float) -> float | None:
@@ -106,6 +122,7 @@ class Reservations:
         self.heard: dict = {}  # neighbour address -> [(receiver, psi, period), ...]
         self._cache: dict = {}  # (what, receiver) -> blocking windows; cleared whenever a window or a neighbour changes
         self._hidden_seen: dict = {}  # neighbour -> hidden from carrier sense at its last HELLO
+        self._contested: dict = {}  # key -> (no window for it before then (µs), losses in a row)
 
     # ------------------------------------------------------------ conflicts
     def conflict(self, rx: int, s2: int, r2: int) -> bool:
@@ -185,16 +202,21 @@ class Reservations:
         the frame arrives within that slot), at most :data:`MAX_WAIT_SLOTS`
         slots on; it may have begun up to the MAC's transmit offset ago."""
         period = int(period_us)
-        if period != period_us or not 4 * self.T <= period <= MAX_PERIOD_US:
+        if period != period_us or not MIN_PERIOD_SLOTS * self.T <= period <= MAX_PERIOD_US:
             return None
         w = self.own.get(key)
-        if w is None or w.rx != rx or w.period != period:
+        new = w is None or w.rx != rx or w.period != period
+        if new:
+            if self._contested.get(key, (-1.0, 0))[0] > now:
+                return None
             w = self._pick(key, rx, earliest, period, now)
             if w is None:
                 return None
         start = now - self.T + (w.psi - now + self.T) % period
         slot = math.ceil(start / self.T) * self.T
         if slot - now > MAX_WAIT_SLOTS * self.T:
+            if new:  # a window its frames could never use (a relay's sender came late): do not hold it
+                del self.own[key]
             return None
         w.used = now
         return slot
@@ -237,11 +259,17 @@ class Reservations:
             k += 3 * count
         return tuple(out)
 
-    def on_hello(self, src: int, value: bytes | None) -> None:
-        """A HELLO from neighbour ``src`` with its announcement (None: it holds no window). A window
-        of this node that conflicts with one of a lower address is given up (taken again at the next
-        frame)."""
+    def on_hello(self, src: int, value: bytes | None, now: float = 0.0) -> None:
+        """A HELLO from neighbour ``src`` with its announcement (None: it holds no window), heard at
+        ``now`` (µs). Windows of periods under :data:`MIN_PERIOD_SLOTS` slots are not heeded (they
+        would cover every slot). A window of this node that conflicts with one of a lower address is
+        given up, and its flow contends for :data:`CONTESTED_PERIODS` periods before taking another,
+        twice as long after each loss in a row (up to 2^:data:`MAX_CONTESTED_DOUBLINGS`): a stream of
+        contests, as an insider's HELLOs under lower addresses make, leaves the flow contending as
+        without windows, instead of waiting for a new window, and announcing it, again and again."""
         windows = self.parse(value) if value else ()
+        if any(p < MIN_PERIOD_SLOTS * self.T for _, _, p in windows):
+            windows = tuple(w for w in windows if w[2] >= MIN_PERIOD_SLOTS * self.T)
         hidden = self.hidden is not None and self.hidden(src)
         if windows is not self.heard.get(src, ()) or hidden != self._hidden_seen.get(src):
             self._changed()  # its windows, or whether carrier sense hears it here, changed
@@ -255,6 +283,11 @@ class Reservations:
                 if any(overlap(w.psi, w.period, psi, p, self.T) is not None and self.conflict(w.rx, src, r2)
                        for r2, psi, p in windows):
                     del self.own[key]
+                    losses = self._contested.get(key, (0.0, 0))[1]
+                    if now - w.taken > QUIET_PERIODS * w.period:
+                        losses = 0  # the last contest is long past: a first loss again
+                    bar = CONTESTED_PERIODS * w.period * 2 ** min(losses, MAX_CONTESTED_DOUBLINGS)
+                    self._contested[key] = (now + bar, losses + 1)
 
     def forget(self, nb: int) -> None:
         self.heard.pop(nb, None)
@@ -265,3 +298,6 @@ class Reservations:
         for key, w in list(self.own.items()):
             if now - w.used > IDLE_PERIODS * w.period:
                 del self.own[key]
+        for key, (until, _) in list(self._contested.items()):
+            if until + QUIET_PERIODS * MAX_PERIOD_US <= now:  # long past: its count of losses too
+                del self._contested[key]
