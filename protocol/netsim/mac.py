@@ -236,6 +236,10 @@ class _Item:
         self.due = due  # a broadcast sent ahead of the queue once this time has passed (Mac.broadcast)
         self.res = -1.0  # start of the reserved slot of its first attempt (-1: none; mod reservations)
 
+    def in_window(self, slot_start: float) -> bool:
+        """Is the slot starting at ``slot_start`` this frame's reserved one, for its first attempt?"""
+        return self.res == slot_start and self.attempts == 0
+
 
 class _Chain:
     """One transmit chain's state: its backoff counters, what it holds (a
@@ -424,9 +428,14 @@ class Mac:
         slot ``n``; to a multi-chain node, ``shift`` chains beyond its own
         (a frame's shift: the one that last got through, redrawn after each loss)."""
         rx = self.w.macs[dst]
-        if rx.chains > 1:
-            return self.plan.rx_channel((rx.chain_of(self.i) + shift) % rx.chains, n)
-        return self.plan.rx_channel(self.w.offsets[dst], n)
+        o = rx.offset_for(self.i)
+        return self.plan.rx_channel((o + shift) % rx.chains if rx.chains > 1 else o, n)
+
+    def offset_for(self, sender: int) -> int:
+        """The receive offset on which this node hears node index ``sender``: the chain it hears
+        the sender on (:meth:`chain_of`) if it has several, else its own offset — the channel class
+        of the sender's hops to it (:mod:`protocol.netsim.reservations`)."""
+        return self.chain_of(sender) if self.chains > 1 else self.w.offsets[self.i]
 
     def channel_at(self, n: int) -> int:
         """The channel this node listens on in slot ``n``."""
@@ -477,7 +486,7 @@ class Mac:
             if not q or dst in held[1]:
                 continue
             head = q[0]
-            mine = head.res == start and head.attempts == 0
+            mine = head.in_window(start)
             if (resting or head.res > start) and not mine:
                 continue
             if not mine and skip_hidden and self.windows.held_by_others(self.w.macs[dst].address, start):
@@ -580,8 +589,7 @@ class Mac:
                     c.bc_c = int(self.rng.integers(0, p.control_positions))
                 pos = c.bc_c
             else:
-                head = self.queues[dst][0]
-                if head.res == n * T and head.attempts == 0:
+                if self.queues[dst][0].in_window(n * T):
                     pos = 0  # its reserved slot
                 elif self._priority(dst, d) and not self.windows.occupied(self.w.macs[dst].address, n * T):
                     pos = 0
@@ -627,7 +635,7 @@ class Mac:
             if kind == "b":
                 yield from self._send_broadcast(c, ch)
             else:
-                if self.queues[dst][0].res == slot_start and self.queues[dst][0].attempts == 0:
+                if self.queues[dst][0].in_window(slot_start):
                     self.stats["reserved"] += 1  # sent in its window
                 yield from self._send_unicast(c, dst, ch)
 

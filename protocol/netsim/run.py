@@ -243,14 +243,13 @@ class World:
         return int.from_bytes(data[7:9], "little")  # protocol.frames.MacHeader: fc, seq, net, dst, src
 
     def channel_class(self, sender: int, receiver: int):
-        """The channel class of a hop (addresses): the receive offset of a one-chain receiver, or the
-        chain a multi-chain one hears the sender on (:meth:`protocol.netsim.mac.Mac.chain_of`); a
-        hop to an address not in the scenario has a class of its own."""
+        """The channel class of a hop (addresses): the receiver's offset for the sender
+        (:meth:`protocol.netsim.mac.Mac.offset_for`); a hop to an address not in the scenario has
+        a class of its own."""
         r, s = self.index.get(receiver), self.index.get(sender)
         if r is None or s is None:
             return -1 - receiver
-        mac = self.macs[r]
-        return mac.chain_of(s) if mac.chains > 1 else self.offsets[r]
+        return self.macs[r].offset_for(s)
 
     def multi_chain(self, address: int) -> bool:
         i = self.index.get(address)
