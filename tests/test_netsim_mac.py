@@ -210,11 +210,12 @@ def test_stale_frames_are_dropped_without_taking_the_frame_another_chain_is_send
 
 def test_with_every_channel_blacklisted_the_mac_skips_the_slot_search_and_chooses_as_the_search_would(
         monkeypatch):
-    # All six channels jammed at 60 dBm for a second: every waiting frame's channels are blacklisted,
-    # and the 192-slot search ran every slot for nothing (6.8 s for a 4-node, 6 s run instead of
-    # 0.5). When no waiting frame has a usable channel the MAC now goes straight to the fallback;
-    # here every such choice is checked against the full search (same slot, destination and channel,
-    # and the search started no probe).
+    # All six channels jammed at 60 dBm for a second: every waiting frame's channels are out of use
+    # (reported jammed by the receivers; losses blacklist at most half of them), and the 192-slot
+    # search ran every slot for nothing (6.8 s for a 4-node, 6 s run instead of 0.5). When no
+    # waiting frame has a usable channel the MAC now goes straight to the fallback; here every such
+    # choice is checked against the full search (same slot, destination and channel, and the search
+    # started no probe).
     import copy as _copy
 
     from protocol.netsim import mac
