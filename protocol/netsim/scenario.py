@@ -20,7 +20,8 @@ output power, −10..33, default 20), ``rate_mbps`` (an 802.11a rate, default
 5725–5845 MHz), ``noise_figure_db`` (0..20, default 10, as in the PER
 table), ``antenna_gain_dbi`` (−10..15, default 2, each end),
 ``power_control`` (bool, default true: unicast frames at the power a link
-needs, see :mod:`protocol.netsim.energy`).
+needs, see :mod:`protocol.netsim.energy`, except a first attempt in its
+reserved window, at full power: :mod:`protocol.netsim.mac`).
 
 ``groups``: ``{"65025": [16, 17, 18]}`` — a multicast address
 (0xFE00..0xFEFF, decimal string or int) to its members (node addresses).
