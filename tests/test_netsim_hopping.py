@@ -4,7 +4,7 @@ later, and never more than half the channels are out of use for one
 neighbour (the channels it reported jammed counted)."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from protocol.netsim.hopping import Blacklist
@@ -51,43 +51,75 @@ def test_losses_on_every_channel_take_at_most_half_the_channels_out_of_use(chann
     out = [ch for ch in range(channels) if not bl.usable(9, ch, 1.0)]
     assert len(out) == channels // 2
     assert out == list(range(channels // 2))  # the first to fail; the others stay in use
-    assert bl.out_of_use(9, 1.0) == channels // 2
+    assert bl.out_of_use(9) == channels // 2
 
 
-def test_channels_a_neighbour_reported_jammed_count_towards_the_half():
+def test_channels_a_neighbour_reported_jammed_count_towards_the_half_and_are_always_skipped():
     bl = Blacklist(6)
-    bl.advertised[9] = frozenset({0, 1})
+    bl.set_advertised(9, frozenset({0, 1}))
     for ch in range(2, 6):
         _lose(bl, 9, ch, 30)
     assert [ch for ch in range(6) if not bl.usable(9, ch, 1.0)] == [0, 1, 2]
-    # reported channels alone are always heeded, even beyond the half (the receiver measured them)
-    bl.advertised[9] = frozenset({0, 1, 3, 4})
-    assert [ch for ch in range(6) if bl.usable(9, ch, 1.0)] == [5]
+    # reported channels alone are heeded even beyond the half (the receiver measured them); the
+    # channel losses had taken out goes back in use, and losses take none out on top of them
+    bl.set_advertised(9, frozenset({0, 1, 3, 4}))
+    assert [ch for ch in range(6) if bl.usable(9, ch, 1.0)] == [2, 5]
+    assert not _lose(bl, 9, 5, 30)[-1] and not _lose(bl, 9, 2, 30)[-1]
 
 
-def test_a_channel_whose_probe_is_due_is_back_in_use_and_frees_room():
+def test_a_report_that_takes_the_count_over_half_puts_the_newest_blacklisted_channels_back():
+    # found by a review: losses took 0, 1, 2 out, then a report of 3 left two channels of six
+    bl = Blacklist(6)
+    for t, ch in enumerate((0, 1, 2)):
+        _lose(bl, 9, ch, 5, now=float(t))
+    bl.set_advertised(9, frozenset({3}))
+    assert bl.out_of_use(9) == 3
+    assert [ch for ch in range(6) if bl.usable(9, ch, 10.0)] == [2, 4, 5]  # 2 was the newest
+    assert not bl.record(9, 2, False, 11.0)  # back in use as a probe; no room to take it out again
+
+
+def test_a_due_probe_frees_room_only_once_it_is_made():
+    # found by a review: counting channels whose probe was due as in use let a weak channel take the
+    # room of jammed ones at every probe time, and the jammed ones then stayed in use
     bl = Blacklist(4)
     _lose(bl, 3, 0, 5)
     _lose(bl, 3, 1, 5)
-    assert bl.out_of_use(3, 1.0) == 2
+    assert bl.out_of_use(3) == 2
     assert not _lose(bl, 3, 2, 30)[-1]  # no room: two of four out already
-    assert bl.out_of_use(3, PROBE) == 0  # both probes due
-    assert bl.record(3, 2, False, PROBE)  # its rate is low already: now it goes out
-    assert bl.out_of_use(3, PROBE) == 1
+    assert not bl.record(3, 2, False, PROBE)  # both probes due, neither made: still no room
+    assert bl.usable(3, 0, PROBE)  # the probe of channel 0 starts: it is in use again
+    assert bl.out_of_use(3) == 1
+    assert bl.record(3, 0, False, PROBE + 1.0)  # the probe failed: out again, before 2 takes its room
+    assert not bl.record(3, 2, False, PROBE + 2.0)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 16), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 15), st.booleans(),
-                                              st.floats(0, 1e6)), max_size=300))
-def test_no_sequence_of_attempts_takes_more_than_half_the_channels_of_a_neighbour(channels, attempts):
+_OPS = st.lists(st.one_of(
+    st.tuples(st.just("rec"), st.integers(0, 1), st.integers(0, 15), st.sampled_from([False, False, False, True]),
+              st.sampled_from([0.0, 136.0, 10_000.0, 199_999.0, 200_000.0])),
+    st.tuples(st.just("use"), st.integers(0, 1), st.integers(0, 15)),
+    st.tuples(st.just("adv"), st.integers(0, 1), st.frozensets(st.integers(0, 15), max_size=3))),
+    min_size=10, max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 8), _OPS)
+def test_no_sequence_of_attempts_probes_and_reports_takes_more_than_half_by_losses(channels, ops):
+    # mostly losses on few neighbours and channels, probes and reports mixed in: the half is reached
+    # often (a review found the first version of this test never reached it)
     bl = Blacklist(channels)
     now = 0.0
-    for nb, ch, ok, dt in attempts:
-        now += dt
-        ch %= channels
-        newly = bl.record(nb, ch, ok, now)
-        assert not newly or not ok
-        for n in range(4):
-            assert bl.out_of_use(n, now) <= channels // 2
-        assert bl.any_usable(nb, now)
-        assert all(0 <= c < channels for _, c in bl.blacklisted(now))
+    for op in ops:
+        if op[0] == "rec":
+            _, nb, ch, ok, dt = op
+            now += dt
+            assert not (bl.record(nb, ch % channels, ok, now) and ok)
+        elif op[0] == "use":
+            bl.usable(op[1], op[2] % channels, now)
+        else:
+            bl.set_advertised(op[1], frozenset(c % channels for c in op[2]))
+        for n in (0, 1):
+            limit = max(bl.max_out, len(bl.advertised.get(n, ())))
+            assert bl.out_of_use(n) <= limit
+            assert sum(not bl._passes(n, c, now) for c in range(channels)) <= limit
+            if bl.out_of_use(n) == bl.max_out > 0:
+                event("half reached")

@@ -3,6 +3,7 @@ window arithmetic against brute force, the HELLO option (round trip, and
 garbage never crashes it), the conflict rules, the lower address keeping a
 contested window, and the schedule a swarm converges to being conflict-free."""
 
+import collections
 import math
 
 import pytest
@@ -193,33 +194,50 @@ def test_a_frame_in_its_window_goes_at_full_power_and_other_unicast_frames_at_th
     """A neighbour judges from its HELLOs' level whether carrier sense hears a window's sender; at the
     power control's lower power it often did not (200 of 202 window frames lost to a contending
     neighbour, 101 nodes, seed 3). The first attempt in a window goes at the HELLOs' power; every other
-    unicast frame at the power control's, which is lower on most links here."""
+    unicast frame, and every ACK, at the power control's, which is lower on most links here; the
+    energy recorder is charged at the power on the air."""
+    from protocol.netsim.energy import EnergyMeter
     from protocol.netsim.mac import Mac
     from protocol.netsim.medium import Medium
 
-    sent: list = []  # (in its window, power the frame was queued with, the node's power, power on the air)
-    real_send, real_tx = Mac._send_unicast, Medium.transmit
+    sent: list = []  # [in its window, power it was queued with, the node's power, power on the air]
+    last: dict = {}  # sender index -> its latest entry in sent
+    acks: list = []  # (ACK power, the power its frame was queued with)
+    on_air: collections.Counter = collections.Counter()  # (node index, start µs, power) of unicast data frames
+    charged: collections.Counter = collections.Counter()  # (node index, start µs, power) the energy recorder got
+    real_send, real_tx, real_energy = Mac._send_unicast, Medium.transmit, EnergyMeter.tx
 
     def send(self, c, dst, ch):
         item = self.queues[dst][0]
         slot = int(self.env.now // self.tm.slot) * self.tm.slot
-        sent.append([item.in_window(slot), item.power, self.w.nodes[self.i].power, None])
+        last[self.i] = [item.in_window(slot), item.power, self.w.nodes[self.i].power, None]
+        sent.append(last[self.i])
         return real_send(self, c, dst, ch)
 
-    def transmit(self, src, dst, channel, start, airtime, power_dbm, *a, **k):
-        if sent and sent[-1][3] is None and dst >= 0:
-            sent[-1][3] = power_dbm
-        return real_tx(self, src, dst, channel, start, airtime, power_dbm, *a, **k)
+    def transmit(self, src, dst, channel, start, airtime, power_dbm, nbytes, kind):
+        if kind == "ack":
+            acks.append((power_dbm, last[dst][1]))
+        elif dst >= 0:
+            last[src][3] = power_dbm
+            on_air[(src, start, power_dbm)] += 1
+        return real_tx(self, src, dst, channel, start, airtime, power_dbm, nbytes, kind)
+
+    def energy(self, i, air_us, p_dbm, start_us):
+        charged[(i, start_us, p_dbm)] += 1
+        return real_energy(self, i, air_us, p_dbm, start_us)
 
     monkeypatch.setattr(Mac, "_send_unicast", send)
     monkeypatch.setattr(Medium, "transmit", transmit)
-    r, _ = run_world(swarm(20, duration_s=3.0, seed=1))
+    monkeypatch.setattr(EnergyMeter, "tx", energy)
+    run_world(swarm(20, duration_s=3.0, seed=1))
     window = [s for s in sent if s[0]]
     other = [s for s in sent if not s[0]]
-    assert len(window) > 300 and len(other) > 100, (len(window), len(other))
-    assert all(on_air == full for _, _, full, on_air in window)
-    assert all(on_air == queued for _, queued, _, on_air in other)
+    assert len(window) > 300 and len(other) > 100 and len(acks) > 300, (len(window), len(other), len(acks))
+    assert all(air == full for _, _, full, air in window)
+    assert all(air == queued for _, queued, _, air in other)
     assert sum(queued < full for _, queued, full, _ in window) > 0.5 * len(window)  # the test can tell them apart
+    assert all(power == queued for power, queued in acks)
+    assert len(on_air) > 400 and not on_air - charged  # every data frame charged at the power it went at
 
 
 def test_an_insider_announcing_windows_towards_everyone_denies_windows_not_the_network(monkeypatch):

@@ -32,18 +32,24 @@ neighbour — the transmitter waits for the neighbour's next slot on a good
 channel — and probed once again after ``probe_us`` (200 ms), its rate reset
 to the threshold. Measurement and decision are the transmitter's own.
 
-At most half the channels (``channels // 2``) are out of use for one
-neighbour, the channels it reported jammed (below) included: losses on more
-channels than that are not a narrowband interferer that another channel
-avoids but a broken link, a wideband or follower jammer, or congestion, and
-skipping channels then only makes frames wait for the few left (Bluetooth's
-AFH likewise keeps at least N_min = 20 of its 79 channels in use). Without
+Losses take a channel out of use for a neighbour only while fewer than half
+the channels (``channels // 2``) are out for it, the channels it reported
+jammed (below) and blacklisted channels whose probe is due but not yet made
+included; a report that takes the count over half puts the newest
+blacklisted channels back in use (as a probe would), and reported channels
+are always skipped. Losses on more than half the channels are not a
+narrowband interferer that another channel avoids but a broken link, a
+wideband or follower jammer, or congestion, and skipping channels then only
+makes frames wait for the few left (Bluetooth's AFH likewise keeps at least
+N_min = 20 of its 79 channels in use). Without
 the cap, in ``examples/failure.json`` (the link from the ground station to
 drone 17 fails at 7 s) the station blacklisted all six channels to 17 within
 100 ms and probed them every 200 ms from then on: seeds 1–4 had
-74 hops over 1 ms, 15 with the cap; under the follower jammer of
+74 hops over 1 ms, 15 with the cap (16 with window frames at full power,
+:mod:`protocol.netsim.mac`); under the follower jammer of
 ``examples/jammer.json`` drone 18 was left one channel of six to 17 and
-waited for it (seed 4: worst hop 4.92 ms, 2.89 with the cap).
+waited for it (seed 4: worst hop 4.92 ms, 2.89 with the cap, 2.73 with
+full-power window frames too).
 
 A receiver also tells its neighbours which channels are jammed where it
 is: it measures each channel's interference-plus-noise floor (energy
@@ -113,7 +119,7 @@ class Blacklist:
                  probe_us: float = 200_000.0):
         self.channels = channels
         self.alpha, self.threshold, self.min_samples, self.probe_us = alpha, threshold, min_samples, probe_us
-        self.max_out = channels // 2  # channels out of use for one neighbour at most, reported jammed included
+        self.max_out = channels // 2  # losses take no channel out beyond this many (reported jammed included)
         self._rate: dict = {}  # (nb, ch) -> [ewma, samples, blacklisted_since or None]
         self.advertised: dict = {}  # nb -> frozenset of channels it reported jammed
 
@@ -139,20 +145,35 @@ class Blacklist:
         return any(self._passes(nb, ch, now) for ch in range(self.channels))
 
     def record(self, nb: int, ch: int, ok: bool, now: float) -> bool:
-        """Record one attempt; True if it newly blacklists the channel."""
+        """Record one attempt; True if it newly blacklists the channel (only a loss does: a channel
+        kept in use with a low rate, for want of room, is not taken out by a success)."""
         st = self._rate.setdefault((nb, ch), [1.0, 0, None])
         st[0] += self.alpha * ((1.0 if ok else 0.0) - st[0])
         st[1] += 1
-        if (st[2] is None and st[1] >= self.min_samples and st[0] < self.threshold
-                and self.out_of_use(nb, now) < self.max_out):
+        if (not ok and st[2] is None and st[1] >= self.min_samples and st[0] < self.threshold
+                and (ch in self.advertised.get(nb, ()) or self.out_of_use(nb) < self.max_out)):
             st[2] = now
             return True
         return False
 
-    def out_of_use(self, nb: int, now: float) -> int:
-        """How many channels :meth:`usable` refuses for ``nb`` at ``now`` (reported jammed, or
-        blacklisted with no probe due)."""
-        return sum(not self._passes(nb, ch, now) for ch in range(self.channels))
+    def out_of_use(self, nb: int) -> int:
+        """How many channels count as out of use for ``nb`` against the half: reported jammed, or
+        blacklisted (its probe due or not: a due probe not yet made has not shown the channel good)."""
+        bad = self.advertised.get(nb, ())
+        return sum(ch in bad or (st := self._rate.get((nb, ch))) is not None and st[2] is not None
+                   for ch in range(self.channels))
+
+    def set_advertised(self, nb: int, bad: frozenset) -> None:
+        """Neighbour ``nb`` reported channels ``bad`` jammed where it is. Blacklisted channels beyond
+        ``max(max_out, len(bad))`` out of use go back in use, the newest first, as a probe would."""
+        self.advertised[nb] = bad
+        over = self.out_of_use(nb) - max(self.max_out, len(bad))
+        if over > 0:
+            newest = sorted(((st[2], ch) for ch in range(self.channels) if ch not in bad
+                             and (st := self._rate.get((nb, ch))) is not None and st[2] is not None), reverse=True)
+            for _, ch in newest[:over]:
+                st = self._rate[(nb, ch)]
+                st[0], st[1], st[2] = self.threshold, self.min_samples - 1, None
 
     def blacklisted(self, now: float) -> list:
         """[(neighbour, channel)] currently skipped."""

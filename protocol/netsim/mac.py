@@ -558,7 +558,7 @@ class Mac:
         free = [(q[0].t_enq, d) for d, q in self.queues.items() if q and d not in held[1]]
         if not free:
             return None
-        dst = min(free)[1]  # every channel blacklisted: use the oldest frame anyway
+        dst = min(free)[1]  # no usable channel (reported jammed, or blacklisted): use the oldest frame anyway
         return fallback, "u", dst, self.tx_channel(dst, fallback, self.queues[dst][0].shift)
 
     def _priority(self, dst: int, d: int) -> bool:

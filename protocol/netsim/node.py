@@ -613,7 +613,7 @@ class SimNode:
             bad = opts.get(H.BAD_CHANNELS)
             src_i = self.w.index.get(src)
             if src_i is not None:
-                self.mac.blacklist.advertised[src_i] = H.parse_bad(bad) if bad else frozenset()
+                self.mac.blacklist.set_advertised(src_i, H.parse_bad(bad) if bad else frozenset())
             if self.routing.version != before:
                 self.routing_changed()
             nb = self.routing.nbs.get(src)
