@@ -156,24 +156,25 @@ class Blacklist:
             return True
         return False
 
+    def _since(self, nb: int) -> dict:
+        """{channel: time it was blacklisted} of ``nb``'s blacklisted channels, probe due or not."""
+        return {ch: st[2] for ch in range(self.channels)
+                if (st := self._rate.get((nb, ch))) is not None and st[2] is not None}
+
     def out_of_use(self, nb: int) -> int:
         """How many channels count as out of use for ``nb`` against the half: reported jammed, or
         blacklisted (its probe due or not: a due probe not yet made has not shown the channel good)."""
-        bad = self.advertised.get(nb, ())
-        return sum(ch in bad or (st := self._rate.get((nb, ch))) is not None and st[2] is not None
-                   for ch in range(self.channels))
+        return len(self.advertised.get(nb, frozenset()).union(self._since(nb)))
 
     def set_advertised(self, nb: int, bad: frozenset) -> None:
         """Neighbour ``nb`` reported channels ``bad`` jammed where it is. Blacklisted channels beyond
         ``max(max_out, len(bad))`` out of use go back in use, the newest first, as a probe would."""
         self.advertised[nb] = bad
-        over = self.out_of_use(nb) - max(self.max_out, len(bad))
-        if over > 0:
-            newest = sorted(((st[2], ch) for ch in range(self.channels) if ch not in bad
-                             and (st := self._rate.get((nb, ch))) is not None and st[2] is not None), reverse=True)
-            for _, ch in newest[:over]:
-                st = self._rate[(nb, ch)]
-                st[0], st[1], st[2] = self.threshold, self.min_samples - 1, None
+        since = self._since(nb)
+        over = len(bad.union(since)) - max(self.max_out, len(bad))
+        for _, ch in sorted(((t, ch) for ch, t in since.items() if ch not in bad), reverse=True)[:max(0, over)]:
+            st = self._rate[(nb, ch)]
+            st[0], st[1], st[2] = self.threshold, self.min_samples - 1, None
 
     def blacklisted(self, now: float) -> list:
         """[(neighbour, channel)] currently skipped."""

@@ -644,8 +644,6 @@ class Mac:
             if kind == "b":
                 yield from self._send_broadcast(c, ch)
             else:
-                if self.queues[dst][0].in_window(slot_start):
-                    self.stats["reserved"] += 1  # sent in its window
                 yield from self._send_unicast(c, dst, ch)
 
     def _pop_broadcast(self) -> _Item:
@@ -692,8 +690,11 @@ class Mac:
         q = self.queues[dst]
         item = q[0]
         now = env.now
-        # a frame in its reserved window goes at full power (see the module docstring)
-        power = self.max_power if item.in_window(int(now // tm.slot) * tm.slot) else item.power
+        # the transmission starts within its slot (position < positions): the slot is the one now is in
+        reserved = item.in_window(int(now // tm.slot) * tm.slot)
+        if reserved:
+            self.stats["reserved"] += 1  # sent in its window
+        power = self.max_power if reserved else item.power  # at full power (see the module docstring)
         if item.first_tx is None:
             item.first_tx = now
         item.attempts += 1
