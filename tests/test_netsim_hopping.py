@@ -67,6 +67,17 @@ def test_channels_a_neighbour_reported_jammed_count_towards_the_half_and_are_alw
     assert not _lose(bl, 9, 5, 30)[-1] and not _lose(bl, 9, 2, 30)[-1]
 
 
+def test_a_report_of_channels_the_plan_does_not_have_takes_no_room():
+    # attack: a HELLO (an insider's, or forged in a neighbour's name) reporting channels 6..15 of a
+    # 6-channel plan counted 10 channels against the half, and losses could then take none out
+    bl = Blacklist(6)
+    bl.set_advertised(9, frozenset(range(6, 16)))
+    assert bl.advertised[9] == frozenset() and bl.out_of_use(9) == 0
+    for ch in range(6):
+        _lose(bl, 9, ch, 30)
+    assert [ch for ch in range(6) if not bl.usable(9, ch, 1.0)] == [0, 1, 2]
+
+
 def test_a_report_that_takes_the_count_over_half_puts_the_newest_blacklisted_channels_back():
     # found by a review: losses took 0, 1, 2 out, then a report of 3 left two channels of six
     bl = Blacklist(6)

@@ -168,7 +168,9 @@ class Blacklist:
 
     def set_advertised(self, nb: int, bad: frozenset) -> None:
         """Neighbour ``nb`` reported channels ``bad`` jammed where it is. Blacklisted channels beyond
-        ``max(max_out, len(bad))`` out of use go back in use, the newest first, as a probe would."""
+        ``max(max_out, len(bad))`` out of use go back in use, the newest first, as a probe would.
+        Bits of channels the plan does not have are dropped: they would count against the half."""
+        bad = frozenset(ch for ch in bad if 0 <= ch < self.channels)
         self.advertised[nb] = bad
         since = self._since(nb)
         over = len(bad.union(since)) - max(self.max_out, len(bad))
