@@ -154,17 +154,19 @@ class Reservations:
     def _changed(self) -> None:
         self._cache.clear()
 
+    def _covers(self, windows, slot_start: float) -> bool:
+        """Is the slot starting at ``slot_start`` (µs) in the span of any of ``windows`` ((psi, period), ...)?"""
+        T = self.T
+        return any((slot_start - psi) % p < T for psi, p in windows)
+
     def held_by_others(self, rx: int, slot_start: float) -> bool:
         """Is the slot starting at ``slot_start`` in the window of a neighbour too weak here for
         carrier sense, conflicting with sending to ``rx``?"""
-        T = self.T
-        return any((slot_start - psi) % p < T for psi, p in self._heard_blocking(rx, True))
+        return self._covers(self._heard_blocking(rx, True), slot_start)
 
     def occupied(self, rx: int, slot_start: float) -> bool:
         """Is the slot starting at ``slot_start`` (µs) in a window that conflicts with sending to ``rx``?"""
-        T = self.T
-        return (any((slot_start - w.psi) % w.period < T for w in self.own.values())
-                or any((slot_start - psi) % p < T for psi, p in self._heard_blocking(rx, False)))
+        return self._covers(self._blocking(rx), slot_start)
 
     # ------------------------------------------------------------ taking windows
     def _pick(self, key, rx: int, earliest: float, period: int, now: float) -> Window | None:
