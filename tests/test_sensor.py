@@ -23,7 +23,9 @@ def test_cordic_worst_case_error_matches_theory(n):
     p = cordic.params(16, 16, n)
     lsb = 360 / 65536
     trunc = math.degrees(n * 2.0**-p.guard / (0.5 * 32767))
-    assert theory * 0.9 <= np.max(np.abs(err)) <= theory + lsb / 2 + trunc
+    worst, bound = float(np.max(np.abs(err))), theory + lsb / 2 + trunc
+    print(f"CORDIC {n} iterations: worst error {worst:.4f} deg (theory {theory:.4f}, bound {bound:.4f})")
+    assert theory * 0.9 <= worst <= bound
     assert np.max(np.abs(mag - np.hypot(x, y))) <= 2.0
 
 
