@@ -6,12 +6,17 @@ line to stderr and exit non-zero — no usage block, no traceback.
 argument errors; :func:`guard` runs a ``main`` and turns the typed errors it
 lets out (the package's ``ValueError`` subclass, a file that cannot be read,
 input that is not valid UTF-8) into that one line.
+
+:func:`output_dir` is where a CLI with a ``--quick`` mode writes: a quick run
+never replaces the committed full results in ``docs/`` unless told to.
 """
 
 import argparse
 import sys
+from pathlib import Path
 
 EXIT_USAGE = 2
+QUICK_DIR = "build"  # gitignored: a quick (smoke) run's files go here by default
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,3 +38,17 @@ def guard(main, argv=None, *, errors=(ValueError,), prog: str | None = None) -> 
         reason = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{name}: error: {reason[:300]}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def output_dir(out: str | None, quick: bool, full: str = "docs") -> Path:
+    """The folder a CLI writes into: ``out`` when given, else ``full`` (the
+    committed results) for a full run and :data:`QUICK_DIR` (gitignored) for a
+    ``--quick`` one, so a smoke run never overwrites the committed full
+    results. Says so on stdout when it chose the quick folder."""
+    if out is not None:
+        return Path(out)
+    if not quick:
+        return Path(full)
+    print(f"--quick without --out: writing to {QUICK_DIR}/, not {full}/ (the committed full results); "
+          f"--out {full} replaces them")
+    return Path(QUICK_DIR)

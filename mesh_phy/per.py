@@ -24,13 +24,15 @@ imply the SNRs in :data:`REQUIRED_SNR_DB` (sensitivity + 91 dB): a receiver
 meets them with a margin of ``required − measured`` SNR at 10 % PER.
 
 CLI (writes ``<out>/per_<channel>[_<n>B].csv`` and ``.png``, prints the SNR
-at 10 % PER of each curve, the margins and the implementation losses)::
+at 10 % PER of each curve, the margins and the implementation losses;
+``<out>`` is ``docs`` by default, ``build`` with ``--quick`` so a smoke run
+never replaces the committed curves)::
 
     python -m mesh_phy.per --channel awgn --genie all --seed 1
     python -m mesh_phy.per --channel a2g2,a2g3 --rates 6,12,24
     python -m mesh_phy.per --channel tone,partial,ofdm --rates 6,12,24
     python -m mesh_phy.per --table --psdu-bytes 1000,100   # the package-data table
-    python -m mesh_phy.per --quick --rates 6               # seconds: a smoke run
+    python -m mesh_phy.per --quick --rates 6               # seconds: a smoke run, into build/
 
 The default PER table (AWGN, full synchronisation, CFO within ±100 kHz) is
 package data, ``mesh_phy/data/per_awgn.csv``: read it with :func:`load_table`
@@ -415,8 +417,9 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
     runner.add_backend_arguments(ap)
     ap.add_argument("--quick", action="store_true", help="coarse grid, 10 errors / 60 packets: seconds")
-    ap.add_argument("--out", default="docs", help="folder for the CSV and PNG files")
-    ap.add_argument("--table", action="store_true", help=f"AWGN full sync: also write mesh_phy/data/{TABLE}")
+    ap.add_argument("--out", default=None, help="folder for the CSV and PNG files (default docs; build with --quick)")
+    ap.add_argument("--table", action="store_true", help=f"AWGN full sync: also write mesh_phy/data/{TABLE}"
+                    " (not with --quick)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--replot", action="store_true", help="no simulation: redraw the PNGs and summaries from the CSVs")
     a = ap.parse_args(argv)
@@ -440,7 +443,9 @@ def main(argv=None) -> int:
         raise PhyError("--tag takes at most 40 letters, digits, '_' or '-'")
     if a.table and "awgn" not in channels:
         raise PhyError("--table needs --channel awgn (the table is AWGN, full synchronisation)")
-    out = Path(a.out)
+    if a.table and a.quick and not a.replot:
+        raise PhyError(f"--table with --quick would replace the committed mesh_phy/data/{TABLE} with a smoke run")
+    out = cli.output_dir(a.out, a.quick)
     out.mkdir(parents=True, exist_ok=True)
     print(f"seed {seed}; {errors} errors / {max_packets} packets a point; floor {floor}")
     table_out = []

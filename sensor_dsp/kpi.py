@@ -30,7 +30,8 @@ gain steps of 1-5 % starting at and near a channel's zero crossing at
 1,000-30,000 rpm, with the best SNR the radial residual allows
 (:func:`radial_snr_bound`); and the standard set below 50,000 rpm.
 
-``--quick`` runs a subset in seconds (the tests use it).
+``--quick`` runs a subset in seconds (the tests use it); without ``--out`` it
+writes ``build/kpi.md`` (and ``.png``), never the committed ``docs/`` report.
 """
 
 import math
@@ -42,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 import argcheck
-from argcheck.cli import Parser, guard
+from argcheck.cli import Parser, guard, output_dir
 from sensor_dsp import chain, faults, signals
 from sensor_dsp import diagnostics as dg
 from sensor_dsp.errors import SensorError
@@ -713,11 +714,11 @@ def _plot(path: Path, rows):
 
 def _main(argv) -> int:
     ap = Parser(prog="python -m sensor_dsp.kpi", description="angle-error and fault-detection KPI sweep")
-    ap.add_argument("--out", default="docs", help="folder for kpi.md and kpi.png")
+    ap.add_argument("--out", default=None, help="folder for kpi.md and kpi.png (default docs; build with --quick)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a subset that runs in seconds (kpi.md says so)")
     a = ap.parse_args(argv)
-    _report(Path(a.out), a.quick, not a.no_plot)
+    _report(output_dir(a.out, a.quick), a.quick, not a.no_plot)
     return 0
 
 

@@ -1,6 +1,7 @@
 """The shared argument checks: strict types, the caller's error class, the argument's name in the message."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import argcheck
+from argcheck import cli
 
 
 class Err(ValueError):
@@ -101,3 +103,14 @@ def test_every_check_raises_only_the_given_error(i):
                   lambda: argcheck.byteslike(v, "a", Err), lambda: argcheck.text(v, "a", Err),
                   lambda: argcheck.array(v, "a", Err, kind="i"), lambda: argcheck.array(v, "a", Err, kind="c")):
         assert_typed(check, Err)
+
+
+def test_output_dir_keeps_quick_runs_out_of_docs(capsys):
+    """Full runs write docs/ (the committed results), quick ones build/ (gitignored), an explicit --out wins."""
+    assert cli.output_dir(None, False) == Path("docs") and capsys.readouterr().out == ""
+    assert cli.output_dir(None, True) == Path(cli.QUICK_DIR) == Path("build")
+    assert "writing to build/, not docs/" in capsys.readouterr().out
+    assert cli.output_dir("docs", True) == Path("docs") and cli.output_dir("x/y", False) == Path("x/y")
+    assert cli.output_dir(None, False, full="out") == Path("out")
+    assert capsys.readouterr().out == ""
+    assert "build/" in Path(__file__).resolve().parent.parent.joinpath(".gitignore").read_text().split()

@@ -4,6 +4,7 @@ modes, every channel, the CLI, and the committed PER table."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,6 +110,24 @@ def test_cli_quick_run_writes_csv_and_png_and_is_reproducible(tmp_path, capsys):
     lines = a.splitlines()
     assert lines[0].split(",") == per.COLUMNS and len(lines) >= 3
     assert "seed 3" in capsys.readouterr().out
+
+
+def test_cli_quick_run_without_out_writes_build_not_docs(tmp_path, monkeypatch, capsys):
+    """A smoke run leaves the committed full curves in docs/ alone: it writes build/ and says so."""
+    monkeypatch.chdir(tmp_path)
+    assert per.main(["--quick", "--rates", "6", "--psdu-bytes", "100", "--seed", "3", "--quiet"]) == 0
+    assert (tmp_path / "build" / "per_awgn_100B.csv").exists() and (tmp_path / "build" / "per_awgn_100B.png").exists()
+    assert not (tmp_path / "docs").exists()
+    out = capsys.readouterr().out
+    assert "writing to build/" in out and f"wrote {Path('build') / 'per_awgn_100B'}.csv" in out
+
+
+def test_cli_quick_table_is_refused(tmp_path, monkeypatch):
+    """--table --quick would replace the committed package-data table with a smoke run's curve."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PhyError, match="--table with --quick"):
+        per.main(["--quick", "--table", "--quiet"])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ber_cli_gives_the_same_curve_on_every_backend(tmp_path):

@@ -17,6 +17,7 @@ the budget. Fault-free operation across the KPI's conditions flags under
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,9 +217,12 @@ def test_bad_sample_rate(fs):
         chain.AngleChain(fs)
 
 
-def test_kpi_quick_writes_the_fault_table(tmp_path, capsys):
-    assert kpi.main(["--quick", "--no-plot", "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "kpi.md").read_text()
+def test_kpi_quick_writes_the_fault_table(tmp_path, monkeypatch, capsys):
+    """A quick run without --out writes build/kpi.md, never the committed docs/ report."""
+    monkeypatch.chdir(tmp_path)
+    assert kpi.main(["--quick", "--no-plot"]) == 0
+    assert not (tmp_path / "docs").exists()
+    text = (tmp_path / "build" / "kpi.md").read_text()
     assert "## Fault detection" in text and "latency, harmful cases" in text
     fault_lines = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith(("| pass |", "| FAIL |"))
                    and "static angles" not in ln]
@@ -227,7 +231,8 @@ def test_kpi_quick_writes_the_fault_table(tmp_path, capsys):
     assert all(ln.endswith("| pass |") for ln in table)
     assert "0 with an unflagged error beyond" in text
     assert "0 of" in text and "flagged invalid (0.0000 %" in text
-    assert "## Fault detection" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "## Fault detection" in out and "writing to build/" in out and f"wrote {Path('build') / 'kpi.md'}" in out
 
 
 @pytest.mark.parametrize("args,reason", [(["--speed", "1"], "unrecognized arguments"),
