@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -225,6 +226,26 @@ def test_cli_runs_with_json_and_plots(tmp_path, capsys):
     assert r["seed"] == 4 and {"delivery_ratio", "hop_latency_us", "current_ma"} <= set(r)
     assert (tmp_path / "fig_latency.png").stat().st_size > 1000
     assert (tmp_path / "fig_delivery.png").stat().st_size > 1000
+
+
+def test_cli_plots_default_to_build_not_the_working_directory(tmp_path, monkeypatch, capsys):
+    """--plot without a prefix writes build/netsim_<name>_*.png (gitignored), names them, and leaves the
+    working directory (the repo root when run from the README) clean."""
+    p = tmp_path / "scenarios" / "s.json"
+    p.parent.mkdir()
+    sc = copy.deepcopy(BASE)
+    sc["duration_s"] = 2.0
+    sc["failures"], sc["jammers"] = [], []
+    sc["traffic"][0]["stop_s"] = 1.9
+    p.write_text(json.dumps(sc))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli([str(p), "--quiet", "--plot"], capsys)
+    assert code == 0, err
+    figs = [tmp_path / "build" / f"netsim_s_{kind}.png" for kind in ("latency", "delivery")]
+    assert all(f.stat().st_size > 1000 for f in figs)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["build", "scenarios"]
+    assert [ln for ln in err.splitlines() if ln.startswith("wrote ")] == \
+        [f"wrote {Path('build') / f.name}" for f in figs]
 
 
 def test_module_entry_point_fails_in_one_line(tmp_path):

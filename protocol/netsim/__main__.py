@@ -3,9 +3,11 @@
 Runs the scenario with a progress bar on stderr and prints a summary (or,
 with ``--json``, the result dict as JSON on stdout). ``--plot PREFIX``
 writes ``PREFIX_latency.png`` (per-hop and end-to-end latency CDFs) and
-``PREFIX_delivery.png`` (delivery over time); PREFIX defaults to
-``netsim_<scenario name>``. A bad scenario or argument prints one line on
-stderr and exits with status 2.
+``PREFIX_delivery.png`` (delivery over time), making PREFIX's folder if
+needed, and names them on stderr; PREFIX defaults to
+``build/netsim_<scenario name>`` (gitignored: the committed figures in
+``docs/`` are drawn with an explicit ``--plot docs/netsim_<name>``). A bad
+scenario or argument prints one line on stderr and exits with status 2.
 """
 
 import json
@@ -16,6 +18,7 @@ from argcheck.cli import Parser, guard
 from protocol.netsim.scenario import ScenarioError
 
 PROG = "python -m protocol.netsim"
+PLOT_DIR = Path("build")  # the default --plot folder, relative to the working directory
 
 
 def _object(pairs: list) -> dict:
@@ -80,7 +83,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="seed (overrides the scenario's)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--plot", nargs="?", const="", default=None, metavar="PREFIX",
-                    help="write PREFIX_latency.png and PREFIX_delivery.png")
+                    help="write PREFIX_latency.png and PREFIX_delivery.png "
+                         "(default PREFIX: build/netsim_<scenario name>)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     if args.seed is not None and args.seed < 0:
@@ -104,7 +108,8 @@ def main(argv=None) -> int:
         bar.close()
     if args.plot is not None:
         from protocol.netsim.plot import plots
-        prefix = args.plot or f"netsim_{Path(args.scenario).stem}"
+        prefix = args.plot or str(PLOT_DIR / f"netsim_{Path(args.scenario).stem}")
+        Path(prefix).parent.mkdir(parents=True, exist_ok=True)
         for p in plots(result, world.samples, prefix, title=Path(args.scenario).stem):
             print(f"wrote {p}", file=sys.stderr)
     print(json.dumps(result, indent=1) if args.json else summary(result))
