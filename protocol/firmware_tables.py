@@ -13,6 +13,7 @@ from pathlib import Path
 
 from construct import FormatField
 
+from argcheck.cli import Parser, guard
 from protocol import frames as F
 from protocol.errors import FrameError
 
@@ -107,10 +108,26 @@ def write(path: Path = FIRMWARE_CODEC) -> bool:
     return new != text
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--check"]:
-        raise SystemExit(0 if current() else f"{FIRMWARE_CODEC} code tables are stale: "
-                                               "run python -m protocol.firmware_tables")
-    if sys.argv[1:]:
-        raise SystemExit("usage: python -m protocol.firmware_tables [--check]")
+PROG = "python -m protocol.firmware_tables"
+
+
+def _main(argv) -> int:
+    ap = Parser(prog=PROG, description="Rewrite the MicroPython codec's code tables from protocol/frames.py.")
+    ap.add_argument("--check", action="store_true", help="change nothing; exit 1 when the committed copy is stale")
+    a = ap.parse_args(argv)
+    if a.check:
+        if current():
+            return 0
+        print(f"{FIRMWARE_CODEC} code tables are stale: run {PROG}", file=sys.stderr)
+        return 1
     print("rewrote" if write() else "unchanged", FIRMWARE_CODEC)
+    return 0
+
+
+def main(argv=None) -> int:
+    """The command line: a bad argument is one line on stderr and exit status 2."""
+    return guard(_main, sys.argv[1:] if argv is None else argv, errors=(FrameError,), prog=PROG)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,13 +12,13 @@ A mutant is *killed* when at least one test fails and none passes
 one line per mutant and the kill rate; exit status 1 when one survived.
 """
 
-import argparse
 import contextlib
 import shutil
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from argcheck.cli import Parser
 from rtl_verif import blocks, runner
 from rtl_verif.blocks import BLOCKS
 
@@ -141,7 +141,7 @@ def clean(m: Mutation) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl_verif.mutations", description=__doc__.splitlines()[0])
+    ap = Parser(prog="python -m rtl_verif.mutations", description=__doc__.splitlines()[0])
     ap.add_argument("--sim", default="icarus", choices=runner.SIMULATORS)
     ap.add_argument("--block", action="append", help="only these blocks (repeatable)")
     ap.add_argument("--frames", type=int, default=12, help="TB_FRAMES for the mutants' random tests")

@@ -15,6 +15,13 @@ CASES = [
     ("rtl_verif", ["--bogus"], "unrecognized arguments"),
     ("benchmarks", ["nosuch"], "no bench section matches 'nosuch'"),
     ("benchmarks", ["--bogus"], "unrecognized arguments"),
+    ("protocol.firmware_tables", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("protocol.firmware_tables", ["--check", "x"], "unrecognized arguments: x"),
+    ("rtl_verif.soc.docs", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("rtl_verif.soc.docs", ["--check", "--write"], "not allowed with argument --check"),
+    ("rtl_verif.soc.firmware", ["--variant", "nope"], "invalid choice: 'nope'"),
+    ("rtl_verif.soc.toolchain", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("rtl_verif.mutations", ["--sim", "modelsim"], "invalid choice: 'modelsim'"),
 ]
 
 

@@ -24,12 +24,12 @@ naming the command, when one of them is missing.
 ``--check`` exits 1 when a generated part from committed sources is stale.
 """
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
 
+from argcheck.cli import Parser
 from rtl_verif.soc import memory_map, runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,7 +283,7 @@ def _generated() -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl_verif.soc.docs", description=__doc__.splitlines()[0])
+    ap = Parser(prog="python -m rtl_verif.soc.docs", description=__doc__.splitlines()[0])
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--check", action="store_true",
                    help="exit 1 if a part generated from committed sources is stale (memory map, soc.sv, runs)")

@@ -18,7 +18,6 @@ Variants build the same sources with extra defines; ``broken_*`` variants
 are deliberately wrong drivers that the tests must catch.
 """
 
-import argparse
 import hashlib
 import json
 import subprocess
@@ -26,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from argcheck.cli import Parser
 from rtl_verif.soc import golden_sensor, memory_map, toolchain
 from sensor_dsp import cordic
 
@@ -189,7 +189,7 @@ def size_table(images: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl_verif.soc.firmware", description=__doc__.splitlines()[0])
+    ap = Parser(prog="python -m rtl_verif.soc.firmware", description=__doc__.splitlines()[0])
     ap.add_argument("--variant", default="default", choices=sorted(VARIANTS))
     ap.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     a = ap.parse_args(argv)

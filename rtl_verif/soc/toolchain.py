@@ -8,13 +8,14 @@ it runs that command itself when it is root (``make setup`` does this), and
 otherwise prints it and exits 1.
 """
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
+
+from argcheck.cli import Parser
 
 PREFIX = "riscv64-unknown-elf-"
 PACKAGES = ("gcc-riscv64-unknown-elf", "picolibc-riscv64-unknown-elf")
@@ -57,7 +58,7 @@ def install() -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl_verif.soc.toolchain", description=__doc__.splitlines()[0])
+    ap = Parser(prog="python -m rtl_verif.soc.toolchain", description=__doc__.splitlines()[0])
     ap.add_argument("--install", action="store_true", help="install the packages when missing (needs root)")
     a = ap.parse_args(argv)
     try:
