@@ -203,9 +203,8 @@ module preamble_detect #(
     wire          cond = pge && (lhs > rhs);
 
     logic [RW-1:0] run;
-    logic [HW-1:0] hold;
+    logic [HW-1:0] hold_p;                          // hold-off samples left (0: free to fire)
     wire  [RW-1:0] run_p  = first1 ? '0 : run;
-    wire  [HW-1:0] hold_p = first1 ? '0 : hold;
     wire           fire   = cond && (run_p == RW'(M - 1)) && (hold_p == '0);
 
     logic                 ev_v, ev_det, ev_last;
@@ -216,7 +215,6 @@ module preamble_detect #(
     always @(posedge clk) begin
         if (rst) begin
             run <= '0;
-            hold <= '0;
             ev_v <= 1'b0;
             ev_det <= 1'b0;
             ev_last <= 1'b0;
@@ -226,7 +224,6 @@ module preamble_detect #(
         end else if (ce) begin
             if (v1) begin
                 run  <= !cond ? '0 : (run_p == RW'(M) ? run_p : run_p + 1'b1);
-                hold <= fire ? HW'(HOLD) : (hold_p != '0 ? hold_p - 1'b1 : '0);
             end
             ev_v    <= v1 && (fire || last1);
             ev_det  <= fire;
@@ -235,6 +232,20 @@ module preamble_detect #(
             ev_y    <= ct_im;
             ev_idx  <= idx1;
         end
+    end
+
+    // The hold-off counter exists only with a hold-off (HOLD > 0): with HOLD = 0 it
+    // would be loaded with 0 on every detection and never leave 0, its count-down
+    // branch unreachable (a coverage point no stimulus can hit), as g_pmin above.
+    if (HOLD > 0) begin : g_hold
+        logic [HW-1:0] hold;
+        assign hold_p = first1 ? '0 : hold;
+        always @(posedge clk) begin
+            if (rst) hold <= '0;
+            else if (ce && v1) hold <= fire ? HW'(HOLD) : (hold_p != '0 ? hold_p - 1'b1 : '0);
+        end
+    end else begin : g_no_hold
+        assign hold_p = '0;
     end
 
     assign ce = !ev_v || c_ready;

@@ -12,7 +12,8 @@ output angle, detection on the closing beat, reset point) from the monitors.
   1- and 2-sample frames (closing beat only); a DC frame (the detector fires
   on any 16-periodic signal: it must, bit for bit); full-scale extremes; a
   burst decaying 4× every 16 samples (|C| > 2P: the normalised correlation
-  saturates); a frame cut right after its detection sample (detection and
+  saturates), turned by 1, -1, -j and j every 16 samples (each part to each
+  rail); a frame cut right after its detection sample (detection and
   closing beat in one); two packets in one frame (hold-off); for IDX_W ≤ 12 a
   frame longer than 2^IDX_W (the index wraps).
 * test_random_frames — noise only, one or two packets at random offset, SNR
@@ -155,8 +156,13 @@ class DetectStimulus(Stimulus):
         out.append(self.item(np.full(120, 900 - 700j)))                                  # DC fires
         sq = np.where((np.arange(160) // 8) % 2 == 0, -self.fs - 1, self.fs)             # period 16, extremes
         out.append(self.item(sq + 1j * sq[::-1]))
-        burst = packet()[:160] * self.fs * 0.9 * 0.25 ** (np.arange(160) / 16)
-        out.append(self.item(np.r_[np.zeros(20), burst]))                                # |C| > 2P: saturates
+        k = np.arange(160)
+        burst = packet()[:160] * self.fs * 0.9 * 0.25 ** (k / 16)
+        # |C| > 2P: the normalised correlation saturates, and on each rail once: turning the burst by 1, -1,
+        # -j, j every 16 samples makes C about 4P times 1, -1, j, -j (re to the top, re to the bottom
+        # (sat's v < CMIN), im to the top, im to the bottom)
+        for turn in (1, -1, -1j, 1j):
+            out.append(self.item(np.r_[np.zeros(20), burst * turn ** (k // 16)]))
         z = self.scene(nprng, snr_db=20, cfo_hz=50e3, level_db=-10, pre=60, length=400, post=0)
         frame, exp = self.item(z)
         if exp[1][0]:  # cut right after the first detection: detection and closing beat merge
