@@ -3,8 +3,11 @@ stderr and a non-zero exit status: no usage block, no traceback."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
 
 CASES = [
     ("rtl_verif", ["--sim", "modelsim"], "invalid choice"),
@@ -32,4 +35,22 @@ def test_bad_argument_is_one_line_and_nonzero(module, args, reason):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1, p.stderr
     assert reason in lines[0]
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
+TOOL_CASES = [
+    ("hop_failures.py", ["-3", "1", "1"], "n must be >= 1, got -3"),
+    ("hop_failures.py", ["5", "1"], "required: seed"),
+    ("hop_failures.py", ["5", "x", "1"], "invalid float value: 'x'"),
+    ("coverage_screenshot.py", ["--width", "wide"], "invalid int value: 'wide'"),
+]
+
+
+@pytest.mark.parametrize("tool,args,reason", TOOL_CASES, ids=[f"{t}-{' '.join(a)}" for t, a, _ in TOOL_CASES])
+def test_tools_bad_argument_is_one_line_and_nonzero(tool, args, reason):
+    p = subprocess.run([sys.executable, str(TOOLS / tool), *args], capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert reason in lines[0], lines[0]
     assert "Traceback" not in p.stderr and p.stdout == ""

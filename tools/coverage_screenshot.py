@@ -8,7 +8,6 @@ Chromium comes from Debian (``apt-get install -y chromium``); ``--width`` and
 table with the targets, then the first block's annotated source).
 """
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -16,13 +15,17 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from argcheck.cli import Parser  # noqa: E402
+
 PAGE = ROOT / "build" / "coverage" / "html" / "index.html"
 OUT = ROOT / "docs" / "coverage.png"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(prog="tools/coverage_screenshot.py", description=__doc__.splitlines()[0])
     ap.add_argument("--page", type=Path, default=PAGE)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--width", type=int, default=1100)

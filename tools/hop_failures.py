@@ -32,13 +32,13 @@ The README's analysis of the per-hop tail at 51 nodes comes from
 ``python tools/hop_failures.py 50 15 1`` and ``... 50 15 3``.
 """
 
-import argparse
 import collections
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from argcheck.cli import Parser, guard  # noqa: E402
 from protocol.netsim import swarms  # noqa: E402
 from protocol.netsim.medium import CCA_DBM  # noqa: E402
 from protocol.netsim.run import World  # noqa: E402
@@ -152,8 +152,8 @@ class Census:
         return [(lat, self.attempts.get(id(item), (None, []))[1]) for lat, item in slowest if lat > over_us]
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _main(argv=None) -> int:
+    ap = Parser(prog="tools/hop_failures.py", description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, help="drones")
     ap.add_argument("duration_s", type=float)
     ap.add_argument("seed", type=int)
@@ -172,6 +172,11 @@ def main(argv=None) -> int:
         for t, cause, src, dst, ch in attempts:
             print(f"    {t} us  {cause:26s} {src} -> {dst} on channel {ch}")
     return 0
+
+
+def main(argv=None) -> int:
+    """A bad argument or scenario (e.g. a negative drone count) prints one line and exits 2."""
+    return guard(_main, argv, prog="tools/hop_failures.py")
 
 
 if __name__ == "__main__":
