@@ -14,11 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from argcheck.cli import Parser, guard
+from argcheck.cli import QUICK_DIR, Parser, guard
 from protocol.netsim.scenario import ScenarioError
 
 PROG = "python -m protocol.netsim"
-PLOT_DIR = Path("build")  # the default --plot folder, relative to the working directory
+PLOT_DIR = Path(QUICK_DIR)  # the default --plot folder (gitignored), relative to the working directory
 
 
 def _object(pairs: list) -> dict:
