@@ -713,3 +713,22 @@ def test_rejoin_answers_are_rate_limited_and_leave_out_what_the_node_holds():
         for ack in n1.receive(f):
             a.open_ack(gs, ack)
     assert (n1.keys.network_epoch, n1.revoked, n1.link.network_tx) == before
+
+
+def test_a_beacons_timestamp_is_the_senders_clock_to_the_microsecond():
+    """Found when a changed trace sealed a HELLO at 3,301,022 µs of the simulation: the netsim clock
+    gives seconds (µs × 1e-6), and 3301022 × 1e-6 × 1e6 = 3301021.9999999995, which truncated to a
+    timestamp a microsecond early. The timestamp is the clock rounded to whole µs."""
+    from protocol.codec import decode
+    from protocol.frames import OPTION_CODES
+
+    clock = Clock()
+    a = fleet.FleetAuthority()
+    gs = a.enrol(GS, clock=clock)
+    beacon = {"type": "beacon", "version": 0, "seq": 1, "net": a.net, "dst": 0xFFFF, "src": GS, "ack_req": False,
+              "mesh": None, "options": None, "security": None, "body": {"capabilities": 0, "neighbours": []}}
+    for us in (3_301_022, 1, 999_999, 12_345_678, 0xFFFFFFFF):
+        clock.t = us * 1e-6
+        f = decode(gs.protect_broadcast(dict(beacon)))
+        ts = next(o["value"] for o in f["options"] if o["type"] == OPTION_CODES["timestamp_us"])
+        assert int.from_bytes(ts, "little") == us, us

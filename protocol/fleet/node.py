@@ -172,7 +172,7 @@ class Node:
         if self.link.network_tx is None:
             raise SecurityError("no network key: this node was not given one")
         self.keys.expire_network(self.clock())  # a pending key past its deadline is sent under from now
-        now = int(self.clock() * 1e6) & 0xFFFFFFFF
+        now = round(self.clock() * 1e6) & 0xFFFFFFFF  # round: clock() * 1e6 may fall a hair short of a whole µs
         opts = [o for o in options or () if o.get("type") != TIMESTAMP_OPTION]
         opts.append({"type": TIMESTAMP_OPTION, "value": now.to_bytes(4, "little")})
         return self.link.protect(dict(frame, options=opts))
@@ -195,7 +195,7 @@ class Node:
         ts = [o["value"] for o in frame["options"] or () if o["type"] == TIMESTAMP_OPTION]
         if len(ts) != 1 or len(ts[0]) != 4:
             raise SecurityError("a broadcast frame must carry one 4-byte timestamp option")
-        now = int(self.clock() * 1e6) & 0xFFFFFFFF
+        now = round(self.clock() * 1e6) & 0xFFFFFFFF  # round: clock() * 1e6 may fall a hair short of a whole µs
         age = ((now - int.from_bytes(ts[0], "little") + 2**31) & 0xFFFFFFFF) - 2**31
         if abs(age) > self.limits.beacon_window_s * 1e6:
             raise SecurityError(f"broadcast frame timestamp {age / 1e6:+.6f} s from this node's clock")
