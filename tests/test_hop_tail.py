@@ -1,0 +1,69 @@
+"""tools/hop_tail.py: its per-seed counts are those of the runs themselves
+(recomputed here from run_world, in one process, against the tool's process
+pool), its seed lists parse as written, and bad input is one line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.netsim.run import run_world
+from protocol.netsim.swarms import swarm
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
+sys.path.insert(0, str(TOOLS))
+import hop_tail  # noqa: E402
+
+
+def test_the_counts_are_the_runs_own(capsys):
+    assert hop_tail.main(["6", "3", "1-2", "--jobs", "2", "--over", "250"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    total_over = total_hops = 0
+    for seed, line in zip((1, 2), lines, strict=False):
+        r, w = run_world(swarm(6, duration_s=3.0, seed=seed), seed)
+        lat = [h[0] for h in w.metrics.hops]
+        over = sum(x > 250 for x in lat)
+        total_over, total_hops = total_over + over, total_hops + len(lat)
+        assert line.startswith(f"seed {seed}: {over} of {len(lat)} hops over 250 µs, worst {round(max(lat), 1)} µs, "
+                               f"{r['mac']['retx']} retransmissions"), line
+        assert len(lat) > 50
+    assert total_over > 0  # the limit is low enough that the count is not trivially 0
+    assert lines[2].startswith(f"total: {total_over} of {total_hops} hops over 250 µs in 2 seeds"), lines[2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 30)), min_size=1, max_size=6))
+def test_seed_lists_parse_as_written(ranges):
+    text = ",".join(f"{a}-{a + n}" if n else str(a) for a, n in ranges)
+    assert hop_tail.seeds_of(text) == [s for a, n in ranges for s in range(a, a + n + 1)]
+
+
+@pytest.mark.parametrize("text", ["", "x", "1-", "-3", "3-1", "1,,2", "1-2-3", "0-20000", f"{2**32}", "1.5"])
+def test_bad_seed_lists_are_refused(text):
+    with pytest.raises(ValueError, match="SEEDS"):
+        hop_tail.seeds_of(text)
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["4", "1", "x"], "SEEDS must be like 1-12 or 1,3,5, got 'x'"),
+    (["4", "0", "1"], "DURATION_S must be > 0 for a swarm"),
+    (["4", "1", "1", "--jobs", "0"], "--jobs must be >= 1"),
+    (["nofile", "1", "1"], "neither a drone count nor a scenario file"),
+    (["4", "1"], "required: seeds"),
+])
+def test_bad_input_is_one_line(args, reason):
+    p = subprocess.run([sys.executable, str(TOOLS / "hop_tail.py"), *args], capture_output=True, text=True, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and reason in lines[0], p.stderr
+    assert p.stdout == ""
+
+
+def test_a_bad_scenario_file_is_its_typed_error_in_one_line(tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text('{"nodes": 3}')
+    p = subprocess.run([sys.executable, str(TOOLS / "hop_tail.py"), str(f), "1", "1"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 2 and p.stderr.strip() == "tools/hop_tail.py: error: scenario.nodes must be a list, got int"
