@@ -161,6 +161,11 @@ class Node:
         body = {"session": 0, "message_no": MSG_REJOIN, "message": parent.to_bytes(2, "little") + held}
         return self.e2e.protect(self._frame(station, "handshake", body))
 
+    def _timestamp_us(self) -> int:
+        """The clock as a broadcast timestamp: whole µs, modulo 2**32 (rounded: clock() * 1e6 may fall a
+        hair short of a whole µs, e.g. 3301022e-6 * 1e6 = 3301021.9999999995)."""
+        return round(self.clock() * 1e6) & 0xFFFFFFFF
+
     def protect_broadcast(self, frame: dict) -> bytes:
         """``frame`` (to the broadcast address, unsecured form) with this
         node's timestamp option added, secured under the network key."""
@@ -172,7 +177,7 @@ class Node:
         if self.link.network_tx is None:
             raise SecurityError("no network key: this node was not given one")
         self.keys.expire_network(self.clock())  # a pending key past its deadline is sent under from now
-        now = round(self.clock() * 1e6) & 0xFFFFFFFF  # round: clock() * 1e6 may fall a hair short of a whole µs
+        now = self._timestamp_us()
         opts = [o for o in options or () if o.get("type") != TIMESTAMP_OPTION]
         opts.append({"type": TIMESTAMP_OPTION, "value": now.to_bytes(4, "little")})
         return self.link.protect(dict(frame, options=opts))
@@ -195,7 +200,7 @@ class Node:
         ts = [o["value"] for o in frame["options"] or () if o["type"] == TIMESTAMP_OPTION]
         if len(ts) != 1 or len(ts[0]) != 4:
             raise SecurityError("a broadcast frame must carry one 4-byte timestamp option")
-        now = round(self.clock() * 1e6) & 0xFFFFFFFF  # round: clock() * 1e6 may fall a hair short of a whole µs
+        now = self._timestamp_us()
         age = ((now - int.from_bytes(ts[0], "little") + 2**31) & 0xFFFFFFFF) - 2**31
         if abs(age) > self.limits.beacon_window_s * 1e6:
             raise SecurityError(f"broadcast frame timestamp {age / 1e6:+.6f} s from this node's clock")
