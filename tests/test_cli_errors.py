@@ -43,13 +43,18 @@ TOOL_CASES = [
     ("hop_failures.py", ["5", "1"], "required: seed"),
     ("hop_failures.py", ["5", "x", "1"], "invalid float value: 'x'"),
     ("coverage_screenshot.py", ["--width", "wide"], "invalid int value: 'wide'"),
+    ("hop_tail.py", ["4", "1", "x"], "SEEDS must be like 1-12 or 1,3,5, got 'x'"),
+    ("hop_tail.py", ["4", "0", "1"], "DURATION_S must be > 0 for a swarm"),
+    ("hop_tail.py", ["4", "1", "1", "--jobs", "0"], "--jobs must be >= 1"),
+    ("hop_tail.py", ["nofile", "1", "1"], "neither a drone count nor a scenario file"),
+    ("hop_tail.py", ["4", "1"], "required: seeds"),
 ]
 
 
 @pytest.mark.parametrize("tool,args,reason", TOOL_CASES, ids=[f"{t}-{' '.join(a)}" for t, a, _ in TOOL_CASES])
 def test_tools_bad_argument_is_one_line_and_nonzero(tool, args, reason):
     p = subprocess.run([sys.executable, str(TOOLS / tool), *args], capture_output=True, text=True, timeout=120)
-    assert p.returncode != 0
+    assert p.returncode == 2  # the usage status of argcheck.cli (Parser and guard)
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1, p.stderr
     assert reason in lines[0], lines[0]

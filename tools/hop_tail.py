@@ -12,7 +12,6 @@ figure: ``python tools/hop_tail.py 100 12 1-12 --jobs 2``. Runs seeds in
 (same trace hash as ``protocol.netsim.run``).
 """
 
-import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -21,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from argcheck.cli import Parser, guard  # noqa: E402
 from protocol.netsim import swarms  # noqa: E402
+from protocol.netsim.__main__ import load  # noqa: E402
 from protocol.netsim.run import run_world  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def scenario_of(what: str, duration_s: float, seed: int) -> dict:
     """The scenario to run for ``seed``: a swarm of ``what`` drones, or the file ``what``."""
     if what.isdigit():
         return swarms.swarm(int(what), duration_s=duration_s, seed=seed)
-    sc = json.loads(Path(what).read_text())
+    sc = load(what)
     if not isinstance(sc, dict):
         raise ValueError(f"{what}: a scenario is a JSON object")
     if duration_s > 0:

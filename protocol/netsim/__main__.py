@@ -31,7 +31,9 @@ def _object(pairs: list) -> dict:
     return out
 
 
-def _load(path: str) -> dict:
+def load(path: str) -> dict:
+    """The JSON scenario file at ``path``: a ScenarioError names the file and why it is not one
+    (unreadable, not UTF-8, not JSON, a key twice in one object, too deep, a number too long)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     if args.seed is not None and args.seed < 0:
         raise ScenarioError(f"--seed must be >= 0, got {args.seed}")
-    scenario = _load(args.scenario)
+    scenario = load(args.scenario)
     from protocol.netsim.run import World
     from protocol.netsim.scenario import validate
     sc = validate(scenario, args.seed)
