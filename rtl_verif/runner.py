@@ -72,6 +72,14 @@ _QUIET_ENV = {
     # DeprecationWarnings per run that the user cannot act on.
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
+# cocotb installs pytest's assertion rewriting for every module the simulator
+# imports ("*.py"): scipy, numba and the golden models were parsed and
+# rewritten from source at each simulator start (no .pyc is kept under
+# PYTHONDONTWRITEBYTECODE). That was 9 of the 11 s of a one-test SoC run.
+# Only the project's testbench code (rtl_verif/tb, rtl_verif/soc) gets the
+# detailed assertion messages; a COCOTB_REWRITE_ASSERTION_FILES the user set
+# is kept.
+REWRITE_ASSERTIONS = "rtl_verif/*.py"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TEST_DONE = re.compile(r"\b([\w./=-]+) (passed|failed|skipped|errored)\b")  # cocotb.parametrize: name/k=v
 
@@ -453,6 +461,7 @@ def run(block_name: str, sim: str, params: dict | None = None, *, seed=None,
     for d in (RESULTS, LOGS):
         d.mkdir(parents=True, exist_ok=True)
     env = dict(_QUIET_ENV)
+    env["COCOTB_REWRITE_ASSERTION_FILES"] = os.environ.get("COCOTB_REWRITE_ASSERTION_FILES", REWRITE_ASSERTIONS)
     env.update(SIM_TB_ENV.get((block_name, sim), {}))
     frames = os.environ.get("TB_FRAMES", "")
     if frames:

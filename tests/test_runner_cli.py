@@ -168,3 +168,33 @@ def test_verilator_builds_compile_through_ccache_unless_told_not_to(monkeypatch,
         assert os.environ["CCACHE_BASEDIR"] == str(runner.ROOT)
     else:
         assert got == expect
+
+
+def test_assertions_are_rewritten_in_the_testbenches_only():
+    """cocotb rewrites assertions (pytest's hook) in the modules matching
+    COCOTB_REWRITE_ASSERTION_FILES; its default "*.py" re-parsed scipy and
+    numba at every simulator start. The runner's pattern must still cover
+    every block's testbench and its helpers, and nothing outside rtl_verif."""
+    import importlib.util
+
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+    from _pytest.config import Config
+
+    from rtl_verif import runner
+    from rtl_verif.blocks import BLOCKS
+
+    hook = AssertionRewritingHook(Config.fromdictargs(
+        {}, ["--capture=no", "-o", f"python_files={runner.REWRITE_ASSERTIONS}"]))
+
+    class State:
+        @staticmethod
+        def trace(*_):
+            pass
+
+    def rewritten(module: str) -> bool:
+        return hook._should_rewrite(module, importlib.util.find_spec(module).origin, State)
+
+    testbenches = {b.test_module for b in BLOCKS.values()} | {"rtl_verif.tb.axis_tb", "rtl_verif.tb.axil_bus"}
+    assert len(testbenches) > 10 and all(rewritten(m) for m in testbenches), testbenches
+    for outside in ("sensor_dsp.chain", "mesh_phy.coding.viterbi", "scipy.signal", "cocotb.triggers"):
+        assert not rewritten(outside), outside
