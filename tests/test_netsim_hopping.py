@@ -134,3 +134,18 @@ def test_no_sequence_of_attempts_probes_and_reports_takes_more_than_half_by_loss
             assert sum(not bl._passes(n, c, now) for c in range(channels)) <= limit
             if bl.out_of_use(n) == bl.max_out > 0:
                 event("half reached")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.frozensets(st.integers(-2, 9), max_size=6)), max_size=30))
+def test_reported_is_the_union_of_every_neighbours_last_report(reports):
+    """Blacklist.reported() (cached for the broadcast scheduler) equals the
+    union of each neighbour's last report, clipped to the plan's channels,
+    after any sequence of reports, the same, changed or emptied ones."""
+    bl = Blacklist(6)
+    last = {}
+    for nb, bad in reports:
+        bl.set_advertised(nb, bad)
+        last[nb] = {ch for ch in bad if 0 <= ch < 6}
+        assert bl.reported() == frozenset().union(*last.values())
+    assert bl.reported() == frozenset().union(*last.values())

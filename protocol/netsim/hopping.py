@@ -121,7 +121,8 @@ class Blacklist:
         self.alpha, self.threshold, self.min_samples, self.probe_us = alpha, threshold, min_samples, probe_us
         self.max_out = channels // 2  # losses take no channel out beyond this many (reported jammed included)
         self._rate: dict = {}  # (nb, ch) -> [ewma, samples, blacklisted_since or None]
-        self.advertised: dict = {}  # nb -> frozenset of channels it reported jammed
+        self.advertised: dict = {}  # nb -> frozenset of channels it reported jammed (set_advertised only)
+        self._reported: frozenset | None = frozenset()  # union of advertised, None when to be recomputed
 
     def _passes(self, nb: int, ch: int, now: float) -> bool:
         """Is ``ch`` usable for ``nb`` at ``now``: not reported jammed, and not
@@ -171,12 +172,21 @@ class Blacklist:
         ``max(max_out, len(bad))`` out of use go back in use, the newest first, as a probe would.
         Bits of channels the plan does not have are dropped: they would count against the half."""
         bad = frozenset(ch for ch in bad if 0 <= ch < self.channels)
+        if self.advertised.get(nb) != bad:
+            self._reported = None
         self.advertised[nb] = bad
         since = self._since(nb)
         over = len(bad.union(since)) - max(self.max_out, len(bad))
         for _, ch in sorted(((t, ch) for ch, t in since.items() if ch not in bad), reverse=True)[:max(0, over)]:
             st = self._rate[(nb, ch)]
             st[0], st[1], st[2] = self.threshold, self.min_samples - 1, None
+
+    def reported(self) -> frozenset:
+        """The channels any neighbour reported jammed (the union of :attr:`advertised`),
+        recomputed only after a report changed: the broadcast scheduler asks at every slot."""
+        if self._reported is None:
+            self._reported = frozenset().union(*self.advertised.values())
+        return self._reported
 
     def blacklisted(self, now: float) -> list:
         """[(neighbour, channel)] currently skipped."""

@@ -538,7 +538,7 @@ class Mac:
             span = 0  # no channel usable for any waiting frame: no slot would do, straight to the fallback
             base = max(n, rest)
             fallback = base + 1 if self.plan.is_control(base) else base
-        bad = frozenset().union(*self.blacklist.advertised.values()) if bqueue else frozenset()
+        bad = self.blacklist.reported() if bqueue else frozenset()
         for k in range(span):
             m = n + k
             if self.plan.is_control(m):
