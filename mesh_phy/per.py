@@ -40,7 +40,6 @@ and :func:`interpolate`.
 """
 
 import csv
-import io
 import math
 import sys
 from importlib import resources
@@ -53,6 +52,8 @@ from argcheck import cli
 from mesh_phy.errors import PhyError
 from mesh_phy.link import grid, runner, seeds, stats
 from mesh_phy.link.packet import CHANNELS, GENIE_MODES, JAMMERS, Along, LinkConfig
+from mesh_phy.per_table import CENTRE_DB as _CENTRE_DB  # noqa: F401 (the grids' centres, re-exported)
+from mesh_phy.per_table import TABLE, TABLE_COLUMNS, interpolate, load_table  # noqa: F401 (public here too)
 from mesh_phy.rates import RATES
 
 # 17.3.10.1, Table 91: minimum sensitivity (dBm) for PER ≤ 10 % with 1000-byte PSDUs
@@ -62,10 +63,6 @@ REQUIRED_SNR_DB = {r: s - NOISE_DBM for r, s in SENSITIVITY_DBM.items()}  # 9, 1
 REQUIRED_MARGIN_DB = 3.0
 PER_TARGET = 0.1
 
-# SNR (dB) near which each rate's AWGN curve crosses 10 % PER (a coarse first sweep), to centre the default grids
-_CENTRE_DB = {6: 0.8, 9: 2.6, 12: 3.4, 18: 5.8, 24: 8.0, 36: 12.0, 48: 16.3, 54: 17.3}
-TABLE = "per_awgn.csv"
-TABLE_COLUMNS = ["rate_mbps", "psdu_bytes", "snr_db", "packets", "errors", "per", "per_low", "per_high"]
 
 
 def default_grid(channel: str, rate_mbps: int, *, psdu_bytes: int = 1000, quick: bool = False) -> list[float]:
@@ -311,66 +308,6 @@ def _plot_margins(table: list[dict], path: Path):
 def _table_rows(table: list[dict]) -> list[dict]:
     """The AWGN, full-synchronisation rows in the package table's columns."""
     return [{k: r[k] for k in TABLE_COLUMNS} for r in table if r["channel"] == "awgn" and r["genie"] == "full"]
-
-
-def load_table(text: str | None = None) -> dict:
-    """The PER table as ``{(rate_mbps, psdu_bytes): (snr_db array, per array)}``,
-    from ``text`` (CSV with :data:`TABLE_COLUMNS`) or the package data."""
-    if text is None:
-        text = resources.files("mesh_phy.data").joinpath(TABLE).read_text()
-    text = argcheck.text(text, "text", PhyError, max_len=10_000_000)
-    out: dict = {}
-    try:
-        for r in csv.DictReader(io.StringIO(text)):
-            out.setdefault((int(r["rate_mbps"]), int(r["psdu_bytes"])), []).append((float(r["snr_db"]),
-                                                                                    float(r["per"])))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise PhyError(f"PER table is malformed: {exc}") from None
-    return {k: (np.array([s for s, _ in sorted(v)]), np.array([p for _, p in sorted(v)])) for k, v in out.items()}
-
-
-def _checked_table(table) -> dict:
-    """``table`` if it has the shape :func:`load_table` returns."""
-    bad = PhyError("table must be a dict {(rate_mbps, psdu_bytes): (snr_db array, per array)} from load_table")
-    if not isinstance(table, dict):
-        raise bad
-    for key, value in table.items():
-        if not (isinstance(key, tuple) and len(key) == 2 and all(type(k) is int for k in key)):
-            raise bad
-        if not (isinstance(value, tuple) and len(value) == 2):
-            raise bad
-        s, p = (argcheck.array(v, "table values", PhyError, kind="f", ndim=1, min_size=1) for v in value)
-        if s.shape != p.shape:
-            raise bad
-    return table
-
-
-def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> float:
-    """PER at ``snr_db`` for ``rate_mbps`` and ``psdu_bytes`` from the table:
-    log10(PER) linear in SNR between measured points, made non-increasing in
-    SNR, PER 1 below the first point, and beyond the last point with errors the
-    value there (a point with no error bounds nothing: it is not extrapolated).
-    A PSDU length without its own table row uses the nearest tabulated length
-    L with independent errors per byte: 1 − (1 − PER_L)^(psdu_bytes / L)."""
-    snr = argcheck.real(snr_db, "snr_db", PhyError, allow_inf=True)
-    rate = argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))
-    nbytes = argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)
-    tab = load_table() if table is None else _checked_table(table)
-    lengths = sorted(nb for r, nb in tab if r == rate)
-    if not lengths:
-        raise PhyError(f"the PER table has no rows for {rate} Mbit/s")
-    ref = min(lengths, key=lambda nb: (abs(math.log(nb / nbytes)), nb))
-    s, p = tab[(rate, ref)]
-    p = np.minimum.accumulate(p)
-    keep = p > 0
-    if not keep.any():
-        per = 0.0
-    elif snr <= s[0]:
-        per = 1.0 if snr < s[0] else float(p[0])
-    else:
-        ls, lp = s[keep], np.log10(p[keep])
-        per = float(10 ** np.interp(snr, ls, lp)) if snr <= ls[-1] else float(10 ** lp[-1])
-    return per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref)
 
 
 def _ints(text: str, name: str) -> list[int]:

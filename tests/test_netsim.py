@@ -291,3 +291,16 @@ def test_a_node_back_in_range_is_reachable_as_soon_as_its_data_arrives():
                       {"src": 1, "dst": 17, "size_bytes": 32, "interval_ms": 10}]}
     up, down = run(sc)["delivery_ratio"]["flows"]
     assert 0.5 < up < 0.7 and down > up - 0.03
+
+
+def test_the_simulator_imports_without_the_link_level_simulation():
+    """protocol.netsim needs the PER table, not the PHY simulation that made
+    it: importing it must not load mesh_phy's link runner or scipy.signal
+    (2.0 of the CLI's 2.4 s start-up before mesh_phy.per_table)."""
+    import subprocess
+    import sys
+    code = ("import sys, protocol.netsim, protocol.netsim.__main__; "
+            "print(sorted(m for m in ('scipy.signal', 'mesh_phy.link.runner', 'mesh_phy.per', 'numba') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

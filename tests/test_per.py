@@ -172,6 +172,18 @@ def test_committed_table_covers_every_rate_and_meets_the_sensitivity_margin():
         assert all(b <= a for a, b in zip(values, values[1:], strict=False))
 
 
+def test_the_table_lookup_is_one_module_shared_by_the_sweeps_and_the_network_simulator():
+    """mesh_phy.per re-exports the table lookup of mesh_phy.per_table (which
+    protocol.netsim imports without the link-level simulation): one function,
+    not a copy."""
+    from mesh_phy import per_table
+    from protocol.netsim import linkmodel
+    assert per.load_table is per_table.load_table and per.interpolate is per_table.interpolate
+    assert (per.TABLE, per.TABLE_COLUMNS, per._CENTRE_DB) == (per_table.TABLE, per_table.TABLE_COLUMNS,
+                                                            per_table.CENTRE_DB)
+    assert linkmodel.per_table is per_table
+
+
 def test_hostile_arguments_raise_phy_error():
     import hostile
 

@@ -2,8 +2,8 @@
 
 The PER tables are those of :mod:`mesh_phy.per` (measured by sending whole
 PPDUs through the golden transmitter, channel and receiver): the package
-data ``mesh_phy/data/per_awgn.csv`` read with :func:`mesh_phy.per.load_table`
-and interpolated by :func:`mesh_phy.per.interpolate` (log-PER linear in
+data ``mesh_phy/data/per_awgn.csv`` read with :func:`mesh_phy.per_table.load_table`
+and interpolated by :func:`mesh_phy.per_table.interpolate` (log-PER linear in
 SNR, lengths without their own row scaled as independent byte errors).
 Interference is treated as Gaussian noise: the table's SNR axis is used at
 the reception's SINR (signal over noise plus interference plus jamming in
@@ -14,10 +14,10 @@ signal.
 stand-in is used and :data:`TABLE_SOURCE` says so: for each rate, 1000-byte
 PSDUs with PER = 0.1 · 10^(−(SNR − c)/0.75) (capped at 1) around the SNR c
 at which the first coarse AWGN sweep of :mod:`mesh_phy.per` crossed 10 %
-PER (``mesh_phy.per._CENTRE_DB``), i.e. a waterfall of one decade per
+PER (``mesh_phy.per_table.CENTRE_DB``), i.e. a waterfall of one decade per
 0.75 dB. It is not a measurement; switch by adding the CSV.
 
-**Beyond the table.** :func:`mesh_phy.per.interpolate` holds the last
+**Beyond the table.** :func:`mesh_phy.per_table.interpolate` holds the last
 measured PER above the table's highest SNR with errors (a table of a few
 hundred packets per point ends near PER 5·10⁻³): used as is, every frame
 would be lost with that probability at any SNR, an artefact of the
@@ -38,7 +38,7 @@ from importlib import resources
 
 import numpy as np
 
-from mesh_phy import per as per_model
+from mesh_phy import per_table
 
 GRID_LO_DB = -10.0
 GRID_HI_DB = 45.0
@@ -48,7 +48,7 @@ _PROVISIONAL_SLOPE_DB = 0.75
 
 def _provisional_csv() -> str:
     rows = ["rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high"]
-    for rate, c in sorted(per_model._CENTRE_DB.items()):
+    for rate, c in sorted(per_table.CENTRE_DB.items()):
         for k in range(-20, 61):
             snr = c + k * 0.25
             p = min(1.0, 0.1 * 10 ** (-(snr - c) / _PROVISIONAL_SLOPE_DB))
@@ -59,9 +59,9 @@ def _provisional_csv() -> str:
 
 
 def _load():
-    if resources.files("mesh_phy.data").joinpath(per_model.TABLE).is_file():
-        return per_model.load_table(), f"mesh_phy/data/{per_model.TABLE}"
-    return per_model.load_table(_provisional_csv()), "PROVISIONAL (per_awgn.csv not yet in mesh_phy/data)"
+    if resources.files("mesh_phy.data").joinpath(per_table.TABLE).is_file():
+        return per_table.load_table(), f"mesh_phy/data/{per_table.TABLE}"
+    return per_table.load_table(_provisional_csv()), "PROVISIONAL (per_awgn.csv not yet in mesh_phy/data)"
 
 
 class LinkModel:
@@ -77,7 +77,7 @@ class LinkModel:
         g = self._grids.get((rate, nbytes))
         if g is None:
             rows = {k: v for k, v in self.table.items() if k[0] == rate}  # the rate's rows: each call checks them
-            g = np.array([per_model.interpolate(float(s), rate, nbytes, rows) for s in self._snrs])
+            g = np.array([per_table.interpolate(float(s), rate, nbytes, rows) for s in self._snrs])
             g = self._continue_waterfall(g)
             self._grids[(rate, nbytes)] = g
         return g

@@ -1,0 +1,86 @@
+"""The package PER table and its lookup: what a network simulator needs of
+:mod:`mesh_phy.per` without the link-level simulation behind the sweeps.
+
+``mesh_phy/data/per_awgn.csv`` (AWGN, full synchronisation, CFO within
+±100 kHz; written by ``python -m mesh_phy.per --table``) holds, per rate
+(Mbit/s) and PSDU length (bytes), the measured PER at each SNR (dB, burst
+power over the noise in 20 MHz). :func:`load_table` reads it,
+:func:`interpolate` looks a PER up. Importing this module costs numpy alone;
+:mod:`mesh_phy.per` (the sweeps, their CLI and plots) re-exports both names.
+"""
+
+import csv
+import io
+import math
+from importlib import resources
+
+import numpy as np
+
+import argcheck
+from mesh_phy.errors import PhyError
+from mesh_phy.rates import RATES
+
+# SNR (dB) near which each rate's AWGN curve crosses 10 % PER (a coarse first sweep), to centre the default grids
+CENTRE_DB = {6: 0.8, 9: 2.6, 12: 3.4, 18: 5.8, 24: 8.0, 36: 12.0, 48: 16.3, 54: 17.3}
+TABLE = "per_awgn.csv"
+TABLE_COLUMNS = ["rate_mbps", "psdu_bytes", "snr_db", "packets", "errors", "per", "per_low", "per_high"]
+
+
+def load_table(text: str | None = None) -> dict:
+    """The PER table as ``{(rate_mbps, psdu_bytes): (snr_db array, per array)}``,
+    from ``text`` (CSV with :data:`TABLE_COLUMNS`) or the package data."""
+    if text is None:
+        text = resources.files("mesh_phy.data").joinpath(TABLE).read_text()
+    text = argcheck.text(text, "text", PhyError, max_len=10_000_000)
+    out: dict = {}
+    try:
+        for r in csv.DictReader(io.StringIO(text)):
+            out.setdefault((int(r["rate_mbps"]), int(r["psdu_bytes"])), []).append((float(r["snr_db"]),
+                                                                                    float(r["per"])))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PhyError(f"PER table is malformed: {exc}") from None
+    return {k: (np.array([s for s, _ in sorted(v)]), np.array([p for _, p in sorted(v)])) for k, v in out.items()}
+
+
+def _checked_table(table) -> dict:
+    """``table`` if it has the shape :func:`load_table` returns."""
+    bad = PhyError("table must be a dict {(rate_mbps, psdu_bytes): (snr_db array, per array)} from load_table")
+    if not isinstance(table, dict):
+        raise bad
+    for key, value in table.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and all(type(k) is int for k in key)):
+            raise bad
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise bad
+        s, p = (argcheck.array(v, "table values", PhyError, kind="f", ndim=1, min_size=1) for v in value)
+        if s.shape != p.shape:
+            raise bad
+    return table
+
+
+def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> float:
+    """PER at ``snr_db`` for ``rate_mbps`` and ``psdu_bytes`` from the table:
+    log10(PER) linear in SNR between measured points, made non-increasing in
+    SNR, PER 1 below the first point, and beyond the last point with errors the
+    value there (a point with no error bounds nothing: it is not extrapolated).
+    A PSDU length without its own table row uses the nearest tabulated length
+    L with independent errors per byte: 1 − (1 − PER_L)^(psdu_bytes / L)."""
+    snr = argcheck.real(snr_db, "snr_db", PhyError, allow_inf=True)
+    rate = argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))
+    nbytes = argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)
+    tab = load_table() if table is None else _checked_table(table)
+    lengths = sorted(nb for r, nb in tab if r == rate)
+    if not lengths:
+        raise PhyError(f"the PER table has no rows for {rate} Mbit/s")
+    ref = min(lengths, key=lambda nb: (abs(math.log(nb / nbytes)), nb))
+    s, p = tab[(rate, ref)]
+    p = np.minimum.accumulate(p)
+    keep = p > 0
+    if not keep.any():
+        per = 0.0
+    elif snr <= s[0]:
+        per = 1.0 if snr < s[0] else float(p[0])
+    else:
+        ls, lp = s[keep], np.log10(p[keep])
+        per = float(10 ** np.interp(snr, ls, lp)) if snr <= ls[-1] else float(10 ** lp[-1])
+    return per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref)
