@@ -20,11 +20,15 @@ The rules are strict on purpose:
 This package depends on numpy only; it is the lowest layer of the project.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 __all__ = ["integer", "real", "flag", "one_of", "byteslike", "text", "array"]
+
+
+_INFINITIES = (math.inf, -math.inf)
 
 
 def _type(value) -> str:
@@ -39,12 +43,16 @@ def integer(value, name: str, error: type, *, lo: int | None = None, hi: int | N
         raise error(f"{name} must be an integer, got {_type(value)}")
     else:
         v = int(value)
-    shown = f", got {v}" if v.bit_length() < 128 else ""  # str() of a huge int is itself an error
     if lo is not None and v < lo:
-        raise error(f"{name} must be >= {lo}{shown}")
+        raise error(f"{name} must be >= {lo}{_shown(v)}")
     if hi is not None and v > hi:
-        raise error(f"{name} must be <= {hi}{shown}")
+        raise error(f"{name} must be <= {hi}{_shown(v)}")
     return v
+
+
+def _shown(v: int) -> str:
+    """``, got v`` for an error message; nothing for a huge int (its str() is itself an error)."""
+    return f", got {v}" if v.bit_length() < 128 else ""
 
 
 def real(value, name: str, error: type, *, lo: float | None = None, hi: float | None = None,
@@ -62,7 +70,7 @@ def real(value, name: str, error: type, *, lo: float | None = None, hi: float | 
             raise error(f"{name} is too large for a float") from None
     if v != v:
         raise error(f"{name} must not be NaN")
-    if not allow_inf and v in (float("inf"), float("-inf")):
+    if not allow_inf and v in _INFINITIES:
         raise error(f"{name} must be finite, got {v}")
     if lo is not None and (v <= lo if lo_open else v < lo):
         raise error(f"{name} must be {'>' if lo_open else '>='} {lo}, got {v}")
