@@ -74,12 +74,15 @@ _QUIET_ENV = {
 }
 # cocotb installs pytest's assertion rewriting for every module the simulator
 # imports ("*.py"): scipy, numba and the golden models were parsed and
-# rewritten from source at each simulator start (no .pyc is kept under
-# PYTHONDONTWRITEBYTECODE). That was 9 of the 11 s of a one-test SoC run.
-# Only the project's testbench code (rtl_verif/tb, rtl_verif/soc) gets the
-# detailed assertion messages; a COCOTB_REWRITE_ASSERTION_FILES the user set
-# is kept.
-REWRITE_ASSERTIONS = "rtl_verif/*.py"
+# rewritten at each simulator start (from source every time where
+# PYTHONDONTWRITEBYTECODE is set, as on the machines measured). That was 9 of
+# the 11 s of a one-test SoC run. Only the testbench code (rtl_verif/tb,
+# rtl_verif/soc) gets the detailed assertion messages; pytest matches a
+# pattern with a "/" against the end of the path, with "*" crossing folders,
+# hence two folders rather than "rtl_verif/*.py" (which a checkout inside a
+# folder named rtl_verif would match for every module). A
+# COCOTB_REWRITE_ASSERTION_FILES the user set is kept.
+REWRITE_ASSERTIONS = "rtl_verif/tb/*.py rtl_verif/soc/*.py"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TEST_DONE = re.compile(r"\b([\w./=-]+) (passed|failed|skipped|errored)\b")  # cocotb.parametrize: name/k=v
 
@@ -176,10 +179,11 @@ def _use_ccache() -> None:
     conv_enc. ccache compiles each once per flag set and copies the object into
     the other builds. Verilator's makefile runs every compile as
     ``$(OBJCACHE) $(CXX) ...`` (``OBJCACHE ?=``), so the environment selects it;
-    ``CCACHE=0`` turns it off, and an ``OBJCACHE`` the user set is left alone.
+    ``CCACHE=0`` turns it off, and an ``OBJCACHE`` the user set (empty: no
+    cache) is left alone.
     The cache lives in ``build/ccache`` (``make clean`` empties it), and paths
     under the project are hashed relative to it, so build folders share hits."""
-    if os.environ.get("OBJCACHE") or os.environ.get("CCACHE", "1") == "0":
+    if "OBJCACHE" in os.environ or os.environ.get("CCACHE", "1") == "0":
         return
     exe = shutil.which("ccache", path=str(Path(sys.executable).parent)) or shutil.which("ccache")
     if exe is None:

@@ -296,7 +296,7 @@ def test_a_node_back_in_range_is_reachable_as_soon_as_its_data_arrives():
 def test_the_simulator_imports_without_the_link_level_simulation():
     """protocol.netsim needs the PER table, not the PHY simulation that made
     it: importing it must not load mesh_phy's link runner or scipy.signal
-    (2.0 of the CLI's 2.4 s start-up before mesh_phy.per_table)."""
+    (2.0 of the 2.4 s it took to import before mesh_phy.per_table)."""
     import subprocess
     import sys
     code = ("import sys, protocol.netsim, protocol.netsim.__main__; "

