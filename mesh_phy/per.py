@@ -52,8 +52,7 @@ from argcheck import cli
 from mesh_phy.errors import PhyError
 from mesh_phy.link import grid, runner, seeds, stats
 from mesh_phy.link.packet import CHANNELS, GENIE_MODES, JAMMERS, Along, LinkConfig
-from mesh_phy.per_table import CENTRE_DB as _CENTRE_DB  # noqa: F401 (the grids' centres, re-exported)
-from mesh_phy.per_table import TABLE, TABLE_COLUMNS, interpolate, load_table  # noqa: F401 (public here too)
+from mesh_phy.per_table import CENTRE_DB, TABLE, TABLE_COLUMNS, interpolate, load_table  # noqa: F401 (the last two: public here too)
 from mesh_phy.rates import RATES
 
 # 17.3.10.1, Table 91: minimum sensitivity (dBm) for PER ≤ 10 % with 1000-byte PSDUs
@@ -64,12 +63,11 @@ REQUIRED_MARGIN_DB = 3.0
 PER_TARGET = 0.1
 
 
-
 def default_grid(channel: str, rate_mbps: int, *, psdu_bytes: int = 1000, quick: bool = False) -> list[float]:
     """The default x values (dB): SNR for the propagation channels, SIR for jammers; shorter PSDUs start lower
     (one dB per decade of length below 1000 bytes)."""
     channel = argcheck.one_of(channel, "channel", PhyError, CHANNELS)
-    c = _CENTRE_DB[argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))]
+    c = CENTRE_DB[argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))]
     quick = argcheck.flag(quick, "quick", PhyError)
     c -= max(0.0, math.log10(1000 / argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)))
     if channel == "awgn":
