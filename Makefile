@@ -1,7 +1,7 @@
 # Entry points: `make sim` (run every RTL testbench, print the summary table)
 # and `make test` (the whole pytest suite, RTL on both simulators).
 # Knobs: SIM BLOCK TESTCASE SEED PARAMS=<i> ALL_PARAMS=1 TB_FRAMES=<n> WAVES=1|fail COVERAGE=0 CCACHE=0 VERBOSE=1 LIST=1 JOBS=<n>
-#        make regress: JOBS SEEDS=1,2,3|x20 CHANGED=<git rev>    make cov: HTML coverage report
+#        make regress: JOBS SEEDS=1,2,3|1-20|x20 CHANGED=<git rev>    make cov: HTML coverage report
 
 PYTHON  ?= python3
 VENV    := .venv

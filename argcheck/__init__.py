@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["integer", "real", "flag", "one_of", "byteslike", "text", "array"]
+__all__ = ["integer", "real", "flag", "one_of", "byteslike", "text", "array", "seed_list"]
 
 
 _INFINITIES = (math.inf, -math.inf)
@@ -123,6 +123,31 @@ def text(value, name: str, error: type, *, max_len: int | None = None) -> str:
     if max_len is not None and len(value) > max_len:
         raise error(f"{name} must be at most {max_len} characters, got {len(value)}")
     return value
+
+
+SEED_LIMIT = 2**32  # seeds are unsigned 32-bit (numpy's and the netsim's seed range)
+MAX_SEEDS = 10_001
+
+
+def seed_list(value, name: str, error: type) -> list:
+    """The seeds a command-line list names: ``"1-12"`` or ``"1,3,5"`` or a mix
+    (``"1-3,7"``), as a list of ``int`` in the order written. Each seed is ASCII
+    decimal in ``0 ..< 2**32``, a range ``A-B`` has ``A <= B``, and the list
+    names at most 10,001 seeds."""
+    text(value, name, error, max_len=10_000)
+    out: list = []
+    for part in value.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in ((lo, hi) if sep else (lo,))):
+            raise error(f"{name} must be seeds like 1-12 or 1,3,5, got {part.strip()[:20]!r}")
+        a = int(lo)
+        b = int(hi) if sep else a
+        if b < a or b >= SEED_LIMIT:
+            raise error(f"{name} range {part.strip()!r} must be ascending, each seed under 2**32")
+        if len(out) + b - a + 1 > MAX_SEEDS:
+            raise error(f"{name} names more than {MAX_SEEDS:,} seeds")
+        out += range(a, b + 1)
+    return out
 
 
 _KINDS = {"b": "0/1 bits or booleans", "i": "integers", "f": "real numbers", "c": "complex numbers"}

@@ -7,7 +7,7 @@ Knobs (environment, as ``make regress`` passes them; flags override):
 * ``SIM`` — one simulator (default: both); ``BLOCK`` — one block (default: all);
 * ``CHANGED=<git revision>`` — only the blocks whose RTL, testbench, golden
   model or register description changed since that revision (:mod:`rtl_verif.changed`);
-* ``SEEDS`` — a comma-separated seed list (``SEEDS=1,2,3``) or a count of
+* ``SEEDS`` — a comma-separated seed list (``SEEDS=1,2,3``, ranges ``SEEDS=1-20``) or a count of
   random seeds (``SEEDS=x20``, nightly); default: one random seed per case;
 * ``ALL_PARAMS=0`` — default parameter sets only (default: every set);
 * ``TB_FRAMES``, ``COVERAGE``, ``VERBOSE`` — as for ``make sim``.
@@ -29,6 +29,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import argcheck
 from argcheck.cli import Parser, guard
 from rtl_verif.blocks import BLOCKS
 from rtl_verif.runner import BUILD, SIMULATORS, Result, RunnerError, TestOutcome, run
@@ -54,6 +55,8 @@ def case_id(c: dict) -> str:
 
 
 def parse_seeds(text: str | None) -> list:
+    """The seeds ``SEEDS`` names: none -> one random seed; ``x<count>`` -> that many random
+    seeds; otherwise :func:`argcheck.seed_list`'s grammar (``1,2,3``, ``1-20``)."""
     if not text:
         return [int.from_bytes(os.urandom(4), "little")]
     if text.startswith("x"):
@@ -61,13 +64,7 @@ def parse_seeds(text: str | None) -> list:
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= 1000:
             raise RunnerError(f"SEEDS=x<count> takes a count 1..1000, got {text[:20]!r}")
         return [int.from_bytes(os.urandom(4), "little") for _ in range(int(n))]
-    seeds = []
-    for s in text.split(","):
-        s = s.strip()
-        if not (s.isascii() and s.isdigit()) or len(s) > 10 or int(s) >= 2**32:
-            raise RunnerError(f"SEEDS must be seeds 0..2**32-1 separated by commas, or x<count>; got {s[:20]!r}")
-        seeds.append(int(s))
-    return seeds
+    return argcheck.seed_list(text, "SEEDS", RunnerError)
 
 
 # ---- the pytest side: collected only when this file is given to pytest ----

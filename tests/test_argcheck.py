@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hostile import HOSTILE, assert_typed
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import argcheck
@@ -101,8 +101,25 @@ def test_every_check_raises_only_the_given_error(i):
     for check in (lambda: argcheck.integer(v, "a", Err), lambda: argcheck.real(v, "a", Err),
                   lambda: argcheck.flag(v, "a", Err), lambda: argcheck.one_of(v, "a", Err, (1, "x")),
                   lambda: argcheck.byteslike(v, "a", Err), lambda: argcheck.text(v, "a", Err),
-                  lambda: argcheck.array(v, "a", Err, kind="i"), lambda: argcheck.array(v, "a", Err, kind="c")):
+                  lambda: argcheck.array(v, "a", Err, kind="i"), lambda: argcheck.array(v, "a", Err, kind="c"),
+                  lambda: argcheck.seed_list(v, "a", Err)):
         assert_typed(check, Err)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 31), st.integers(0, 30), st.sampled_from(["", " "])),
+                min_size=1, max_size=6))
+def test_seed_lists_parse_as_written(ranges):
+    text = ",".join(f"{pad}{a}-{a + n}{pad}" if n else f"{pad}{a}" for a, n, pad in ranges)
+    assert argcheck.seed_list(text, "SEEDS", Err) == [s for a, n, _ in ranges for s in range(a, a + n + 1)]
+
+
+@pytest.mark.parametrize("text", ["", "x", "1-", "-3", "3-1", "1,,2", "1-2-3", "0-20000", "0-5000,6000-11000",
+                                  f"{2**32}", f"0-{2**32}", "1.5", "²", "1-²", "0x10", "+1", "1 2", "٣",
+                                  "0" * 11, "1," * 6000])
+def test_bad_seed_lists_are_refused(text):
+    with pytest.raises(Err, match="SEEDS"):
+        argcheck.seed_list(text, "SEEDS", Err)
 
 
 def test_output_dir_keeps_quick_runs_out_of_docs(capsys):

@@ -103,8 +103,9 @@ def test_changed_selects_by_dependency():
 
 def test_regress_seeds_and_cases():
     assert regress.parse_seeds("1,2,3") == [1, 2, 3]
+    assert regress.parse_seeds("1-3,9") == [1, 2, 3, 9]
     assert len(regress.parse_seeds("x5")) == 5
-    for bad in ("x0", "1,,2", "-1", "x", str(2**32)):
+    for bad in ("x0", "1,,2", "-1", "x", str(2**32), "3-1"):
         with pytest.raises(RunnerError):
             regress.parse_seeds(bad)
     todo = regress.cases(["viterbi_dec"], ["icarus", "verilator"], [7, 8])

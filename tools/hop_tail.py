@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import argcheck  # noqa: E402
 from argcheck.cli import Parser, guard  # noqa: E402
 from protocol.netsim import swarms  # noqa: E402
 from protocol.netsim.__main__ import load  # noqa: E402
@@ -26,16 +27,7 @@ from protocol.netsim.run import run_world  # noqa: E402
 
 def seeds_of(text: str) -> list:
     """``1-12`` or ``1,3,5`` -> a list of seeds (each 0 ..< 2**32); ValueError names what is wrong."""
-    out = []
-    for part in text.split(","):
-        lo, sep, hi = part.strip().partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
-            raise ValueError(f"SEEDS must be like 1-12 or 1,3,5, got {text!r}")
-        a, b = int(lo), int(hi) if sep else int(lo)
-        if b < a or b >= 2**32 or b - a > 10_000:
-            raise ValueError(f"SEEDS range {part.strip()!r} must be ascending, under 2**32, at most 10,001 seeds")
-        out += range(a, b + 1)
-    return out
+    return argcheck.seed_list(text, "SEEDS", ValueError)
 
 
 def scenario_of(what: str, duration_s: float, seed: int) -> dict:
