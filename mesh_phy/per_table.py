@@ -28,7 +28,11 @@ TABLE_COLUMNS = ["rate_mbps", "psdu_bytes", "snr_db", "packets", "errors", "per"
 
 def load_table(text: str | None = None) -> dict:
     """The PER table as ``{(rate_mbps, psdu_bytes): (snr_db array, per array)}``,
-    from ``text`` (CSV with :data:`TABLE_COLUMNS`) or the package data."""
+    from ``text`` (CSV with :data:`TABLE_COLUMNS`) or the package data. Each
+    curve is sorted by SNR. A table with no rows, a rate the PHY does not have,
+    a length outside 1..4095 bytes, a non-finite SNR or PER, a PER outside
+    [0, 1] or one SNR given twice on a curve is refused (PhyError), so a
+    damaged file fails where it is read, not in a lookup later."""
     if text is None:
         text = resources.files("mesh_phy.data").joinpath(TABLE).read_text()
     text = argcheck.text(text, "text", PhyError, max_len=10_000_000)
@@ -39,22 +43,47 @@ def load_table(text: str | None = None) -> dict:
                                                                                     float(r["per"])))
     except (KeyError, ValueError, TypeError) as exc:
         raise PhyError(f"PER table is malformed: {exc}") from None
-    return {k: (np.array([s for s, _ in sorted(v)]), np.array([p for _, p in sorted(v)])) for k, v in out.items()}
+    if not out:
+        raise PhyError(f"PER table has no rows (a header with {', '.join(TABLE_COLUMNS[:3])}, per, then rows)")
+    table = {}
+    for key, points in out.items():
+        points.sort()
+        table[key] = _curve(key, np.array([s for s, _ in points]), np.array([p for _, p in points]))
+    return table
+
+
+def _curve(key, snr: np.ndarray, per: np.ndarray) -> tuple:
+    """``(snr, per)`` of table row ``key`` = (rate_mbps, psdu_bytes) if it is a
+    curve :func:`interpolate` can read: float arrays of one length, SNR finite
+    and strictly increasing, PER finite in [0, 1]."""
+    rate, nbytes = key
+    if rate not in RATES or not 1 <= nbytes <= 4095:
+        shown = ", ".join(str(k)[:12] for k in key)  # a 4,000-digit rate is not printed whole
+        raise PhyError(f"PER table row ({shown}): the rate must be one of {sorted(RATES)} Mbit/s and the length "
+                       "1..4095 bytes")
+    where = f"PER table row ({rate} Mbit/s, {nbytes} bytes)"
+    snr, per = (argcheck.array(v, f"{where} {n}", PhyError, kind="f", ndim=1, min_size=1)
+                for v, n in ((snr, "snr_db"), (per, "per")))
+    if snr.shape != per.shape:
+        raise PhyError(f"{where}: snr_db and per must have one length, got {snr.size} and {per.size}")
+    if np.any(np.diff(snr) <= 0):
+        raise PhyError(f"{where}: snr_db must be strictly increasing (each SNR once)")
+    if np.any((per < 0) | (per > 1)):
+        raise PhyError(f"{where}: per must lie in [0, 1]")
+    return snr, per
 
 
 def _checked_table(table) -> dict:
     """``table`` if it has the shape :func:`load_table` returns."""
     bad = PhyError("table must be a dict {(rate_mbps, psdu_bytes): (snr_db array, per array)} from load_table")
-    if not isinstance(table, dict):
+    if not isinstance(table, dict) or not table:
         raise bad
     for key, value in table.items():
         if not (isinstance(key, tuple) and len(key) == 2 and all(type(k) is int for k in key)):
             raise bad
         if not (isinstance(value, tuple) and len(value) == 2):
             raise bad
-        s, p = (argcheck.array(v, "table values", PhyError, kind="f", ndim=1, min_size=1) for v in value)
-        if s.shape != p.shape:
-            raise bad
+        _curve(key, *value)
     return table
 
 

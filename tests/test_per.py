@@ -184,6 +184,33 @@ def test_the_table_lookup_is_one_module_shared_by_the_sweeps_and_the_network_sim
     assert linkmodel.per_table is per_table
 
 
+HEADER = "rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("", "no rows"), ("garbage\n", "no rows"), (HEADER, "no rows"),          # loaded as an empty table before
+    (HEADER + "6,1000,nan,9,1,0.1,0,1\n", "finite"), (HEADER + "6,1000,1.0,9,1,nan,0,1\n", "finite"),
+    (HEADER + "6,1000,inf,9,1,0.1,0,1\n", "finite"), (HEADER + "6,1000,1.0,9,1,1.5,0,1\n", r"\[0, 1\]"),
+    (HEADER + "6,1000,1.0,9,1,-0.1,0,1\n", r"\[0, 1\]"),
+    (HEADER + "6,1000,1.0,9,1,0.5,0,1\n6,1000,1.0,9,1,0.4,0,1\n", "increasing"),  # one SNR twice
+    (HEADER + "7,1000,1.0,9,1,0.5,0,1\n", "rate"), (HEADER + "6,0,1.0,9,1,0.5,0,1\n", "length"),
+    (HEADER + "9" * 4000 + ",1000,1.0,9,1,0.5,0,1\n", "rate"), (HEADER + "6,1000\n", "malformed")])
+def test_a_damaged_table_is_refused_where_it_is_read(text, reason):
+    with pytest.raises(PhyError, match=reason) as exc:
+        per.load_table(text)
+    assert len(str(exc.value)) < 200
+
+
+def test_a_hand_made_table_for_interpolate_is_checked_like_a_loaded_one():
+    good = per.load_table(HEADER + "6,1000,0.0,9,1,0.1,0,1\n6,1000,1.0,9,1,0.01,0,1\n")
+    assert per.interpolate(0.5, 6, 1000, good) == pytest.approx(10 ** -1.5)
+    s, p = good[(6, 1000)]
+    for bad, reason in [({}, "dict"), ({(6, 1000): (s[::-1], p)}, "increasing"), ({(6, 1000): (s, p + 1)}, r"\[0, 1\]"),
+                        ({(6, 1000): (s, p[:1])}, "one length"), ({(5, 1000): (s, p)}, "rate")]:
+        with pytest.raises(PhyError, match=reason):
+            per.interpolate(0.5, 6, 1000, bad)
+
+
 def test_hostile_arguments_raise_phy_error():
     import hostile
 
