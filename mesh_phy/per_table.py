@@ -95,6 +95,16 @@ def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -
     A PSDU length without its own table row uses the nearest tabulated length
     L with independent errors per byte: 1 − (1 − PER_L)^(psdu_bytes / L)."""
     snr = argcheck.real(snr_db, "snr_db", PhyError, allow_inf=True)
+    return interpolate_many([snr], rate_mbps, psdu_bytes, table)[0]
+
+
+def interpolate_many(snrs_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> list:
+    """:func:`interpolate` at each SNR (dB) of ``snrs_db`` (a 1-D sequence;
+    ±inf allowed), as a list of floats: the same values, with the table read
+    or checked once for the whole list."""
+    snrs = argcheck.array(snrs_db, "snrs_db", PhyError, kind="f", ndim=1, finite=False)
+    if np.isnan(snrs).any():
+        raise PhyError("snrs_db must not hold NaN")
     rate = argcheck.one_of(rate_mbps, "rate_mbps", PhyError, sorted(RATES))
     nbytes = argcheck.integer(psdu_bytes, "psdu_bytes", PhyError, lo=1, hi=4095)
     tab = load_table() if table is None else _checked_table(table)
@@ -105,11 +115,14 @@ def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -
     s, p = tab[(rate, ref)]
     p = np.minimum.accumulate(p)
     keep = p > 0
-    if not keep.any():
-        per = 0.0
-    elif snr <= s[0]:
-        per = 1.0 if snr < s[0] else float(p[0])
-    else:
-        ls, lp = s[keep], np.log10(p[keep])
-        per = float(10 ** np.interp(snr, ls, lp)) if snr <= ls[-1] else float(10 ** lp[-1])
-    return per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref)
+    ls, lp = s[keep], np.log10(p[keep])
+    out = []
+    for snr in snrs.tolist():
+        if not keep.any():
+            per = 0.0
+        elif snr <= s[0]:
+            per = 1.0 if snr < s[0] else float(p[0])
+        else:
+            per = float(10 ** np.interp(snr, ls, lp)) if snr <= ls[-1] else float(10 ** lp[-1])
+        out.append(per if ref == nbytes else 1 - (1 - per) ** (nbytes / ref))
+    return out

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mesh_phy import per, rx
 from mesh_phy.errors import PhyError
@@ -184,6 +186,15 @@ def test_the_table_lookup_is_one_module_shared_by_the_sweeps_and_the_network_sim
     assert linkmodel.per_table is per_table
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-20, 60) | st.sampled_from([np.inf, -np.inf]), max_size=20),
+       st.sampled_from([6, 24, 54]), st.integers(1, 4095))
+def test_interpolate_many_is_interpolate_at_each_snr(snrs, rate, nbytes):
+    from mesh_phy import per_table
+    tab = per.load_table()
+    assert per_table.interpolate_many(snrs, rate, nbytes, tab) == [per.interpolate(x, rate, nbytes, tab) for x in snrs]
+
+
 HEADER = "rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n"
 
 
@@ -215,7 +226,10 @@ def test_hostile_arguments_raise_phy_error():
     import hostile
 
     tab = per.load_table("rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n6,1000,0.0,9,1,0.1,0,1\n")
+    from mesh_phy import per_table
     for func, good in [(per.interpolate, dict(snr_db=3.0, rate_mbps=6, psdu_bytes=1000, table=tab)),
+                       (per_table.interpolate_many, dict(snrs_db=[3.0, -np.inf], rate_mbps=6, psdu_bytes=1000,
+                                                         table=tab)),
                        (per.default_grid, dict(channel="awgn", rate_mbps=6)),
                        (PacketLink, dict(config=LinkConfig(rate_mbps=6))),
                        (lambda **kw: LinkConfig(**kw).checked(), dict(rate_mbps=6, psdu_bytes=100, channel="ofdm",

@@ -114,7 +114,8 @@ OTHER_MODULES = {
     "mesh_phy.errors": "the error types themselves",
     "mesh_phy.annex_g": "IEEE 802.11a Annex G test vectors (data for the tests)",
     "mesh_phy.tx": OWNERS, "mesh_phy.rx": OWNERS, "mesh_phy.ber": OWNERS, "mesh_phy.per": OWNERS,
-    "mesh_phy.per_table": "load_table and interpolate, swept as mesh_phy.per's (the same functions; tests/test_per.py)",
+    "mesh_phy.per_table": "load_table and interpolate, swept as mesh_phy.per's (the same functions), and "
+                          "interpolate_many (tests/test_per.py)",
     "mesh_phy.data": "data files of the PHY (no code of this section)",
     "mesh_phy.kpis": "KPI registrations for python -m kpi (no arguments; tests/test_kpi.py)",
     "mesh_phy.coding.viterbi": OWNERS,

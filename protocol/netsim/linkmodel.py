@@ -76,8 +76,8 @@ class LinkModel:
     def _grid(self, rate: int, nbytes: int) -> np.ndarray:
         g = self._grids.get((rate, nbytes))
         if g is None:
-            rows = {k: v for k, v in self.table.items() if k[0] == rate}  # the rate's rows: each call checks them
-            g = np.array([per_table.interpolate(float(s), rate, nbytes, rows) for s in self._snrs])
+            rows = {k: v for k, v in self.table.items() if k[0] == rate}  # the rate's rows, checked once
+            g = np.array(per_table.interpolate_many(self._snrs, rate, nbytes, rows))
             g = self._continue_waterfall(g)
             self._grids[(rate, nbytes)] = g
         return g
