@@ -1,4 +1,4 @@
-"""tools/hop_failures.py (the per-hop tail analysis the README quotes) observes a run without changing it."""
+"""tools/hop_failures.py (the per-hop tail analysis docs/mesh_latency.md quotes) observes a run without changing it."""
 
 import collections
 import importlib.util
