@@ -32,11 +32,16 @@ gain steps of 1-5 % starting at and near a channel's zero crossing at
 
 ``--quick`` runs a subset in seconds (the tests use it); without ``--out`` it
 writes ``build/kpi.md`` (and ``.png``), never the committed ``docs/`` report.
+``--jobs N`` (default: every core) runs the fault cases in N processes; each
+case has its own seed, so the report is the same byte for byte whatever N.
 """
 
 import math
+import os
 import statistics
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,6 +64,29 @@ FAULT_PHASES = tuple(range(0, 360, 30))
 LOW_SPEEDS = (1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 30_000.0)
 QUICK_SPEEDS = (200_000.0, 50_000.0)
 QUICK_PHASES = (0, 90, 225)
+
+
+_POOL: ProcessPoolExecutor | None = None  # set by _report for --jobs > 1: the fault cases' worker processes
+
+
+def _case(spec: tuple) -> faults.Case:
+    fault, rpm, phase, seed = spec
+    return faults.run_case(fault, rpm, phase, seed=seed)
+
+
+def _cases(specs: list) -> list:
+    """``faults.run_case(fault, rpm, phase, seed=seed)`` for each spec, in
+    order: in the worker processes when ``_report`` has started them."""
+    if _POOL is None or len(specs) < 2:
+        return [_case(sp) for sp in specs]
+    return list(_POOL.map(_case, specs, chunksize=max(1, len(specs) // (4 * _POOL._max_workers))))
+
+
+def _rows(groups: list) -> list:
+    """One :class:`FaultRow` per ``(fault, specs)`` of ``groups``, its cases
+    those specs' (see :func:`_cases`), every group's cases run in one batch."""
+    done = iter(_cases([sp for _, specs in groups for sp in specs]))
+    return [FaultRow(f, [next(done) for _ in specs]) for f, specs in groups]
 
 
 class Row(NamedTuple):
@@ -215,7 +243,7 @@ def fault_rows(speeds=FAULT_SPEEDS, phases=FAULT_PHASES, fault_set=None):
     fault_set = faults.standard() if fault_set is None else fault_set
     if not isinstance(fault_set, (list, tuple)) or not all(isinstance(f, faults.Fault) for f in fault_set):
         raise SensorError("fault_set must be a list of Fault")
-    return [FaultRow(f, [faults.run_case(f, rpm, ph) for rpm in speeds for ph in phases]) for f in fault_set]
+    return _rows([(f, [(f, rpm, ph, 1) for rpm in speeds for ph in phases]) for f in fault_set])
 
 
 def smallest_harmful(kind, channel, rpm, phases=FAULT_PHASES, *, lo=0.0, hi=0.05, steps=8):
@@ -230,7 +258,7 @@ def smallest_harmful(kind, channel, rpm, phases=FAULT_PHASES, *, lo=0.0, hi=0.05
 
     def row(size):
         f = faults.Fault(kind, 0.0, channel, size)
-        return FaultRow(f, [faults.run_case(f, rpm, ph) for ph in phases])
+        return FaultRow(f, _cases([(f, rpm, ph, 1) for ph in phases]))
 
     top = row(hi)
     if not max(c.outcome.worst_error_deg for c in top.cases) > LIMIT_DEG:
@@ -267,10 +295,22 @@ def _emit(lines, text=""):
     print(text, flush=True)
 
 
-def _report(out: Path, quick: bool, plot: bool) -> list:
+def _report(out: Path, quick: bool, plot: bool, jobs: int = 1) -> list:
     """Run everything, print the tables and write ``out``/kpi.md (and
-    kpi.png); returns the markdown lines."""
+    kpi.png), the fault cases in ``jobs`` processes; returns the markdown lines."""
+    global _POOL
     out.mkdir(parents=True, exist_ok=True)  # fail before the long run, not after it
+    if jobs > 1:  # spawned, not forked: numba's compiled chain loads from its cache in each worker
+        _POOL = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    try:
+        return _write_report(out, quick, plot)
+    finally:
+        if _POOL is not None:
+            _POOL.shutdown(cancel_futures=True)
+            _POOL = None
+
+
+def _write_report(out: Path, quick: bool, plot: bool) -> list:
     lines: list = []
     ch = chain.AngleChain(FS_HZ)
     th = ch.thresholds
@@ -420,8 +460,7 @@ def _edges(lines):
     _emit(lines, "|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for rpm in EDGE_SPEEDS:
-        for f in edge_faults():
-            r = FaultRow(f, [faults.run_case(f, rpm, ph, seed=sd) for sd in EDGE_SEEDS for ph in FAULT_PHASES])
+        for r in _rows([(f, [(f, rpm, ph, sd) for sd in EDGE_SEEDS for ph in FAULT_PHASES]) for f in edge_faults()]):
             rows.append((rpm, r))
             label = r.fault.describe()
             _emit(lines, _fault_line(r, label).replace(f"| {label} |", f"| {label} | {rpm:,.0f} |", 1))
@@ -588,8 +627,8 @@ def _gain_steps(lines, quick: bool):
         for g in sizes:
             f = faults.Fault("gain_step", 0.0, channel, g)
             cells = []
-            for rpm in speeds:
-                r = FaultRow(f, [faults.run_case(f, rpm, ph) for ph in zero_crossing_phases(channel)])
+            phases = zero_crossing_phases(channel)
+            for rpm, r in zip(speeds, _rows([(f, [(f, rpm, ph, 1) for ph in phases]) for rpm in speeds]), strict=True):
                 rows.append((rpm, r))
                 cases += len(r.cases)
                 failed += sum(not c.outcome.passed for c in r.cases)
@@ -717,8 +756,12 @@ def _main(argv) -> int:
     ap.add_argument("--out", default=None, help="folder for kpi.md and kpi.png (default docs; build with --quick)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a subset that runs in seconds (kpi.md says so)")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="processes for the fault cases (default: every core; 1 with --quick); same report for any")
     a = ap.parse_args(argv)
-    _report(output_dir(a.out, a.quick), a.quick, not a.no_plot)
+    jobs = (1 if a.quick else os.cpu_count() or 1) if a.jobs is None else a.jobs
+    jobs = argcheck.integer(jobs, "--jobs", SensorError, lo=1, hi=256)
+    _report(output_dir(a.out, a.quick), a.quick, not a.no_plot, jobs)
     return 0
 
 
