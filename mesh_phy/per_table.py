@@ -116,9 +116,10 @@ def interpolate_many(snrs_db, rate_mbps, psdu_bytes=1000, table: dict | None = N
     p = np.minimum.accumulate(p)
     keep = p > 0
     ls, lp = s[keep], np.log10(p[keep])
+    no_errors = not keep.any()
     out = []
     for snr in snrs.tolist():
-        if not keep.any():
+        if no_errors:
             per = 0.0
         elif snr <= s[0]:
             per = 1.0 if snr < s[0] else float(p[0])

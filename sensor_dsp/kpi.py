@@ -32,8 +32,9 @@ gain steps of 1-5 % starting at and near a channel's zero crossing at
 
 ``--quick`` runs a subset in seconds (the tests use it); without ``--out`` it
 writes ``build/kpi.md`` (and ``.png``), never the committed ``docs/`` report.
-``--jobs N`` (default: every core) runs the fault cases in N processes; each
-case has its own seed, so the report is the same byte for byte whatever N.
+``--jobs N`` (default: the cores this process may use, at most 8; 1 with
+``--quick``) runs the fault cases in N processes; each case has its own seed,
+so the report is the same byte for byte whatever N.
 """
 
 import math
@@ -67,6 +68,8 @@ QUICK_PHASES = (0, 90, 225)
 
 
 _POOL: ProcessPoolExecutor | None = None  # set by _report for --jobs > 1: the fault cases' worker processes
+_WORKERS = 1  # ... and how many there are
+MAX_DEFAULT_JOBS = 8  # each worker holds numpy, numba and a chain (~0.2 GB): not one per core of a big server
 
 
 def _case(spec: tuple) -> faults.Case:
@@ -79,7 +82,7 @@ def _cases(specs: list) -> list:
     order: in the worker processes when ``_report`` has started them."""
     if _POOL is None or len(specs) < 2:
         return [_case(sp) for sp in specs]
-    return list(_POOL.map(_case, specs, chunksize=max(1, len(specs) // (4 * _POOL._max_workers))))
+    return list(_POOL.map(_case, specs, chunksize=max(1, len(specs) // (4 * _WORKERS))))
 
 
 def _rows(groups: list) -> list:
@@ -298,16 +301,16 @@ def _emit(lines, text=""):
 def _report(out: Path, quick: bool, plot: bool, jobs: int = 1) -> list:
     """Run everything, print the tables and write ``out``/kpi.md (and
     kpi.png), the fault cases in ``jobs`` processes; returns the markdown lines."""
-    global _POOL
+    global _POOL, _WORKERS
     out.mkdir(parents=True, exist_ok=True)  # fail before the long run, not after it
     if jobs > 1:  # spawned, not forked: numba's compiled chain loads from its cache in each worker
-        _POOL = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        _POOL, _WORKERS = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")), jobs
     try:
         return _write_report(out, quick, plot)
     finally:
         if _POOL is not None:
             _POOL.shutdown(cancel_futures=True)
-            _POOL = None
+            _POOL, _WORKERS = None, 1
 
 
 def _write_report(out: Path, quick: bool, plot: bool) -> list:
@@ -756,10 +759,12 @@ def _main(argv) -> int:
     ap.add_argument("--out", default=None, help="folder for kpi.md and kpi.png (default docs; build with --quick)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quick", action="store_true", help="a subset that runs in seconds (kpi.md says so)")
-    ap.add_argument("--jobs", type=int, default=None,
-                    help="processes for the fault cases (default: every core; 1 with --quick); same report for any")
+    ap.add_argument("--jobs", type=int, default=None, help="processes for the fault cases (default: the cores "
+                    f"available, at most {MAX_DEFAULT_JOBS}; 1 with --quick); the same report for any")
     a = ap.parse_args(argv)
-    jobs = (1 if a.quick else os.cpu_count() or 1) if a.jobs is None else a.jobs
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS
+    cores = min(usable, MAX_DEFAULT_JOBS)
+    jobs = (1 if a.quick else cores) if a.jobs is None else a.jobs
     jobs = argcheck.integer(jobs, "--jobs", SensorError, lo=1, hi=256)
     _report(output_dir(a.out, a.quick), a.quick, not a.no_plot, jobs)
     return 0
