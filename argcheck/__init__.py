@@ -131,22 +131,30 @@ MAX_SEEDS = 10_001
 
 def seed_list(value, name: str, error: type) -> list:
     """The seeds a command-line list names: ``"1-12"`` or ``"1,3,5"`` or a mix
-    (``"1-3,7"``), as a list of ``int`` in the order written. Each seed is ASCII
-    decimal in ``0 ..< 2**32``, a range ``A-B`` has ``A <= B``, and the list
-    names at most 10,001 seeds."""
+    (``"1-3,7"``), as a list of ``int`` in the order written. Each item is
+    ASCII decimal (spaces around it allowed), each seed in ``0 ..< 2**32``, a
+    range ``A-B`` has ``A <= B``, no seed is named twice (a run counted twice
+    would count its results twice), and the list names at most 10,001 seeds."""
     text(value, name, error, max_len=10_000)
     out: list = []
     for part in value.split(","):
-        lo, sep, hi = part.strip().partition("-")
+        item = part.strip(" ")
+        lo, sep, hi = item.partition("-")
         if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in ((lo, hi) if sep else (lo,))):
-            raise error(f"{name} must be seeds like 1-12 or 1,3,5, got {part.strip()[:20]!r}")
+            raise error(f"{name} must be seeds like 1-12 or 1,3,5, got {item[:20]!r}")
         a = int(lo)
         b = int(hi) if sep else a
-        if b < a or b >= SEED_LIMIT:
-            raise error(f"{name} range {part.strip()!r} must be ascending, each seed under 2**32")
+        if b >= SEED_LIMIT:
+            raise error(f"{name} seeds must be under 2**32, got {item!r}")
+        if b < a:
+            raise error(f"{name} range {item!r} must be ascending")
         if len(out) + b - a + 1 > MAX_SEEDS:
             raise error(f"{name} names more than {MAX_SEEDS:,} seeds")
         out += range(a, b + 1)
+    if len(set(out)) != len(out):
+        seen: set = set()
+        twice = sorted({s for s in out if s in seen or seen.add(s)})
+        raise error(f"{name} names a seed twice: {', '.join(map(str, twice[:5]))}{' ...' if len(twice) > 5 else ''}")
     return out
 
 

@@ -333,6 +333,21 @@ def _read_csv(path: Path) -> list[dict]:
     return table
 
 
+def _write_table(rows: list[dict], dest: Path) -> None:
+    """Write the package table's ``rows`` to ``dest`` only if :func:`load_table`
+    reads them back (the network simulator loads it at every start: e.g.
+    ``--snr 1,1,2`` or ``--psdu-bytes 1000,1000`` give one SNR twice on a
+    curve); otherwise PhyError, and ``dest`` is left as it was."""
+    draft = dest.with_name(dest.name + ".new")
+    _write_csv(rows, draft, TABLE_COLUMNS)
+    try:
+        load_table(draft.read_text())
+    except PhyError as exc:
+        draft.unlink()
+        raise PhyError(f"the new table would not load ({exc}); {dest} left as it was") from None
+    draft.replace(dest)
+
+
 def main(argv=None) -> int:
     ap = cli.Parser(prog="python -m mesh_phy.per", description="PER versus SNR/SIR for 802.11a rates and channels")
     ap.add_argument("--rates", default=",".join(str(r) for r in sorted(RATES)), help="e.g. 6,12,24")
@@ -415,7 +430,7 @@ def main(argv=None) -> int:
             table_out += _table_rows(table)
     if a.table and not a.replot:
         dest = Path(str(resources.files("mesh_phy.data").joinpath(TABLE)))
-        _write_csv(table_out, dest, TABLE_COLUMNS)
+        _write_table(table_out, dest)
         print(f"\nwrote {dest}")
     return 0
 

@@ -58,7 +58,7 @@ def _curve(key, snr: np.ndarray, per: np.ndarray) -> tuple:
     and strictly increasing, PER finite in [0, 1]."""
     rate, nbytes = key
     if rate not in RATES or not 1 <= nbytes <= 4095:
-        shown = ", ".join(str(k)[:12] for k in key)  # a 4,000-digit rate is not printed whole
+        shown = ", ".join(str(k) if k.bit_length() < 40 else "(a huge number)" for k in key)  # str() of 10**5000 raises
         raise PhyError(f"PER table row ({shown}): the rate must be one of {sorted(RATES)} Mbit/s and the length "
                        "1..4095 bytes")
     where = f"PER table row ({rate} Mbit/s, {nbytes} bytes)"
@@ -74,17 +74,19 @@ def _curve(key, snr: np.ndarray, per: np.ndarray) -> tuple:
 
 
 def _checked_table(table) -> dict:
-    """``table`` if it has the shape :func:`load_table` returns."""
+    """``table`` as :func:`load_table` returns it (curves as float arrays) if
+    it has that shape; an empty table is one (it has no rows for any rate)."""
     bad = PhyError("table must be a dict {(rate_mbps, psdu_bytes): (snr_db array, per array)} from load_table")
-    if not isinstance(table, dict) or not table:
+    if not isinstance(table, dict):
         raise bad
+    out = {}
     for key, value in table.items():
         if not (isinstance(key, tuple) and len(key) == 2 and all(type(k) is int for k in key)):
             raise bad
         if not (isinstance(value, tuple) and len(value) == 2):
             raise bad
-        _curve(key, *value)
-    return table
+        out[key] = _curve(key, *value)
+    return out
 
 
 def interpolate(snr_db, rate_mbps, psdu_bytes=1000, table: dict | None = None) -> float:

@@ -68,7 +68,6 @@ QUICK_PHASES = (0, 90, 225)
 
 
 _POOL: ProcessPoolExecutor | None = None  # set by _report for --jobs > 1: the fault cases' worker processes
-_WORKERS = 1  # ... and how many there are
 MAX_DEFAULT_JOBS = 8  # each worker holds numpy, numba and a chain (~0.2 GB): not one per core of a big server
 
 
@@ -82,7 +81,7 @@ def _cases(specs: list) -> list:
     order: in the worker processes when ``_report`` has started them."""
     if _POOL is None or len(specs) < 2:
         return [_case(sp) for sp in specs]
-    return list(_POOL.map(_case, specs, chunksize=max(1, len(specs) // (4 * _WORKERS))))
+    return list(_POOL.map(_case, specs))  # one case a task (0.1-1 s): Ctrl-C waits for at most one per worker
 
 
 def _rows(groups: list) -> list:
@@ -301,16 +300,16 @@ def _emit(lines, text=""):
 def _report(out: Path, quick: bool, plot: bool, jobs: int = 1) -> list:
     """Run everything, print the tables and write ``out``/kpi.md (and
     kpi.png), the fault cases in ``jobs`` processes; returns the markdown lines."""
-    global _POOL, _WORKERS
+    global _POOL
     out.mkdir(parents=True, exist_ok=True)  # fail before the long run, not after it
     if jobs > 1:  # spawned, not forked: numba's compiled chain loads from its cache in each worker
-        _POOL, _WORKERS = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")), jobs
+        _POOL = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
     try:
         return _write_report(out, quick, plot)
     finally:
         if _POOL is not None:
             _POOL.shutdown(cancel_futures=True)
-            _POOL, _WORKERS = None, 1
+            _POOL = None
 
 
 def _write_report(out: Path, quick: bool, plot: bool) -> list:

@@ -111,12 +111,28 @@ def test_every_check_raises_only_the_given_error(i):
                 min_size=1, max_size=6))
 def test_seed_lists_parse_as_written(ranges):
     text = ",".join(f"{pad}{a}-{a + n}{pad}" if n else f"{pad}{a}" for a, n, pad in ranges)
-    assert argcheck.seed_list(text, "SEEDS", Err) == [s for a, n, _ in ranges for s in range(a, a + n + 1)]
+    want = [s for a, n, _ in ranges for s in range(a, a + n + 1)]
+    if len(set(want)) == len(want):
+        assert argcheck.seed_list(text, "SEEDS", Err) == want
+    else:  # overlapping ranges: a seed run twice would be counted twice
+        with pytest.raises(Err, match="twice"):
+            argcheck.seed_list(text, "SEEDS", Err)
+
+
+def test_seed_list_limits():
+    assert len(argcheck.seed_list("0-10000", "SEEDS", Err)) == argcheck.MAX_SEEDS  # 10,001: the most it takes
+    assert argcheck.seed_list(f"{2**32 - 1}", "SEEDS", Err) == [2**32 - 1]
+    with pytest.raises(Err, match="more than"):
+        argcheck.seed_list("0-10001", "SEEDS", Err)
+    with pytest.raises(Err, match="under 2"):
+        argcheck.seed_list(f"{2**32}", "SEEDS", Err)
+    with pytest.raises(Err, match="twice: 1, 2"):
+        argcheck.seed_list("1,1,2-3,2", "SEEDS", Err)
 
 
 @pytest.mark.parametrize("text", ["", "x", "1-", "-3", "3-1", "1,,2", "1-2-3", "0-20000", "0-5000,6000-11000",
                                   f"{2**32}", f"0-{2**32}", "1.5", "²", "1-²", "0x10", "+1", "1 2", "٣",
-                                  "0" * 11, "1," * 6000])
+                                  "0" * 11, "1," * 6000, "\xa01", "\u20031,2", "1\t", "1 - 3"])
 def test_bad_seed_lists_are_refused(text):
     with pytest.raises(Err, match="SEEDS"):
         argcheck.seed_list(text, "SEEDS", Err)

@@ -212,14 +212,40 @@ def test_a_damaged_table_is_refused_where_it_is_read(text, reason):
     assert len(str(exc.value)) < 200
 
 
+def test_interpolate_many_against_the_formula_by_hand():
+    # independent of the implementation: log10(PER) linear between the points, 1 below, held past the last
+    tab = per.load_table(HEADER + "6,1000,0.0,9,1,0.2,0,1\n6,1000,2.0,9,1,0.002,0,1\n6,1000,3.0,9,0,0.0,0,1\n")
+    from mesh_phy import per_table
+    got = per_table.interpolate_many([-0.5, 0.0, 0.5, 1.0, 2.0, 2.5, np.inf], 6, 1000, tab)
+    want = [1.0, 0.2, 10 ** (np.log10(0.2) - 0.25 * 2), 0.02, 0.002, 0.002, 0.002]
+    assert got == pytest.approx(want, rel=1e-12)
+    # 250 bytes from the 1000-byte curve, independent errors per byte
+    assert per_table.interpolate_many([1.0], 6, 250, tab) == pytest.approx([1 - 0.98 ** 0.25], rel=1e-12)
+
+
 def test_a_hand_made_table_for_interpolate_is_checked_like_a_loaded_one():
     good = per.load_table(HEADER + "6,1000,0.0,9,1,0.1,0,1\n6,1000,1.0,9,1,0.01,0,1\n")
     assert per.interpolate(0.5, 6, 1000, good) == pytest.approx(10 ** -1.5)
     s, p = good[(6, 1000)]
-    for bad, reason in [({}, "dict"), ({(6, 1000): (s[::-1], p)}, "increasing"), ({(6, 1000): (s, p + 1)}, r"\[0, 1\]"),
-                        ({(6, 1000): (s, p[:1])}, "one length"), ({(5, 1000): (s, p)}, "rate")]:
+    for bad, reason in [([], "dict"), ({}, "no rows for 6"), ({(6, 1000): (s[::-1], p)}, "increasing"),
+                        ({(6, 1000): (s, p + 1)}, r"\[0, 1\]"), ({(6, 1000): (s, p[:1])}, "one length"),
+                        ({(5, 1000): (s, p)}, "rate"), ({(10**5000, 1000): (s, p)}, "huge"),
+                        ({(6, 10**5000): (s, p)}, "length"), ({(12, 1000): (s, p)}, "no rows for 6")]:
         with pytest.raises(PhyError, match=reason):
             per.interpolate(0.5, 6, 1000, bad)
+    # curves given as lists are read as the arrays load_table makes
+    assert per.interpolate(0.5, 6, 1000, {(6, 1000): (s.tolist(), p.tolist())}) == pytest.approx(10 ** -1.5)
+
+
+def test_table_is_written_only_if_it_loads_back(tmp_path):
+    dest = tmp_path / per.TABLE
+    dest.write_text("the old table\n")
+    row = dict(rate_mbps=6, psdu_bytes=1000, snr_db=1.0, packets=9, errors=1, per=0.5, per_low=0.1, per_high=0.9)
+    with pytest.raises(PhyError, match="each SNR once.*left as it was"):  # e.g. --snr 1,1,2: one SNR twice on a curve
+        per._write_table([row, dict(row, per=0.4)], dest)
+    assert dest.read_text() == "the old table\n" and sorted(p.name for p in tmp_path.iterdir()) == [per.TABLE]
+    per._write_table([row, dict(row, snr_db=2.0, per=0.05)], dest)
+    assert per.load_table(dest.read_text())[(6, 1000)][1].tolist() == [0.5, 0.05]
 
 
 def test_hostile_arguments_raise_phy_error():

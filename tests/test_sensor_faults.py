@@ -249,13 +249,14 @@ def test_kpi_cases_come_back_in_order_from_a_pool():
     cases = [(faults.Fault(k, 0.0, "sin", 0.05), rpm, ph, 1) for k in ("offset_step", "gain_step")
              for rpm in (200_000.0,) for ph in (0, 90)]
     serial = kpi._cases(cases)
-    kpi._POOL, kpi._WORKERS = kpi.ProcessPoolExecutor(max_workers=2, mp_context=kpi.get_context("spawn")), 2
+    kpi._POOL = kpi.ProcessPoolExecutor(max_workers=2, mp_context=kpi.get_context("spawn"))
     try:
         pooled = kpi._cases(cases)
     finally:
         kpi._POOL.shutdown()
-        kpi._POOL, kpi._WORKERS = None, 1
-    assert pooled == serial and [c.fault.kind for c in pooled] == ["offset_step"] * 2 + ["gain_step"] * 2
+        kpi._POOL = None
+    # repr: an outcome never flagged holds NaN, which == would call different
+    assert repr(pooled) == repr(serial) and [c.fault.kind for c in pooled] == ["offset_step"] * 2 + ["gain_step"] * 2
 
 
 @pytest.mark.parametrize("args,reason", [(["--speed", "1"], "unrecognized arguments"),

@@ -28,7 +28,7 @@ plain run's) and prints
   for each attempt, the time (µs), cause (``ok`` if received), sender,
   receiver and channel.
 
-The README's analysis of the per-hop tail at 51 nodes comes from
+The per-hop tail analysis at 51 nodes (docs/mesh_latency.md) comes from
 ``python tools/hop_failures.py 50 15 1`` and ``... 50 15 3``.
 """
 
