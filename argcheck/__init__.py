@@ -141,7 +141,7 @@ def seed_list(value, name: str, error: type) -> list:
         item = part.strip(" ")
         lo, sep, hi = item.partition("-")
         if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in ((lo, hi) if sep else (lo,))):
-            raise error(f"{name} must be seeds like 1-12 or 1,3,5, got {item[:20]!r}")
+            raise error(f"{name} must be like 1-12 or 1,3,5, got {item[:20]!r}")
         a = int(lo)
         b = int(hi) if sep else a
         if b >= SEED_LIMIT:
