@@ -36,11 +36,13 @@ def load_table(text: str | None = None) -> dict:
     if text is None:
         text = resources.files("mesh_phy.data").joinpath(TABLE).read_text()
     text = argcheck.text(text, "text", PhyError, max_len=10_000_000)
+    if not text.isascii():  # int() and float() would read "６" or "١" as digits
+        raise PhyError("PER table is malformed: it must be ASCII text")
     out: dict = {}
     try:
         for r in csv.DictReader(io.StringIO(text)):
-            out.setdefault((int(r["rate_mbps"]), int(r["psdu_bytes"])), []).append((float(r["snr_db"]),
-                                                                                    float(r["per"])))
+            rate, nbytes, snr, per = (_field(r, k) for k in ("rate_mbps", "psdu_bytes", "snr_db", "per"))
+            out.setdefault((int(rate), int(nbytes)), []).append((float(snr), float(per)))
     except (KeyError, ValueError, TypeError) as exc:
         raise PhyError(f"PER table is malformed: {exc}") from None
     if not out:
@@ -50,6 +52,14 @@ def load_table(text: str | None = None) -> dict:
         points.sort()
         table[key] = _curve(key, np.array([s for s, _ in points]), np.array([p for _, p in points]))
     return table
+
+
+def _field(row: dict, column: str) -> str:
+    """``row[column]`` of a CSV row, a plain number: no digit separators ("1_000") or padding."""
+    v = row[column]
+    if not isinstance(v, str) or "_" in v or v != v.strip():
+        raise ValueError(f"{column} must be a plain number, got {str(v)[:20]!r}")
+    return v
 
 
 def _curve(key, snr: np.ndarray, per: np.ndarray) -> tuple:

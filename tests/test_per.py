@@ -205,7 +205,9 @@ HEADER = "rate_mbps,psdu_bytes,snr_db,packets,errors,per,per_low,per_high\n"
     (HEADER + "6,1000,1.0,9,1,-0.1,0,1\n", r"\[0, 1\]"),
     (HEADER + "6,1000,1.0,9,1,0.5,0,1\n6,1000,1.0,9,1,0.4,0,1\n", "increasing"),  # one SNR twice
     (HEADER + "7,1000,1.0,9,1,0.5,0,1\n", "rate"), (HEADER + "6,0,1.0,9,1,0.5,0,1\n", "length"),
-    (HEADER + "9" * 4000 + ",1000,1.0,9,1,0.5,0,1\n", "rate"), (HEADER + "6,1000\n", "malformed")])
+    (HEADER + "9" * 4000 + ",1000,1.0,9,1,0.5,0,1\n", "rate"), (HEADER + "6,1000\n", "malformed"),
+    (HEADER + "\uff16,1000,1.0,9,1,0.5,0,1\n", "ASCII"), (HEADER + "6,1_000,1.0,9,1,0.5,0,1\n", "plain number"),
+    (HEADER + "6, 1000,1.0,9,1,0.5,0,1\n", "plain number")])
 def test_a_damaged_table_is_refused_where_it_is_read(text, reason):
     with pytest.raises(PhyError, match=reason) as exc:
         per.load_table(text)
