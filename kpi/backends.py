@@ -29,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import get_context
 
 import argcheck
+from argcheck.cli import usable_cores
 from kpi.errors import KpiError
 
 NAMES = ("serial", "processes", "dask")
@@ -134,7 +135,7 @@ class Dask(Backend):
             import dask
 
             os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # the worker processes inherit it
-            n = (os.cpu_count() or 1) if workers is None else workers
+            n = usable_cores() if workers is None else workers
             self.workers = argcheck.integer(n, "workers", KpiError, lo=1, hi=MAX_WORKERS)
             # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then returns every freed numpy buffer
             # to the OS and maps it again, which costs the Monte Carlo chunks ~60 % more CPU (measured): unset it
@@ -172,5 +173,5 @@ def make(name: str, workers: int | None = None, scheduler: str | None = None, pr
             raise KpiError("the serial backend has one worker")
         return Serial()
     if name == "processes":
-        return Processes((os.cpu_count() or 1) if workers is None else workers)
+        return Processes(usable_cores() if workers is None else workers)
     return Dask(workers, scheduler, processes)

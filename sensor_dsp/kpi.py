@@ -32,13 +32,13 @@ gain steps of 1-5 % starting at and near a channel's zero crossing at
 
 ``--quick`` runs a subset in seconds (the tests use it); without ``--out`` it
 writes ``build/kpi.md`` (and ``.png``), never the committed ``docs/`` report.
-``--jobs N`` (default: the cores this process may use, at most 8; 1 with
+``--jobs N`` (default: :func:`argcheck.cli.usable_cores`, the cores this
+process may use within its container's CPU quota, at most 8; 1 with
 ``--quick``) runs the fault cases in N processes; each case has its own seed,
 so the report is the same byte for byte whatever N.
 """
 
 import math
-import os
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -49,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 import argcheck
-from argcheck.cli import Parser, guard, output_dir
+from argcheck.cli import Parser, guard, output_dir, usable_cores
 from sensor_dsp import chain, faults, signals
 from sensor_dsp import diagnostics as dg
 from sensor_dsp.errors import SensorError
@@ -761,8 +761,7 @@ def _main(argv) -> int:
     ap.add_argument("--jobs", type=int, default=None, help="processes for the fault cases (default: the cores "
                     f"available, at most {MAX_DEFAULT_JOBS}; 1 with --quick); the same report for any")
     a = ap.parse_args(argv)
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS
-    cores = min(usable, MAX_DEFAULT_JOBS)
+    cores = min(usable_cores(), MAX_DEFAULT_JOBS)
     jobs = (1 if a.quick else cores) if a.jobs is None else a.jobs
     jobs = argcheck.integer(jobs, "--jobs", SensorError, lo=1, hi=256)
     _report(output_dir(a.out, a.quick), a.quick, not a.no_plot, jobs)

@@ -147,3 +147,28 @@ def test_output_dir_keeps_quick_runs_out_of_docs(capsys):
     assert cli.output_dir(None, False, full="out") == Path("out")
     assert capsys.readouterr().out == ""
     assert "build/" in Path(__file__).resolve().parent.parent.joinpath(".gitignore").read_text().split()
+
+
+@pytest.mark.parametrize("v2,v1,limit", [
+    ("max 100000\n", None, None),                   # cgroup v2, no limit
+    ("150000 100000\n", None, 2),                   # 1.5 CPUs: two workers
+    ("50000 100000\n", None, 1),                    # half a CPU: still one
+    ("100000 100000\n", None, 1),
+    (None, ("-1", "100000"), None),                  # cgroup v1, no limit
+    (None, ("300000", "100000"), 3),
+    ("garbage\n", None, None), (None, None, None)])  # unreadable or missing: no limit
+def test_usable_cores_keeps_to_the_container_quota(tmp_path, monkeypatch, v2, v1, limit):
+    import os
+    v2_path, v1_paths = tmp_path / "cpu.max", (tmp_path / "quota", tmp_path / "period")
+    if v2 is not None:
+        v2_path.write_text(v2)
+    if v1 is not None:
+        for f, text in zip(v1_paths, v1, strict=True):
+            f.write_text(text + "\n")
+    monkeypatch.setattr(cli, "CGROUP_V2_MAX", v2_path)
+    monkeypatch.setattr(cli, "CGROUP_V1", v1_paths)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert cli.usable_cores() == (8 if limit is None else limit)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert cli.usable_cores() == 1  # never more than the CPUs it may run on
+
