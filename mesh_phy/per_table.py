@@ -66,11 +66,8 @@ def _curve(key, snr: np.ndarray, per: np.ndarray) -> tuple:
     """``(snr, per)`` of table row ``key`` = (rate_mbps, psdu_bytes) if it is a
     curve :func:`interpolate` can read: float arrays of one length, SNR finite
     and strictly increasing, PER finite in [0, 1]."""
-    rate, nbytes = key
-    if rate not in RATES or not 1 <= nbytes <= 4095:
-        shown = ", ".join(str(k) if k.bit_length() < 40 else "(a huge number)" for k in key)  # str() of 10**5000 raises
-        raise PhyError(f"PER table row ({shown}): the rate must be one of {sorted(RATES)} Mbit/s and the length "
-                       "1..4095 bytes")
+    rate = argcheck.one_of(key[0], "PER table row rate_mbps", PhyError, sorted(RATES))
+    nbytes = argcheck.integer(key[1], "PER table row length psdu_bytes", PhyError, lo=1, hi=4095)
     where = f"PER table row ({rate} Mbit/s, {nbytes} bytes)"
     snr, per = (argcheck.array(v, f"{where} {n}", PhyError, kind="f", ndim=1, min_size=1)
                 for v, n in ((snr, "snr_db"), (per, "per")))

@@ -626,10 +626,10 @@ def _gain_steps(lines, quick: bool):
     failed = cases = 0
     rows = []
     for channel in ("sin", "cos"):
+        phases = zero_crossing_phases(channel)
         for g in sizes:
             f = faults.Fault("gain_step", 0.0, channel, g)
             cells = []
-            phases = zero_crossing_phases(channel)
             for rpm, r in zip(speeds, _rows([(f, [(f, rpm, ph, 1) for ph in phases]) for rpm in speeds]), strict=True):
                 rows.append((rpm, r))
                 cases += len(r.cases)
